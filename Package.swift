@@ -1,0 +1,67 @@
+// swift-tools-version:6.1
+
+import PackageDescription
+
+let package = Package(
+    name: "netpulse",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "NetPulse", targets: ["NetPulse"]),
+        .library(name: "NetPulseSSH", targets: ["NetPulseSSH"]),
+        .library(name: "NetPulseSSH2", targets: ["NetPulseSSH2"]),
+        .library(name: "NetPulseTesting", targets: ["NetPulseTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+    ],
+    targets: [
+        // C libraries, each behind one system-library target with a shim header.
+        .systemLibrary(
+            name: "CLibSSH",
+            pkgConfig: "libssh",
+            providers: [.apt(["libssh-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibSSH2",
+            pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"])]
+        ),
+
+        // The core: value types, drivers, platforms, the CLI engine, the scheduler. Imports no C.
+        .target(
+            name: "NetPulse",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+
+        // Backends.
+        .target(
+            name: "NetPulseSSH",
+            dependencies: ["NetPulse", "CLibSSH", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "NetPulseSSH2",
+            dependencies: ["NetPulse", "CLibSSH2", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // In-memory driver for tests of host apps and of the scheduler.
+        .target(
+            name: "NetPulseTesting",
+            dependencies: ["NetPulse", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        .testTarget(name: "NetPulseTests", dependencies: ["NetPulse", "NetPulseTesting"]),
+        .testTarget(name: "NetPulseTestingTests", dependencies: ["NetPulse", "NetPulseTesting"]),
+    ]
+)
+
+for target in package.targets where [.executable, .test, .regular].contains(target.type) {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}

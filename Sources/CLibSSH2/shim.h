@@ -1,0 +1,6 @@
+#ifndef NETPULSE_CLIBSSH2_SHIM_H
+#define NETPULSE_CLIBSSH2_SHIM_H
+
+#include <libssh2.h>
+
+#endif

@@ -1,0 +1,102 @@
+public import Logging
+
+/// A way to reach devices: opens sessions on them.
+///
+/// NetPulse ships two (`libssh2` in `NetPulseSSH2`, `libssh` in `NetPulseSSH`) and an in-memory one
+/// for tests (`NetPulseTesting`). Write your own for any other transport: a conforming type is
+/// registered in a ``DriverRegistry`` under a name requests use as `driver`.
+///
+/// The scheduler calls ``connect(to:context:)`` at most once at a time per pinned device, and it
+/// owns every session it gets: it runs one execution at a time on it and always closes it.
+public protocol Driver: Sendable {
+    /// Opens an authenticated session on the device, ready to execute operations.
+    ///
+    /// - Parameters:
+    ///   - target: The resolved device.
+    ///   - context: The platform profile and the logger for this connection.
+    /// - Returns: A live session.
+    /// - Throws: A ``NetPulseError`` whose kind says why (``NetPulseError/Kind/connectionRefused``,
+    ///   ``NetPulseError/Kind/authentication``, ``NetPulseError/Kind/hostKeyMismatch``,
+    ///   ``NetPulseError/Kind/timeout``, ...). Other errors are reported as `driver_error`.
+    ///   Must return promptly when the task is cancelled.
+    func connect(to target: DeviceTarget, context: DriverContext) async throws -> any DriverSession
+}
+
+/// One open session on one device.
+///
+/// The scheduler never runs two calls on one session at once. A session used for pinned queues
+/// lives across many executions; ``isAlive()`` is asked before reusing it after a pause.
+public protocol DriverSession: AnyObject, Sendable {
+    /// Runs an operation (commands or config lines) and reports each line's output.
+    ///
+    /// A line the device rejects is not a thrown error: it is reported in the outcome, with the
+    /// outputs so far. Throw for transport failures; throw ``NetPulseError/Kind/sessionUnavailable``
+    /// only when the session was found dead before anything of this operation was sent, so that the
+    /// scheduler may retry on a fresh session. Must return promptly when the task is cancelled; the
+    /// scheduler then closes the session.
+    func execute(_ request: ExecutionRequest) async throws -> ExecutionOutcome
+
+    /// Whether the session still works (a keepalive round trip, or a cheaper check).
+    func isAlive() async -> Bool
+
+    /// Closes the session and releases everything it holds. Called exactly once; never throws.
+    func close() async
+}
+
+/// What a driver receives with a connection.
+public struct DriverContext: Sendable {
+    /// The device's platform profile.
+    public var platform: PlatformProfile
+    /// Where the driver logs; it carries the device in its metadata.
+    public var logger: Logger
+
+    public init(platform: PlatformProfile, logger: Logger) {
+        self.platform = platform
+        self.logger = logger
+    }
+}
+
+/// One operation to run on an open session.
+public struct ExecutionRequest: Sendable {
+    public var operation: Operation
+    /// For config pushes: stop at the first rejected line.
+    public var stopOnError: Bool
+    /// For config pushes: save when every line succeeded.
+    public var save: Bool
+    /// Enter privileged mode first: `true`/`false`, or `nil` for the platform's default.
+    public var enable: Bool?
+    /// Deadline for each wait on the device.
+    public var readTimeout: Duration
+    public var logger: Logger
+
+    public init(
+        operation: Operation,
+        stopOnError: Bool = true,
+        save: Bool = false,
+        enable: Bool? = nil,
+        readTimeout: Duration = ConnectionArgs.defaultReadTimeout,
+        logger: Logger
+    ) {
+        self.operation = operation
+        self.stopOnError = stopOnError
+        self.save = save
+        self.enable = enable
+        self.readTimeout = readTimeout
+        self.logger = logger
+    }
+}
+
+/// What an execution produced.
+public struct ExecutionOutcome: Sendable, Hashable {
+    /// One entry per command or config line, skipped lines included.
+    public var outputs: [CommandOutput]
+    /// Set when the device rejected a line (kind ``NetPulseError/Kind/commandError``).
+    public var error: NetPulseError?
+
+    public init(outputs: [CommandOutput], error: NetPulseError? = nil) {
+        self.outputs = outputs
+        self.error = error
+    }
+
+    public var success: Bool { error == nil }
+}

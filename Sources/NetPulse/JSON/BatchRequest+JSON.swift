@@ -1,0 +1,250 @@
+#if canImport(FoundationEssentials)
+    public import FoundationEssentials
+#else
+    public import Foundation
+#endif
+
+extension BatchRequest: Decodable {
+    /// Decodes a request in the JSON of the NetPulse batch guide (and NetPulse 0.4's layout, with
+    /// `queue_strategy`, `ttl`, `execution_timeout` and `result_ttl` at the top level).
+    ///
+    /// - Throws: ``RequestError`` naming the field path of the first problem; malformed JSON is
+    ///   reported as such. Never traps, whatever the input.
+    public init(json data: Data) throws(RequestError) {
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw RequestError(field: "", reason: "malformed JSON: \(Self.describe(error))")
+        }
+        try self.init(jsonValue: value)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try self.init(jsonValue: JSONValue(from: decoder))
+    }
+
+    /// Parses an already decoded JSON tree.
+    public init(jsonValue: JSONValue) throws(RequestError) {
+        var root = try JSONObjectReader(jsonValue, path: "")
+        guard let driver = try root.string("driver") else {
+            throw RequestError(field: "driver", reason: "is required")
+        }
+        var shared = ConnectionArgs()
+        if let value = root.value("connection_args") {
+            shared = try Self.connectionArgs(value, path: "connection_args", allowHost: false).args
+        }
+        if let value = root.value("driver_args") {
+            guard case .object(let object) = value else {
+                throw RequestError(field: "driver_args", reason: "must be an object, got \(value.typeName)")
+            }
+            shared.driverArgs.merge(object) { _, new in new }
+        }
+        let operation = try Self.operation(&root)
+
+        guard let devicesValue = root.value("devices") else {
+            throw RequestError(field: "devices", reason: "is required")
+        }
+        guard case .array(let items) = devicesValue else {
+            throw RequestError(field: "devices", reason: "must be a list, got \(devicesValue.typeName)")
+        }
+        var devices: [Device] = []
+        devices.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() {
+            let path = "devices[\(index)]"
+            if case .string(let host) = item {
+                devices.append(Device(host: host))
+                continue
+            }
+            let parsed = try Self.connectionArgs(item, path: path, allowHost: true)
+            devices.append(Device(host: parsed.host ?? "", connection: parsed.args, operation: parsed.operation))
+        }
+
+        let options = try Self.options(&root)
+        try root.rejectUnknown(
+            hint: "expected driver, devices, connection_args, command, config, options, driver_args, "
+                + "queue_strategy, ttl, execution_timeout, result_ttl"
+        )
+        self.init(
+            driver: driver,
+            devices: devices,
+            connectionArgs: shared,
+            operation: operation,
+            options: options
+        )
+    }
+
+    private static func operation(_ reader: inout JSONObjectReader) throws(RequestError) -> Operation? {
+        let hasCommand = reader.has("command")
+        let hasConfig = reader.has("config")
+        if hasCommand && hasConfig {
+            throw RequestError(field: reader.field("command"), reason: "give either 'command' or 'config', not both")
+        }
+        if let lines = try reader.lines("command") {
+            guard !lines.isEmpty else { throw RequestError(field: reader.field("command"), reason: "is empty") }
+            return .commands(lines)
+        }
+        if let lines = try reader.lines("config") {
+            guard !lines.isEmpty else { throw RequestError(field: reader.field("config"), reason: "is empty") }
+            return .config(lines)
+        }
+        return nil
+    }
+
+    /// netmiko connection arguments that NetPulse accepts and keeps in `driverArgs`, but that its
+    /// own drivers do not need (they find the end of output by prompt, not by timing).
+    static let netmikoPassThrough: Set<String> = [
+        "fast_cli", "global_delay_factor", "session_log", "session_log_record_writes", "session_log_file_mode",
+        "verbose", "banner_timeout", "blocking_timeout", "auth_timeout", "session_timeout", "allow_agent",
+        "system_host_keys", "alt_host_keys", "alt_key_file", "ssh_config_file", "encoding", "global_cmd_verify",
+        "auto_connect", "default_enter", "response_return", "allow_auto_change", "disable_lf_normalization",
+        "read_timeout_override", "use_keys",
+    ]
+
+    private static func connectionArgs(
+        _ value: JSONValue,
+        path: String,
+        allowHost: Bool
+    ) throws(RequestError) -> (host: String?, args: ConnectionArgs, operation: Operation?) {
+        var reader = try JSONObjectReader(value, path: path)
+        var host: String?
+        var operation: Operation?
+        if allowHost {
+            host = try reader.string("host")
+            if host == nil { host = try reader.string("ip") }
+            guard let host, !host.trimmingWhitespace().isEmpty else {
+                throw RequestError(field: reader.field("host"), reason: "is required")
+            }
+            operation = try Self.operation(&reader)
+        }
+        var args = ConnectionArgs()
+        args.deviceType = try reader.string("device_type")
+        args.port = try reader.int("port")
+        args.username = try reader.string("username")
+        args.password = try reader.secret("password")
+        args.secret = try reader.secret("secret")
+        args.keyFile = try reader.string("key_file")
+        args.passphrase = try reader.secret("passphrase")
+        args.authMethod = try reader.choice("auth_method", as: ConnectionArgs.AuthMethod.self)
+        args.timeout = try reader.seconds("timeout")
+        args.connectTimeout = try reader.seconds("conn_timeout")
+        args.readTimeout = try reader.seconds("read_timeout")
+        args.hostKeyMode = try reader.choice("host_key_policy", as: ConnectionArgs.HostKeyMode.self)
+        if args.hostKeyMode == nil, try reader.bool("ssh_strict") == true { args.hostKeyMode = .strict }
+        args.knownHostsFile = try reader.string("known_hosts_file")
+        args.legacyAlgorithms = try reader.bool("legacy_algorithms")
+        args.keepalive = try reader.seconds("keepalive")
+        if let value = reader.value("driver_args") {
+            guard case .object(let object) = value else {
+                throw RequestError(
+                    field: reader.field("driver_args"), reason: "must be an object, got \(value.typeName)")
+            }
+            args.driverArgs = object
+        }
+        for key in netmikoPassThrough {
+            if let value = reader.value(key) { args.driverArgs[key] = value }
+        }
+        try reader.rejectUnknown(
+            hint: "connection fields are device_type, port, username, password, secret, key_file, passphrase, "
+                + "auth_method, timeout, conn_timeout, read_timeout, host_key_policy, known_hosts_file, "
+                + "legacy_algorithms, keepalive, driver_args"
+                + (allowHost ? "; a device also takes host, command and config" : "")
+        )
+        return (host, args, operation)
+    }
+
+    private static func options(_ root: inout JSONObjectReader) throws(RequestError) -> BatchOptions {
+        var options = BatchOptions()
+        // NetPulse 0.4 put these at the top level; the guide puts them under `options`.
+        var topLevel = root
+        let fromTop = try readOptions(&topLevel, partial: true)
+        root = topLevel
+        var fromOptions = PartialOptions()
+        if let value = root.value("options") {
+            var reader = try JSONObjectReader(value, path: "options")
+            fromOptions = try readOptions(&reader, partial: false)
+            try reader.rejectUnknown(
+                hint: "options are queue_strategy, ttl, execution_timeout, result_ttl, stop_on_error, save, enable"
+            )
+        }
+        func pick<T: Equatable>(_ name: String, _ top: T?, _ nested: T?) throws(RequestError) -> T? {
+            if let top, let nested, top != nested {
+                throw RequestError(
+                    field: "options.\(name)",
+                    reason: "given both at the top level and in options, with different values"
+                )
+            }
+            return nested ?? top
+        }
+        if let strategy = try pick("queue_strategy", fromTop.queueStrategy, fromOptions.queueStrategy) {
+            options.queueStrategy = strategy
+        }
+        options.ttl = try pick("ttl", fromTop.ttl, fromOptions.ttl)
+        options.executionTimeout = try pick(
+            "execution_timeout",
+            fromTop.executionTimeout,
+            fromOptions.executionTimeout
+        )
+        options.resultTTL = try pick("result_ttl", fromTop.resultTTL, fromOptions.resultTTL)
+        if let value = try pick("stop_on_error", fromTop.stopOnError, fromOptions.stopOnError) {
+            options.stopOnError = value
+        }
+        if let value = try pick("save", fromTop.save, fromOptions.save) { options.save = value }
+        options.enable = try pick("enable", fromTop.enable, fromOptions.enable)
+        return options
+    }
+
+    private struct PartialOptions {
+        var queueStrategy: QueueStrategy?
+        var ttl: Duration?
+        var executionTimeout: Duration?
+        var resultTTL: Duration?
+        var stopOnError: Bool?
+        var save: Bool?
+        var enable: Bool?
+    }
+
+    private static func readOptions(
+        _ reader: inout JSONObjectReader,
+        partial: Bool
+    ) throws(RequestError) -> PartialOptions {
+        var options = PartialOptions()
+        if let name = try reader.string("queue_strategy") {
+            guard let strategy = QueueStrategy(name: name) else {
+                throw RequestError(
+                    field: reader.field("queue_strategy"),
+                    reason: "unknown queue strategy '\(name)'; expected pinned, round_robin or fifo"
+                )
+            }
+            options.queueStrategy = strategy
+        }
+        options.ttl = try reader.seconds("ttl")
+        options.executionTimeout = try reader.seconds("execution_timeout")
+        options.resultTTL = try reader.seconds("result_ttl")
+        options.stopOnError = try reader.bool("stop_on_error")
+        options.save = try reader.bool("save")
+        options.enable = try reader.bool("enable")
+        if options.enable == nil { options.enable = try reader.bool("enable_mode") }
+        for unsupported in ["webhook", "parsing"] where reader.has(unsupported) {
+            throw RequestError(
+                field: reader.field(unsupported),
+                reason: "is not supported by this NetPulse; remove it rather than have it ignored"
+            )
+        }
+        return options
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.dataCorrupted(let context):
+            if let underlying = context.underlyingError {
+                return String(describing: underlying)
+            }
+            return context.debugDescription
+        case let error as DecodingError:
+            return String(describing: error)
+        default:
+            return String(describing: error)
+        }
+    }
+}

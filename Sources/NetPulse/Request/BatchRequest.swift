@@ -1,0 +1,156 @@
+/// A batch: one operation (or one per device) to run on many devices with one driver.
+///
+/// Build it in Swift, or decode the JSON of the NetPulse batch guide with ``init(json:)``:
+///
+/// ```swift
+/// let request = try BatchRequest(json: Data(#"{"driver": "netmiko", ...}"#.utf8))
+/// ```
+public struct BatchRequest: Sendable, Hashable {
+    /// One device as the request gives it: its host, its own connection fields, and optionally its
+    /// own operation.
+    public struct Device: Sendable, Hashable {
+        public var host: String
+        /// Fields that override the batch's shared ``BatchRequest/connectionArgs``.
+        public var connection: ConnectionArgs
+        /// This device's own command or config, overriding the batch's.
+        public var operation: Operation?
+
+        public init(host: String, connection: ConnectionArgs = ConnectionArgs(), operation: Operation? = nil) {
+            self.host = host
+            self.connection = connection
+            self.operation = operation
+        }
+    }
+
+    /// The driver's registered name or alias (`libssh2`, `libssh`, `netmiko`, ...).
+    public var driver: String
+    public var devices: [Device]
+    /// Fields every device shares unless it overrides them.
+    public var connectionArgs: ConnectionArgs
+    /// The batch's operation; `nil` only when every device has its own.
+    public var operation: Operation?
+    public var options: BatchOptions
+
+    public init(
+        driver: String,
+        devices: [Device],
+        connectionArgs: ConnectionArgs = ConnectionArgs(),
+        operation: Operation?,
+        options: BatchOptions = BatchOptions()
+    ) {
+        self.driver = driver
+        self.devices = devices
+        self.connectionArgs = connectionArgs
+        self.operation = operation
+        self.options = options
+    }
+}
+
+/// One unit of work of a validated batch: a resolved device and what to run on it.
+public struct DeviceJobSpec: Sendable, Hashable {
+    /// The device's position in the request's `devices`.
+    public var index: Int
+    public var target: DeviceTarget
+    public var operation: Operation
+
+    public init(index: Int, target: DeviceTarget, operation: Operation) {
+        self.index = index
+        self.target = target
+        self.operation = operation
+    }
+}
+
+extension BatchRequest {
+    /// Checks the whole request and resolves every device.
+    ///
+    /// - Parameters:
+    ///   - drivers: Where ``driver`` must be registered; `nil` skips that check.
+    ///   - platforms: The platform names `device_type` may take.
+    /// - Returns: One job spec per device, in request order.
+    /// - Throws: ``RequestError`` naming the first field at fault.
+    public func validated(
+        drivers: DriverRegistry? = nil,
+        platforms: PlatformRegistry = .builtin
+    ) throws(RequestError) -> [DeviceJobSpec] {
+        if driver.isEmpty { throw RequestError(field: "driver", reason: "is empty") }
+        if let drivers, drivers.driver(named: driver) == nil {
+            throw RequestError(
+                field: "driver",
+                reason: "unknown driver '\(driver)'; registered: \(drivers.names.joined(separator: ", "))"
+            )
+        }
+        if devices.isEmpty { throw RequestError(field: "devices", reason: "is empty; give at least one device") }
+        if let ttl = options.ttl, !BatchOptions.ttlRange.contains(ttl) {
+            throw RequestError(field: "options.ttl", reason: "must be between 1 and 86400 seconds")
+        }
+        if let timeout = options.executionTimeout, timeout <= .zero {
+            throw RequestError(field: "options.execution_timeout", reason: "must be greater than 0")
+        }
+        if let timeout = options.resultTTL, timeout < .zero {
+            throw RequestError(field: "options.result_ttl", reason: "must not be negative")
+        }
+        try Self.check(operation, path: "")
+        try Self.check(connectionArgs, path: "connection_args")
+
+        var seen: [DeviceKey: Int] = [:]
+        var specs: [DeviceJobSpec] = []
+        specs.reserveCapacity(devices.count)
+        for (index, device) in devices.enumerated() {
+            let path = "devices[\(index)]"
+            if device.host.trimmingWhitespace().isEmpty {
+                throw RequestError(field: "\(path).host", reason: "is required")
+            }
+            try Self.check(device.connection, path: path)
+            try Self.check(device.operation, path: path)
+            guard let operation = device.operation ?? operation else {
+                throw RequestError(
+                    field: "\(path).command",
+                    reason: "no operation: give 'command' or 'config' for the batch or for this device"
+                )
+            }
+            let target = try device.connection.merged(over: connectionArgs)
+                .resolve(host: device.host, platforms: platforms, path: path)
+            if let first = seen[target.key] {
+                throw RequestError(
+                    field: "\(path)",
+                    reason: "duplicate device \(target.key): same host, port and username as devices[\(first)]"
+                )
+            }
+            seen[target.key] = index
+            specs.append(DeviceJobSpec(index: index, target: target, operation: operation))
+        }
+        return specs
+    }
+
+    private static func check(_ operation: Operation?, path: String) throws(RequestError) {
+        guard let operation else { return }
+        let name = operation.isConfig ? "config" : "command"
+        let field = path.isEmpty ? name : "\(path).\(name)"
+        if operation.lines.isEmpty { throw RequestError(field: field, reason: "is empty") }
+    }
+
+    private static func check(_ args: ConnectionArgs, path: String) throws(RequestError) {
+        if let port = args.port, !(1...65_535).contains(port) {
+            throw RequestError(field: "\(path).port", reason: "must be between 1 and 65535, got \(port)")
+        }
+        for (name, value) in [
+            ("timeout", args.timeout), ("conn_timeout", args.connectTimeout), ("read_timeout", args.readTimeout),
+        ] {
+            if let value, value <= .zero {
+                throw RequestError(field: "\(path).\(name)", reason: "must be greater than 0")
+            }
+        }
+        if let keepalive = args.keepalive, keepalive < .zero {
+            throw RequestError(field: "\(path).keepalive", reason: "must not be negative")
+        }
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> Substring {
+        var slice = self[...]
+        while let first = slice.first, first.isWhitespace { slice.removeFirst() }
+        while let last = slice.last, last.isWhitespace { slice.removeLast() }
+        return slice
+    }
+}

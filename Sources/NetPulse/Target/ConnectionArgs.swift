@@ -1,0 +1,185 @@
+/// Connection fields as a request gives them: every field optional.
+///
+/// A batch has one shared set (`connection_args`) and each device may carry its own; the device's
+/// field wins (``merged(over:)``). ``resolve(host:platforms:path:)`` then applies defaults and checks
+/// that what a connection needs is there.
+public struct ConnectionArgs: Sendable, Hashable {
+    public static let defaultConnectTimeout: Duration = .seconds(10)
+    public static let defaultReadTimeout: Duration = .seconds(30)
+
+    /// How the password is offered, when a request says so (`auth_method`).
+    public enum AuthMethod: String, Sendable, Hashable, CaseIterable {
+        case password
+        case keyboardInteractive = "keyboard_interactive"
+        case publicKey = "publickey"
+    }
+
+    /// The host-key mode named in a request (`host_key_policy`).
+    public enum HostKeyMode: String, Sendable, Hashable, CaseIterable {
+        case strict
+        case acceptNew = "accept_new"
+        case off
+    }
+
+    /// Platform profile name, NetPulse's `device_type`.
+    public var deviceType: String?
+    public var port: Int?
+    public var username: String?
+    public var password: Secret?
+    /// The enable secret (`secret`).
+    public var secret: Secret?
+    /// Private key file (`key_file`).
+    public var keyFile: String?
+    /// The private key's passphrase (`passphrase`).
+    public var passphrase: Secret?
+    public var authMethod: AuthMethod?
+    /// netmiko's `timeout`: used for connect and reads unless the specific ones are given.
+    public var timeout: Duration?
+    /// `conn_timeout`.
+    public var connectTimeout: Duration?
+    /// `read_timeout`.
+    public var readTimeout: Duration?
+    public var hostKeyMode: HostKeyMode?
+    public var knownHostsFile: String?
+    public var legacyAlgorithms: Bool?
+    /// `keepalive`, seconds; 0 turns keepalives off.
+    public var keepalive: Duration?
+    /// `driver_args` and accepted netmiko pass-through fields.
+    public var driverArgs: [String: JSONValue]
+
+    public init(
+        deviceType: String? = nil,
+        port: Int? = nil,
+        username: String? = nil,
+        password: Secret? = nil,
+        secret: Secret? = nil,
+        keyFile: String? = nil,
+        passphrase: Secret? = nil,
+        authMethod: AuthMethod? = nil,
+        timeout: Duration? = nil,
+        connectTimeout: Duration? = nil,
+        readTimeout: Duration? = nil,
+        hostKeyMode: HostKeyMode? = nil,
+        knownHostsFile: String? = nil,
+        legacyAlgorithms: Bool? = nil,
+        keepalive: Duration? = nil,
+        driverArgs: [String: JSONValue] = [:]
+    ) {
+        self.deviceType = deviceType
+        self.port = port
+        self.username = username
+        self.password = password
+        self.secret = secret
+        self.keyFile = keyFile
+        self.passphrase = passphrase
+        self.authMethod = authMethod
+        self.timeout = timeout
+        self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
+        self.hostKeyMode = hostKeyMode
+        self.knownHostsFile = knownHostsFile
+        self.legacyAlgorithms = legacyAlgorithms
+        self.keepalive = keepalive
+        self.driverArgs = driverArgs
+    }
+
+    /// These fields with every field that is unset here taken from `shared`.
+    public func merged(over shared: ConnectionArgs) -> ConnectionArgs {
+        ConnectionArgs(
+            deviceType: deviceType ?? shared.deviceType,
+            port: port ?? shared.port,
+            username: username ?? shared.username,
+            password: password ?? shared.password,
+            secret: secret ?? shared.secret,
+            keyFile: keyFile ?? shared.keyFile,
+            passphrase: passphrase ?? shared.passphrase,
+            authMethod: authMethod ?? shared.authMethod,
+            timeout: timeout ?? shared.timeout,
+            connectTimeout: connectTimeout ?? shared.connectTimeout,
+            readTimeout: readTimeout ?? shared.readTimeout,
+            hostKeyMode: hostKeyMode ?? shared.hostKeyMode,
+            knownHostsFile: knownHostsFile ?? shared.knownHostsFile,
+            legacyAlgorithms: legacyAlgorithms ?? shared.legacyAlgorithms,
+            keepalive: keepalive ?? shared.keepalive,
+            driverArgs: shared.driverArgs.merging(driverArgs) { _, device in device }
+        )
+    }
+
+    /// The device these fields describe, with defaults applied.
+    ///
+    /// - Parameters:
+    ///   - host: The device's host.
+    ///   - platforms: The platform names a request may use.
+    ///   - path: The JSON path of the device, for error messages (`devices[3]`).
+    /// - Throws: ``RequestError`` naming the missing or contradictory field.
+    public func resolve(host: String, platforms: PlatformRegistry, path: String) throws(RequestError) -> DeviceTarget {
+        guard let username, !username.isEmpty else {
+            throw RequestError(field: "\(path).username", reason: "is required (on the device or in connection_args)")
+        }
+        guard let deviceType else {
+            throw RequestError(
+                field: "\(path).device_type",
+                reason: "is required (on the device or in connection_args)"
+            )
+        }
+        guard let profile = platforms.profile(named: deviceType) else {
+            throw RequestError(
+                field: "\(path).device_type",
+                reason: "unknown device_type '\(deviceType)'; known: \(platforms.names.joined(separator: ", "))"
+            )
+        }
+        let credentials: [Credential]
+        switch authMethod {
+        case .password?:
+            guard let password else {
+                throw RequestError(field: "\(path).password", reason: "is required when auth_method is 'password'")
+            }
+            credentials = [.password(password)]
+        case .keyboardInteractive?:
+            guard let password else {
+                throw RequestError(
+                    field: "\(path).password",
+                    reason: "is required when auth_method is 'keyboard_interactive'"
+                )
+            }
+            credentials = [.keyboardInteractive(password)]
+        case .publicKey?:
+            guard let keyFile else {
+                throw RequestError(field: "\(path).key_file", reason: "is required when auth_method is 'publickey'")
+            }
+            credentials = [.privateKey(path: keyFile, passphrase: passphrase)]
+        case nil:
+            var list: [Credential] = []
+            if let keyFile { list.append(.privateKey(path: keyFile, passphrase: passphrase)) }
+            if let password { list += [.password(password), .keyboardInteractive(password)] }
+            guard !list.isEmpty else {
+                throw RequestError(
+                    field: "\(path).password",
+                    reason: "no credential: give password or key_file (on the device or in connection_args)"
+                )
+            }
+            credentials = list
+        }
+        let policy: HostKeyPolicy? =
+            switch hostKeyMode {
+            case .strict?: .strict(knownHostsFile: knownHostsFile)
+            case .acceptNew?: .acceptNew(knownHostsFile: knownHostsFile)
+            case .off?: .off
+            case nil: nil
+            }
+        return DeviceTarget(
+            host: host,
+            port: port ?? 22,
+            username: username,
+            credentials: credentials,
+            enableSecret: secret,
+            platform: profile.name,
+            connectTimeout: connectTimeout ?? timeout ?? Self.defaultConnectTimeout,
+            readTimeout: readTimeout ?? timeout ?? Self.defaultReadTimeout,
+            hostKeyPolicy: policy,
+            legacyAlgorithms: legacyAlgorithms ?? false,
+            keepaliveInterval: keepalive.flatMap { $0 == .zero ? nil : $0 },
+            driverArgs: driverArgs
+        )
+    }
+}

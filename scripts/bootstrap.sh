@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the system packages NetPulse needs, only when they are missing (Debian/Ubuntu).
+set -euo pipefail
+
+need=()
+pkg-config --exists libssh 2>/dev/null || need+=(libssh-dev)
+pkg-config --exists libssh2 2>/dev/null || need+=(libssh2-1-dev)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh >/dev/null || need+=(openssh-client)
+
+if [ ${#need[@]} -gt 0 ]; then
+    echo "bootstrap: installing ${need[*]}" >&2
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
