@@ -18,11 +18,23 @@ public struct CommandOutput: Sendable, Hashable, Codable {
     public var command: String
     public var output: String
     public var status: Status
+    /// The exit status, for commands run through an exec channel (`linux` targets).
+    public var exitStatus: Int?
+    /// What the command wrote to standard error, for exec channels.
+    public var stderr: String?
 
-    public init(command: String, output: String, status: Status = .ok) {
+    public init(command: String, output: String, status: Status = .ok, exitStatus: Int? = nil, stderr: String? = nil) {
         self.command = command
         self.output = output
         self.status = status
+        self.exitStatus = exitStatus
+        self.stderr = stderr
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case command, output, status
+        case exitStatus = "exit_status"
+        case stderr
     }
 }
 
