@@ -28,6 +28,10 @@ let package = Package(
             providers: [.apt(["libssh2-1-dev"])]
         ),
 
+        // The readiness loop and TCP connect shared by both SSH backends.
+        .target(name: "CNetPulseIO"),
+        .target(name: "NetPulseIO", dependencies: ["NetPulse", "CNetPulseIO"]),
+
         // The core: value types, drivers, platforms, the CLI engine, the scheduler. Imports no C.
         .target(
             name: "NetPulse",
@@ -40,11 +44,11 @@ let package = Package(
         // Backends.
         .target(
             name: "NetPulseSSH",
-            dependencies: ["NetPulse", "CLibSSH", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["NetPulse", "NetPulseIO", "CLibSSH", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "NetPulseSSH2",
-            dependencies: ["NetPulse", "CLibSSH2", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["NetPulse", "NetPulseIO", "CLibSSH2", .product(name: "Logging", package: "swift-log")]
         ),
 
         // In-memory driver for tests of host apps and of the scheduler.
@@ -55,6 +59,11 @@ let package = Package(
 
         .testTarget(name: "NetPulseTests", dependencies: ["NetPulse", "NetPulseTesting"]),
         .testTarget(name: "NetPulseTestingTests", dependencies: ["NetPulse", "NetPulseTesting"]),
+        .testTarget(name: "NetPulseIOTests", dependencies: ["NetPulse", "NetPulseIO"]),
+
+        // An OpenSSH sshd started by the tests on loopback, for every test that crosses a socket.
+        .target(name: "SSHTestSupport", path: "Tests/SSHTestSupport"),
+        .testTarget(name: "SSHTestSupportTests", dependencies: ["SSHTestSupport"]),
     ]
 )
 

@@ -24,6 +24,8 @@ public struct NetPulseError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let authentication = Kind(rawValue: "authentication")
         /// Nothing listens on the device's port.
         public static let connectionRefused = Kind(rawValue: "connection_refused")
+        /// No route to the device's address.
+        public static let unreachable = Kind(rawValue: "unreachable")
         /// The host name could not be resolved.
         public static let nameResolution = Kind(rawValue: "name_resolution")
         /// A deadline passed: connect, login, a read, or the whole execution.

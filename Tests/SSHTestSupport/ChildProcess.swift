@@ -1,0 +1,78 @@
+import Dispatch
+public import Foundation
+
+/// A child process started with `posix_spawn` and reaped with `waitpid` on a Dispatch thread.
+///
+/// (Foundation's `Process` did not notice its children exiting here once sshd was running, leaving
+/// zombies and hung waits; this helper is small and predictable.)
+public struct ChildProcess: Sendable {
+    public let pid: pid_t
+
+    /// Starts `path` with `arguments`; standard input is /dev/null, standard output and error go
+    /// to the given descriptors (or /dev/null).
+    public static func spawn(
+        _ path: String,
+        _ arguments: [String],
+        stdout: Int32? = nil,
+        stderr: Int32? = nil
+    ) throws -> ChildProcess {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if let stdout {
+            posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
+        if let stderr {
+            posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        }
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        guard status == 0 else {
+            throw TestSSHD.Failure(description: "cannot start \(path): \(String(cString: strerror(status)))")
+        }
+        return ChildProcess(pid: pid)
+    }
+
+    /// Waits for the process to exit and returns its exit status (128 + signal if killed).
+    public func wait() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                let exited = status & 0x7f == 0
+                continuation.resume(returning: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f))
+            }
+        }
+    }
+
+    /// Sends a signal to this process (and only this one).
+    public func signal(_ signal: Int32 = SIGTERM) {
+        kill(pid, signal)
+    }
+
+    /// Runs a command to completion and returns its exit status and output (stdout and stderr).
+    public static func run(_ path: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("np-out-\(UUID().uuidString)").path
+        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw TestSSHD.Failure(description: "cannot create \(file)") }
+        defer { unlink(file) }
+        let child: ChildProcess
+        do {
+            child = try spawn(path, arguments, stdout: fd, stderr: fd)
+        } catch {
+            close(fd)
+            throw error
+        }
+        close(fd)
+        let status = await child.wait()
+        let output = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        return (status, output)
+    }
+}

@@ -1,0 +1,258 @@
+public import Foundation
+import Synchronization
+
+/// An OpenSSH `sshd` that a test suite starts on loopback with its own config, host key, client
+/// keys and test user, and stops when done.
+///
+/// It needs `/usr/sbin/sshd` and root (to create the test user and run sshd's privilege separation).
+/// Without them ``start(configuration:)`` throws: tests that need sshd fail, they never skip.
+public final class TestSSHD: Sendable {
+    /// What the server offers.
+    public struct Configuration: Sendable {
+        /// Extra `sshd_config` lines (e.g. `Match LocalPort`/`ForceCommand` for a device-like shell).
+        public var extraConfig: [String]
+        /// Deadline for sshd to say it is listening.
+        public var startTimeout: Duration
+
+        public init(extraConfig: [String] = [], startTimeout: Duration = .seconds(20)) {
+            self.extraConfig = extraConfig
+            self.startTimeout = startTimeout
+        }
+    }
+
+    /// Why the server could not start.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The test user and its password.
+    public static let username = "nptest"
+    public static let password = "np-Test-pw-7"
+    /// The passphrase of ``passphraseKeyFile``.
+    public static let keyPassphrase = "np-key-phrase"
+
+    public let host = "127.0.0.1"
+    public let port: Int
+    /// The folder holding config, keys and known_hosts; removed by ``stop()``.
+    public let directory: String
+    /// A known_hosts file with the server's host key under `[127.0.0.1]:PORT`.
+    public let knownHostsFile: String
+    /// The server's host public key line (`ssh-ed25519 AAAA...`).
+    public let hostPublicKey: String
+    /// An ed25519 client key without passphrase, authorized for the test user.
+    public let clientKeyFile: String
+    /// An ed25519 client key with ``keyPassphrase``, authorized for the test user.
+    public let passphraseKeyFile: String
+    /// An ed25519 client key that is NOT authorized.
+    public let unauthorizedKeyFile: String
+
+    private let process: ChildProcess
+    private let log: LogBuffer
+
+    private init(
+        port: Int, directory: String, knownHostsFile: String, hostPublicKey: String, clientKeyFile: String,
+        passphraseKeyFile: String, unauthorizedKeyFile: String, process: ChildProcess, log: LogBuffer
+    ) {
+        self.port = port
+        self.directory = directory
+        self.knownHostsFile = knownHostsFile
+        self.hostPublicKey = hostPublicKey
+        self.clientKeyFile = clientKeyFile
+        self.passphraseKeyFile = passphraseKeyFile
+        self.unauthorizedKeyFile = unauthorizedKeyFile
+        self.process = process
+        self.log = log
+    }
+
+    /// What sshd has logged so far.
+    public var logText: String { log.text.withLock { $0 } }
+
+    /// Starts a server on a free loopback port and waits until it listens.
+    public static func start(configuration: Configuration = Configuration()) async throws -> TestSSHD {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") else {
+            throw Failure(description: "/usr/sbin/sshd is missing: install openssh-server (scripts/bootstrap.sh)")
+        }
+        guard getuid() == 0 else {
+            throw Failure(description: "the sshd tests need root (to create the test user); CI runs as root")
+        }
+        try await ensureTestUser()
+        try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("netpulse-sshd-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let hostKey = "\(directory)/ssh_host_ed25519_key"
+        let clientKey = "\(directory)/client_ed25519"
+        let phraseKey = "\(directory)/client_phrase_ed25519"
+        let otherKey = "\(directory)/client_other_ed25519"
+        try await run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", hostKey])
+        try await run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", clientKey])
+        try await run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", keyPassphrase, "-f", phraseKey])
+        try await run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", otherKey])
+        let authorized =
+            try String(contentsOfFile: clientKey + ".pub", encoding: .utf8)
+            + String(contentsOfFile: phraseKey + ".pub", encoding: .utf8)
+        try authorized.write(toFile: "\(directory)/authorized_keys", atomically: true, encoding: .utf8)
+        // sshd reads authorized_keys as the user.
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory)
+
+        let port = try freePort()
+        let config =
+            [
+                "Port \(port)",
+                "ListenAddress 127.0.0.1",
+                "HostKey \(hostKey)",
+                "PidFile \(directory)/sshd.pid",
+                "AuthorizedKeysFile \(directory)/authorized_keys",
+                "StrictModes no",
+                "PubkeyAuthentication yes",
+                "PasswordAuthentication yes",
+                "KbdInteractiveAuthentication yes",
+                "UsePAM yes",
+                "PermitRootLogin no",
+                "AllowUsers \(username)",
+                "MaxStartups 2000:30:4000",
+                "MaxSessions 100",
+                "LoginGraceTime 60",
+                "PrintMotd no",
+                "LogLevel INFO",
+            ] + configuration.extraConfig
+        let configFile = "\(directory)/sshd_config"
+        try (config.joined(separator: "\n") + "\n").write(toFile: configFile, atomically: true, encoding: .utf8)
+
+        // sshd logs to a pipe that a Dispatch thread drains; its "listening" line is the event
+        // the start waits for.
+        var pipeFDs: [Int32] = [0, 0]
+        guard pipe(&pipeFDs) == 0 else { throw Failure(description: "pipe() failed") }
+        let process: ChildProcess
+        do {
+            process = try ChildProcess.spawn("/usr/sbin/sshd", ["-D", "-e", "-f", configFile], stderr: pipeFDs[1])
+        } catch {
+            close(pipeFDs[0])
+            close(pipeFDs[1])
+            throw error
+        }
+        close(pipeFDs[1])
+        let log = LogBuffer()
+        let listening = AsyncStream<Bool>.makeStream()
+        let readEnd = pipeFDs[0]
+        let marker = "Server listening on 127.0.0.1 port \(port)"
+        Thread.detachNewThread {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            var announced = false
+            while true {
+                let count = read(readEnd, &buffer, buffer.count)
+                if count <= 0 { break }
+                let text = String(decoding: buffer[0..<count], as: UTF8.self)
+                let ready = log.text.withLock { log -> Bool in
+                    log += text
+                    return log.contains(marker)
+                }
+                if ready && !announced {
+                    announced = true
+                    listening.continuation.yield(true)
+                }
+            }
+            close(readEnd)
+            listening.continuation.finish()
+        }
+
+        // Wait for sshd's own "listening" line, with a deadline.
+        let started = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await _ in listening.stream { return true }
+                return false
+            }
+            group.addTask {
+                try? await Task.sleep(for: configuration.startTimeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        guard started else {
+            process.signal(SIGTERM)
+            _ = await process.wait()
+            throw Failure(description: "sshd did not start listening: \(log.text.withLock { $0 })")
+        }
+        let hostPublicKey = try String(contentsOfFile: hostKey + ".pub", encoding: .utf8)
+            .split(separator: " ").prefix(2).joined(separator: " ")
+        let knownHosts = "\(directory)/known_hosts"
+        try "[127.0.0.1]:\(port) \(hostPublicKey)\n".write(toFile: knownHosts, atomically: true, encoding: .utf8)
+        return TestSSHD(
+            port: port, directory: directory, knownHostsFile: knownHosts, hostPublicKey: hostPublicKey,
+            clientKeyFile: clientKey, passphraseKeyFile: phraseKey, unauthorizedKeyFile: otherKey,
+            process: process, log: log
+        )
+    }
+
+    /// The sshd's process id.
+    public var pid: pid_t { process.pid }
+
+    /// Stops the server (only the sshd this object started, by its PID), waits for it to exit, and
+    /// removes its folder.
+    public func stop() async {
+        process.signal(SIGTERM)
+        _ = await process.wait()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Runs `body` with a started server, stopping it afterwards, also when `body` throws.
+    public static func with<T>(
+        configuration: Configuration = Configuration(),
+        _ body: (TestSSHD) async throws -> T
+    ) async throws -> T {
+        let server = try await start(configuration: configuration)
+        do {
+            let result = try await body(server)
+            await server.stop()
+            return result
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+
+    /// Creates the test user with its password (idempotent; safe to race: useradd of an existing
+    /// user fails and is ignored, chpasswd sets the same password).
+    static func ensureTestUser() async throws {
+        if (try? await run("/usr/bin/id", ["-u", username])) == nil {
+            _ = try? await run("/usr/sbin/useradd", ["-m", "-s", "/bin/sh", username])
+            try await run("/usr/bin/id", ["-u", username])
+        }
+        try await run("/bin/sh", ["-c", "echo '\(username):\(password)' | /usr/sbin/chpasswd"])
+    }
+
+    @discardableResult
+    static func run(_ tool: String, _ arguments: [String]) async throws -> String {
+        let (status, output) = try await ChildProcess.run(tool, arguments)
+        guard status == 0 else { throw Failure(description: "\(tool) failed (\(status)): \(output)") }
+        return output
+    }
+
+    /// A loopback port that was free a moment ago.
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0 else { throw Failure(description: "cannot bind a loopback port") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// sshd's stderr, collected as it arrives.
+final class LogBuffer: Sendable {
+    let text = Mutex("")
+}
