@@ -64,6 +64,11 @@ let package = Package(
         // An OpenSSH sshd started by the tests on loopback, for every test that crosses a socket.
         .target(name: "SSHTestSupport", path: "Tests/SSHTestSupport"),
         .testTarget(name: "SSHTestSupportTests", dependencies: ["SSHTestSupport"]),
+        // The driver suite, written once and run against both SSH backends.
+        .testTarget(
+            name: "SSHDriverTests",
+            dependencies: ["NetPulse", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2", "SSHTestSupport"]
+        ),
     ]
 )
 
