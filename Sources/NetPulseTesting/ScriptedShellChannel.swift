@@ -208,7 +208,23 @@ extension ScriptedShellChannel {
         transcript steps: [Step], chunking: Chunking = .whole, deadlines: DeadlineMode = .immediate
     ) {
         let script = Mutex(steps[...])
-        func takeReplies(_ steps: inout ArraySlice<Step>) -> Reply {
+        let greeting = script.withLock { Self.takeReplies(&$0) }
+        self.init(greeting: greeting, chunking: chunking, deadlines: deadlines) { written in
+            script.withLock { steps -> Reply in
+                guard case .expect(let expected)? = steps.first else { return .silence }
+                guard expected == written else {
+                    let message =
+                        "the transcript expected \(String(reflecting: expected)), got \(String(reflecting: written))"
+                    steps = []
+                    return Reply(chunks: [], closes: true).withReason(message)
+                }
+                steps.removeFirst()
+                return Self.takeReplies(&steps)
+            }
+        }
+    }
+
+    private static func takeReplies(_ steps: inout ArraySlice<Step>) -> Reply {
             var reply = Reply()
             while let step = steps.first {
                 switch step {
@@ -219,20 +235,6 @@ extension ScriptedShellChannel {
                 steps.removeFirst()
             }
             return reply
-        }
-        let greeting = script.withLock { takeReplies(&$0) }
-        self.init(greeting: greeting, chunking: chunking, deadlines: deadlines) { written in
-            script.withLock { steps -> Reply in
-                guard case .expect(let expected)? = steps.first else { return .silence }
-                guard expected == written else {
-                    let message = "the transcript expected \(String(reflecting: expected)), got \(String(reflecting: written))"
-                    steps = []
-                    return Reply(chunks: [], closes: true).withReason(message)
-                }
-                steps.removeFirst()
-                return takeReplies(&steps)
-            }
-        }
     }
 }
 

@@ -406,7 +406,8 @@ public actor CLIEngine {
         _ wait: Wait, echo: Echo, questions: [TextPattern], rename: Bool
     ) async throws -> Stop? {
         let line = terminal.line
-        if line.isEmpty || line.count > 512 { return nil }
+        // A `\r` after the line means more came after it: it is neither a prompt nor a question.
+        if line.isEmpty || line.count > 512 || terminal.endsWithCarriageReturn { return nil }
         for pager in profile.pagers where pager.pattern.matches(line[...]) {
             terminal.clearLine()
             logger.trace("answering pager")

@@ -16,6 +16,8 @@ struct TerminalText {
     private var overwritten = false
     /// A `\r` was seen; whether it is the start of `\r\n` is known only with the next byte.
     private var pendingCarriageReturn = false
+    /// Whether the current line is followed by a carriage return (so nothing on it ends the data).
+    var endsWithCarriageReturn: Bool { pendingCarriageReturn }
     /// Whether an answer was already typed for what the current line shows.
     var answeredCurrentLine = false
     private var escape = Escape.none
