@@ -391,7 +391,7 @@ public actor CLIEngine {
             }
             guard let chunk else {
                 throw NetPulseError.timeout(
-                    "no \(wait.what) within \(Self.describe(wait.budget)); last bytes received: \(recentText())")
+                    "timed out after \(Self.describe(wait.budget)) waiting for \(wait.what); last bytes received: \(recentText())")
             }
             remember(chunk)
             terminal.feed(chunk)

@@ -264,7 +264,7 @@ struct CLIEngineProfileTests {
         }
         #expect(error?.kind == .timeout)
         #expect(error?.message.contains("the prompt after `show tech-support`") == true)
-        #expect(error?.message.contains("within 2 s") == true)
+        #expect(error?.message.contains("timed out after 2 s") == true)
         #expect(error?.message.contains("show tech-support\\r\\n") == true)
         let again = await #expect(throws: NetPulseError.self) {
             try await engine.execute(Fixture.request(.commands(["show clock"])))
