@@ -49,7 +49,8 @@ public struct BatchHandle: Sendable {
         return Scheduler(core: core).cancel(jobID: jobID)
     }
 
-    /// Waits for every device's result.
+    /// Waits for every device's result. It keeps waiting if the calling task is cancelled: cancel the
+    /// batch (``cancel()``) to end it early.
     ///
     /// - Returns: One result per device, in request order, with the summary.
     public func result() async -> BatchResult {
@@ -70,19 +71,13 @@ public struct BatchHandle: Sendable {
 
     private func waitUntilComplete() async {
         let id = core.state.withLock { $0.makeWaiterID() }
-        let batch = self.batch
-        let core = self.core
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let now = core.state.withLock { _ -> Bool in
-                    if batch.isComplete { return true }
-                    batch.doneWaiters[id] = continuation
-                    return false
-                }
-                if now { continuation.resume() }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = core.state.withLock { _ -> Bool in
+                if batch.isComplete { return true }
+                batch.doneWaiters[id] = continuation
+                return false
             }
-        } onCancel: {
-            core.state.withLock { _ in batch.doneWaiters.removeValue(forKey: id) }?.resume()
+            if now { continuation.resume() }
         }
     }
 }
