@@ -1,3 +1,5 @@
+import Logging
+
 /// One job's state inside its batch.
 struct JobSlot {
     var status: JobStatus = .queued
@@ -27,6 +29,9 @@ final class BatchRecord: @unchecked Sendable {
     let expiresAt: Duration?
     let jobIDs: [String]
     var total: Int { jobIDs.count }
+    /// The profile of the batch's first device: most batches have one platform, so a job usually
+    /// finds its profile with one string comparison.
+    private let firstProfile: PlatformProfile?
 
     var slots: [JobSlot]
     /// Indices of final jobs, in the order they became final: what the results stream replays.
@@ -54,7 +59,8 @@ final class BatchRecord: @unchecked Sendable {
         options: BatchOptions,
         driver: any Driver,
         resultTTL: Duration,
-        submittedAt: Duration
+        submittedAt: Duration,
+        platforms: PlatformRegistry
     ) {
         self.id = id
         self.strategy = options.queueStrategy
@@ -74,6 +80,13 @@ final class BatchRecord: @unchecked Sendable {
         self.jobIDs = ids
         self.slots = slots
         self.queued = specs.count
+        self.firstProfile = specs.first.flatMap { platforms.profile(named: $0.target.platform) }
+    }
+
+    /// The platform profile of a device of this batch.
+    func profile(for name: String, in platforms: PlatformRegistry) -> PlatformProfile? {
+        if let firstProfile, firstProfile.name == name { return firstProfile }
+        return platforms.profile(named: name)
     }
 
     var progress: BatchProgress {
@@ -101,6 +114,8 @@ final class BatchRecord: @unchecked Sendable {
 /// `@unchecked Sendable`: every `var` is read and written only while holding `SchedulerCore.state`'s lock.
 final class PinnedDevice: @unchecked Sendable {
     let key: DeviceKey
+    /// The scheduler's logger with this device in its metadata, made once.
+    let logger: Logger
     /// Jobs not started yet, in submission order, across batches.
     var queue = FIFO<(batch: BatchRecord, index: Int)>()
     /// The queue's head sits in its batch's ready list.
@@ -118,7 +133,12 @@ final class PinnedDevice: @unchecked Sendable {
     var lruNext: PinnedDevice?
     var inLRU = false
 
-    init(key: DeviceKey) { self.key = key }
+    init(key: DeviceKey, logger: Logger) {
+        self.key = key
+        var logger = logger
+        logger[metadataKey: "device"] = .stringConvertible(key)
+        self.logger = logger
+    }
 
     var isUnused: Bool { !running && session == nil && !holdsSlot && queue.isEmpty }
 }

@@ -43,7 +43,8 @@ public final class Scheduler: Sendable {
         let now = core.clock.now
         let batch = BatchRecord(
             id: UUID().uuidString.lowercased(), specs: specs, options: request.options, driver: driver,
-            resultTTL: request.options.resultTTL ?? configuration.limits.defaultResultTTL, submittedAt: now)
+            resultTTL: request.options.resultTTL ?? configuration.limits.defaultResultTTL, submittedAt: now,
+            platforms: configuration.platforms)
         core.metrics.submittedBatches.increment()
         core.update { state in
             if state.accepting {

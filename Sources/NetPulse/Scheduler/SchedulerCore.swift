@@ -22,7 +22,7 @@ final class SchedulerCore: Sendable {
     init(configuration: SchedulerConfiguration) {
         self.configuration = configuration
         self.clock = configuration.clock
-        self.state = Mutex(SchedulerState(limits: configuration.limits))
+        self.state = Mutex(SchedulerState(limits: configuration.limits, logger: configuration.logger))
         self.handshakes = HandshakeGate(limit: configuration.limits.maxConnectsInProgress)
         self.logger = configuration.logger
     }
@@ -44,22 +44,14 @@ final class SchedulerCore: Sendable {
             }
             let signal = state.timerNeedsSignal
             state.timerNeedsSignal = false
-            var counts: [JobStatus: Int] = [:]
-            if !state.finalCounts.isEmpty { swap(&counts, &state.finalCounts) }
+            let counts = state.finalCounts
+            if !counts.isEmpty { state.finalCounts = FinalCounts() }
             let evictions = state.evictions
             state.evictions = 0
             return (result, signal, counts, evictions)
         }
         if signal { timerSignal.signal() }
-        for (status, count) in counts {
-            switch status {
-            case .finished: metrics.finished.increment(by: count)
-            case .failed: metrics.failed.increment(by: count)
-            case .cancelled: metrics.cancelled.increment(by: count)
-            case .expired: metrics.expired.increment(by: count)
-            case .queued, .started: break
-            }
-        }
+        if !counts.isEmpty { metrics.record(counts) }
         if evictions > 0 { metrics.evicted.increment(by: evictions) }
         return result
     }
@@ -101,12 +93,19 @@ final class SchedulerCore: Sendable {
         let started = ContinuousClock.now
         let target = job.spec.target
         let jobID = job.batch.jobIDs[job.index]
-        var logger = self.logger
-        logger[metadataKey: "job"] = .string(jobID)
-        logger[metadataKey: "device"] = .stringConvertible(target.key)
+        // One metadata entry per logger: setting metadata is not free with some handlers (the default
+        // stream handler re-renders all of it), and a pinned device keeps its logger.
+        let logger: Logger
+        if case .pinned(let device, _, _) = job.kind {
+            logger = device.logger
+        } else {
+            var copy = self.logger
+            copy[metadataKey: "device"] = .stringConvertible(target.key)
+            logger = copy
+        }
 
         if let victim = job.evicting {
-            logger.debug("closing the least recently used idle session to make room")
+            logger.debug("closing the least recently used idle session to make room", metadata: ["job": "\(jobID)"])
             await victim.close()
         }
 
@@ -133,7 +132,7 @@ final class SchedulerCore: Sendable {
             return Completion(batch: job.batch, index: job.index, result: result, kind: job.kind, keptSession: kept)
         }
 
-        guard let platform = configuration.platforms.profile(named: target.platform) else {
+        guard let platform = job.batch.profile(for: target.platform, in: configuration.platforms) else {
             return completion(
                 .failure(.unsupported("no platform profile named '\(target.platform)'")), kept: nil, reused: false)
         }
@@ -163,7 +162,7 @@ final class SchedulerCore: Sendable {
         case .pinned(_, let existing, let checkLiveness):
             var session = existing
             if let idle = session, checkLiveness, !(await idle.isAlive()) {
-                logger.debug("idle session found dead; replacing it")
+                logger.debug("idle session found dead; replacing it", metadata: ["job": "\(jobID)"])
                 metrics.replacedSessions.increment()
                 await idle.close()
                 session = nil
@@ -187,7 +186,7 @@ final class SchedulerCore: Sendable {
                     return completion(.success(outcome), kept: current, reused: reused)
                 } catch let error as NetPulseError where error.kind == .sessionUnavailable && reused && !retried {
                     // Nothing was sent: run the job once more on a fresh session.
-                    logger.debug("session unavailable; retrying once on a fresh session")
+                    logger.debug("session unavailable; retrying once on a fresh session", metadata: ["job": "\(jobID)"])
                     metrics.replacedSessions.increment()
                     await current.close()
                     session = nil

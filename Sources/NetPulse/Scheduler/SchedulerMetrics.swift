@@ -19,13 +19,10 @@ struct SchedulerMetrics: Sendable {
     let runningJobs = Gauge(label: "netpulse_running_jobs")
     let queuedJobs = Gauge(label: "netpulse_queued_jobs")
 
-    func count(_ status: JobStatus) {
-        switch status {
-        case .finished: finished.increment()
-        case .failed: failed.increment()
-        case .cancelled: cancelled.increment()
-        case .expired: expired.increment()
-        case .queued, .started: break
-        }
+    func record(_ counts: FinalCounts) {
+        if counts.finished > 0 { finished.increment(by: counts.finished) }
+        if counts.failed > 0 { failed.increment(by: counts.failed) }
+        if counts.cancelled > 0 { cancelled.increment(by: counts.cancelled) }
+        if counts.expired > 0 { expired.increment(by: counts.expired) }
     }
 }

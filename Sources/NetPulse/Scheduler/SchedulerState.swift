@@ -1,3 +1,5 @@
+import Logging
+
 /// A job handed to a worker: everything it needs to run outside the lock.
 struct Assignment: Sendable {
     enum Kind: Sendable {
@@ -31,6 +33,7 @@ struct Completion: Sendable {
 /// here, synchronously, so there is no lost wake-up and no double report; workers run the I/O outside.
 struct SchedulerState {
     let limits: SchedulerConfiguration.Limits
+    let logger: Logger
 
     var accepting = true
     /// Set once shutdown starts cancelling running jobs.
@@ -66,9 +69,12 @@ struct SchedulerState {
 
     /// Events for metrics, drained outside the lock.
     var evictions = 0
-    var finalCounts: [JobStatus: Int] = [:]
+    var finalCounts = FinalCounts()
 
-    init(limits: SchedulerConfiguration.Limits) { self.limits = limits }
+    init(limits: SchedulerConfiguration.Limits, logger: Logger) {
+        self.limits = limits
+        self.logger = logger
+    }
 
     var runningJobs: Int { runningRoundRobin + runningPinned }
 
@@ -110,7 +116,7 @@ struct SchedulerState {
                 if let known = devices[key] {
                     device = known
                 } else {
-                    device = PinnedDevice(key: key)
+                    device = PinnedDevice(key: key, logger: logger)
                     devices[key] = device
                 }
                 device.queue.append((batch, index))
@@ -340,7 +346,7 @@ struct SchedulerState {
         batch.slots[index].stopReason = nil
         batch.slots[index].worker = -1
         if result.success { batch.succeeded += 1 } else { batch.failed += 1 }
-        finalCounts[batch.slots[index].status, default: 0] += 1
+        finalCounts.add(batch.slots[index].status)
         batch.order.append(index)
         purgeDeadlines.push((batch, index), at: now + batch.resultTTL, group: batch.resultTTL)
         deadlineAdded(now + batch.resultTTL)
@@ -401,5 +407,25 @@ struct SchedulerState {
         let starting = workers.count - runningJobs
         let room = limits.roundRobinLanes + limits.maxPinnedSessions - workers.count
         return max(0, min(demand - starting, room))
+    }
+}
+
+/// Jobs made final since the metrics were last updated.
+struct FinalCounts {
+    var finished = 0
+    var failed = 0
+    var cancelled = 0
+    var expired = 0
+
+    var isEmpty: Bool { finished == 0 && failed == 0 && cancelled == 0 && expired == 0 }
+
+    mutating func add(_ status: JobStatus) {
+        switch status {
+        case .finished: finished += 1
+        case .failed: failed += 1
+        case .cancelled: cancelled += 1
+        case .expired: expired += 1
+        case .queued, .started: break
+        }
     }
 }
