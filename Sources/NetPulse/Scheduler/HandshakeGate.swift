@@ -18,6 +18,19 @@ final class HandshakeGate: Sendable {
     /// The handshakes holding a permit now.
     var inProgress: Int { state.withLock { $0.inProgress } }
 
+    /// Takes a permit if one is free and nobody waits for one.
+    func tryAcquire() -> Bool {
+        state.withLock { state in
+            guard state.available > 0 && state.waiters.isEmpty else { return false }
+            state.available -= 1
+            state.inProgress += 1
+            return true
+        }
+    }
+
+    /// Whether a permit is free now.
+    var hasFreePermit: Bool { state.withLock { $0.available > 0 && $0.waiters.isEmpty } }
+
     /// Waits for a permit.
     ///
     /// - Throws: `CancellationError` if the task is cancelled before a permit is granted.

@@ -22,8 +22,10 @@ final class SchedulerCore: Sendable {
     init(configuration: SchedulerConfiguration) {
         self.configuration = configuration
         self.clock = configuration.clock
-        self.state = Mutex(SchedulerState(limits: configuration.limits, logger: configuration.logger))
-        self.handshakes = HandshakeGate(limit: configuration.limits.maxConnectsInProgress)
+        let handshakes = HandshakeGate(limit: configuration.limits.maxConnectsInProgress)
+        self.handshakes = handshakes
+        self.state = Mutex(
+            SchedulerState(limits: configuration.limits, logger: configuration.logger, handshakes: handshakes))
         self.logger = configuration.logger
     }
 
@@ -133,6 +135,10 @@ final class SchedulerCore: Sendable {
         }
 
         guard let platform = job.batch.profile(for: target.platform, in: configuration.platforms) else {
+            if job.holdsHandshake {
+                handshakes.release()
+                update { _ in }
+            }
             return completion(
                 .failure(.unsupported("no platform profile named '\(target.platform)'")), kept: nil, reused: false)
         }
@@ -146,7 +152,7 @@ final class SchedulerCore: Sendable {
         case .roundRobin:
             let session: any DriverSession
             do {
-                session = try await connect(job.batch.driver, target, context)
+                session = try await connect(job.batch.driver, target, context, permitHeld: true)
             } catch {
                 return completion(.failure(error), kept: nil, reused: false)
             }
@@ -161,6 +167,7 @@ final class SchedulerCore: Sendable {
 
         case .pinned(_, let existing, let checkLiveness):
             var session = existing
+            var permitHeld = job.holdsHandshake
             if let idle = session, checkLiveness, !(await idle.isAlive()) {
                 logger.debug("idle session found dead; replacing it", metadata: ["job": "\(jobID)"])
                 metrics.replacedSessions.increment()
@@ -176,7 +183,8 @@ final class SchedulerCore: Sendable {
                     metrics.reusedSessions.increment()
                 } else {
                     do {
-                        current = try await connect(job.batch.driver, target, context)
+                        defer { permitHeld = false }
+                        current = try await connect(job.batch.driver, target, context, permitHeld: permitHeld)
                     } catch {
                         return completion(.failure(error), kept: nil, reused: false)
                     }
@@ -200,16 +208,23 @@ final class SchedulerCore: Sendable {
         }
     }
 
-    /// Connects within the cap on handshakes in progress.
+    /// Connects within the cap on handshakes in progress. The first connect of a job uses the permit
+    /// it was started with; a reconnect (dead pinned session) waits for one.
     private func connect(
-        _ driver: any Driver, _ target: DeviceTarget, _ context: DriverContext
+        _ driver: any Driver, _ target: DeviceTarget, _ context: DriverContext, permitHeld: Bool
     ) async throws(NetPulseError) -> any DriverSession {
-        do {
-            try await handshakes.acquire()
-        } catch {
-            throw .cancelled("cancelled while waiting to connect")
+        if !permitHeld {
+            do {
+                try await handshakes.acquire()
+            } catch {
+                throw .cancelled("cancelled while waiting to connect")
+            }
         }
-        defer { handshakes.release() }
+        defer {
+            handshakes.release()
+            // A freed permit may let a queued job start.
+            update { _ in }
+        }
         do {
             let session = try await driver.connect(to: target, context: context)
             metrics.connects.increment()

@@ -15,6 +15,8 @@ struct Assignment: Sendable {
     let kind: Kind
     /// An idle pinned session closed to make room for this job (its connection permit is ours now).
     let evicting: (any DriverSession)?
+    /// The job was given a handshake permit for its first connect.
+    let holdsHandshake: Bool
 }
 
 /// What a worker reports when a job is over.
@@ -34,6 +36,7 @@ struct Completion: Sendable {
 struct SchedulerState {
     let limits: SchedulerConfiguration.Limits
     let logger: Logger
+    let handshakes: HandshakeGate
 
     var accepting = true
     /// Set once shutdown starts cancelling running jobs.
@@ -71,9 +74,10 @@ struct SchedulerState {
     var evictions = 0
     var finalCounts = FinalCounts()
 
-    init(limits: SchedulerConfiguration.Limits, logger: Logger) {
+    init(limits: SchedulerConfiguration.Limits, logger: Logger, handshakes: HandshakeGate) {
         self.limits = limits
         self.logger = logger
+        self.handshakes = handshakes
     }
 
     var runningJobs: Int { runningRoundRobin + runningPinned }
@@ -198,8 +202,14 @@ struct SchedulerState {
                 expire(batch, index, now: now)
                 continue
             }
+            // A job starts only with its handshake permit and its connection permit in hand: waiting for
+            // either is queue time (ttl), not run time (execution_timeout).
+            guard handshakes.tryAcquire() else { return nil }
             let connection = acquireConnection(pinned: false)
-            guard connection.granted else { return nil }
+            guard connection.granted else {
+                handshakes.release()
+                return nil
+            }
             batch.cursor += 1
             roundRobinReady -= 1
             // The batch goes to the back of the ring: batches are served in turn.
@@ -211,7 +221,9 @@ struct SchedulerState {
             }
             runningRoundRobin += 1
             let spec = start(batch, index, worker: worker, now: now)
-            return Assignment(batch: batch, index: index, spec: spec, kind: .roundRobin, evicting: connection.evicting)
+            return Assignment(
+                batch: batch, index: index, spec: spec, kind: .roundRobin, evicting: connection.evicting,
+                holdsHandshake: true)
         }
         return nil
     }
@@ -242,9 +254,13 @@ struct SchedulerState {
                 continue
             }
             var evicting: (any DriverSession)?
-            if device.session == nil {
-                let connection = acquireConnection(pinned: true)
+            let needsConnect = device.session == nil
+            if needsConnect {
+                let handshake = handshakes.tryAcquire()
+                let connection: (granted: Bool, evicting: (any DriverSession)?) =
+                    handshake ? acquireConnection(pinned: true) : (false, nil)
                 guard connection.granted else {
+                    if handshake { handshakes.release() }
                     // No room: the job keeps its place at the head of its device and of its batch.
                     device.queue.prepend((batch, index))
                     device.headReady = true
@@ -271,7 +287,8 @@ struct SchedulerState {
             let spec = start(batch, index, worker: worker, now: now)
             return Assignment(
                 batch: batch, index: index, spec: spec,
-                kind: .pinned(device: device, session: session, checkLiveness: check), evicting: evicting)
+                kind: .pinned(device: device, session: session, checkLiveness: check), evicting: evicting,
+                holdsHandshake: needsConnect)
         }
         return nil
     }
@@ -398,7 +415,9 @@ struct SchedulerState {
     var workersWanted: Int {
         guard accepting else { return 0 }
         var demand = 0
-        if roundRobinReady > 0 && (openConnections < limits.maxOpenConnections || idle.count > 0) {
+        if roundRobinReady > 0 && (openConnections < limits.maxOpenConnections || idle.count > 0)
+            && handshakes.hasFreePermit
+        {
             demand += min(roundRobinReady, max(0, limits.roundRobinLanes - runningRoundRobin))
         }
         if pinnedReady > 0 {
