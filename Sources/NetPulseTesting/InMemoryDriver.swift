@@ -47,6 +47,18 @@ public final class InMemoryDriver: Driver {
         var stats = Stats()
         var nextSessionID = 1
         var sessions: [Int: InMemorySession] = [:]
+        var waiters: [UInt64: (predicate: @Sendable (Stats) -> Bool, continuation: CheckedContinuation<Void, Never>)] =
+            [:]
+        var nextWaiterID: UInt64 = 0
+
+        /// Resumes the waiters whose condition now holds.
+        mutating func checkWaiters() {
+            guard !waiters.isEmpty else { return }
+            for (id, waiter) in waiters where waiter.predicate(stats) {
+                waiters[id] = nil
+                waiter.continuation.resume()
+            }
+        }
     }
 
     private let state: Mutex<State>
@@ -78,6 +90,29 @@ public final class InMemoryDriver: Driver {
     /// A copy of the counters and records.
     public var stats: Stats { state.withLock { $0.stats } }
 
+    /// Waits until the driver's counters satisfy `condition` (checked after every change), or the
+    /// task is cancelled: an event to wait on instead of sleeping.
+    ///
+    /// - Parameter condition: A test on the stats, e.g. `{ $0.totalCloses == 3 }`.
+    public func waitUntil(_ condition: @escaping @Sendable (Stats) -> Bool) async {
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if condition(state.stats) || Task.isCancelled { return true }
+                    state.waiters[id] = (condition, continuation)
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume()
+        }
+    }
+
     /// Makes every open session of a host dead, as if the device had dropped them while idle.
     public func killSessions(host: String) {
         let victims = state.withLock { state in state.sessions.values.filter { $0.target.host == host } }
@@ -93,8 +128,14 @@ public final class InMemoryDriver: Driver {
             state.stats.connects[target.key, default: 0] += 1
             state.stats.connectsInProgress += 1
             state.stats.peakConnectsInProgress = max(state.stats.peakConnectsInProgress, state.stats.connectsInProgress)
+            state.checkWaiters()
         }
-        defer { state.withLock { $0.stats.connectsInProgress -= 1 } }
+        defer {
+            state.withLock { state in
+                state.stats.connectsInProgress -= 1
+                state.checkWaiters()
+            }
+        }
 
         guard let script = script(for: target.host) else {
             throw NetPulseError.connectionRefused("no in-memory device at \(target.host)")
@@ -121,6 +162,7 @@ public final class InMemoryDriver: Driver {
             state.sessions[session.id] = session
             state.stats.openSessions += 1
             state.stats.peakOpenSessions = max(state.stats.peakOpenSessions, state.stats.openSessions)
+            state.checkWaiters()
             return session
         }
     }
@@ -140,6 +182,7 @@ public final class InMemoryDriver: Driver {
             state.stats.runningExecutions += 1
             state.stats.peakRunningExecutions = max(state.stats.peakRunningExecutions, state.stats.runningExecutions)
             if overlapping { state.stats.overlappingExecutions += 1 }
+            state.checkWaiters()
         }
     }
 
@@ -148,6 +191,7 @@ public final class InMemoryDriver: Driver {
         state.withLock { state in
             state.stats.runningExecutions -= 1
             if keep { state.stats.executions.append(record) }
+            state.checkWaiters()
         }
     }
 
@@ -156,6 +200,7 @@ public final class InMemoryDriver: Driver {
             guard state.sessions.removeValue(forKey: session.id) != nil else { return }
             state.stats.openSessions -= 1
             state.stats.closes[session.target.key, default: 0] += 1
+            state.checkWaiters()
         }
     }
 }

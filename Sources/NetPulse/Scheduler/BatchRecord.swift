@@ -1,0 +1,200 @@
+import Logging
+
+/// One job's state inside its batch.
+struct JobSlot {
+    var status: JobStatus = .queued
+    /// What to run; dropped when the job is final, so that credentials live no longer than needed.
+    var spec: DeviceJobSpec?
+    var result: DeviceResult?
+    /// The worker running the job, while it is `started`.
+    var worker = -1
+    /// Why a running job was stopped (execution timeout, cancel, shutdown): its error if it fails.
+    var stopReason: NetPulseError?
+    /// Past its `result_ttl`: no longer answered by queries.
+    var purged = false
+}
+
+/// Everything the scheduler keeps about one batch.
+///
+/// `@unchecked Sendable`: the `let` fields are immutable; every `var` is read and written only while
+/// holding `SchedulerCore.state`'s lock.
+final class BatchRecord: @unchecked Sendable {
+    let id: String
+    let strategy: QueueStrategy
+    let options: BatchOptions
+    let driver: any Driver
+    let resultTTL: Duration
+    let submittedAt: Duration
+    /// `submittedAt + ttl`, or `nil` without a ttl.
+    let expiresAt: Duration?
+    let jobIDs: [String]
+    var total: Int { jobIDs.count }
+    /// The profile of the batch's first device: most batches have one platform, so a job usually
+    /// finds its profile with one string comparison.
+    private let firstProfile: PlatformProfile?
+
+    var slots: [JobSlot]
+    /// Indices of final jobs, in the order they became final: what the results stream replays.
+    var order: [Int] = []
+    var queued: Int
+    var running = 0
+    var succeeded = 0
+    var failed = 0
+    var purgedCount = 0
+    /// Round-robin: the next index to hand out (jobs are handed out in request order).
+    var cursor = 0
+    /// Pinned: jobs that are at the head of their idle device's queue, ready to run.
+    var readyPinned = FIFO<(index: Int, device: PinnedDevice)>()
+    /// In the ring of its strategy, waiting for its turn.
+    var inRing = false
+    var streamWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    var doneWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    var finalResult: BatchResult?
+
+    var isComplete: Bool { order.count == total }
+
+    init(
+        id: String,
+        specs: [DeviceJobSpec],
+        options: BatchOptions,
+        driver: any Driver,
+        resultTTL: Duration,
+        submittedAt: Duration,
+        platforms: PlatformRegistry
+    ) {
+        self.id = id
+        self.strategy = options.queueStrategy
+        self.options = options
+        self.driver = driver
+        self.resultTTL = resultTTL
+        self.submittedAt = submittedAt
+        self.expiresAt = options.ttl.map { submittedAt + $0 }
+        var ids: [String] = []
+        ids.reserveCapacity(specs.count)
+        var slots: [JobSlot] = []
+        slots.reserveCapacity(specs.count)
+        for spec in specs {
+            ids.append(JobID.make(batchID: id, index: spec.index))
+            slots.append(JobSlot(spec: spec))
+        }
+        self.jobIDs = ids
+        self.slots = slots
+        self.queued = specs.count
+        self.firstProfile = specs.first.flatMap { platforms.profile(named: $0.target.platform) }
+    }
+
+    /// The platform profile of a device of this batch.
+    func profile(for name: String, in platforms: PlatformRegistry) -> PlatformProfile? {
+        if let firstProfile, firstProfile.name == name { return firstProfile }
+        return platforms.profile(named: name)
+    }
+
+    var progress: BatchProgress {
+        BatchProgress(total: total, queued: queued, running: running, succeeded: succeeded, failed: failed)
+    }
+
+    func info(_ index: Int) -> JobInfo? {
+        let slot = slots[index]
+        guard !slot.purged else { return nil }
+        let device: DeviceKey
+        if let spec = slot.spec {
+            device = spec.target.key
+        } else if let result = slot.result {
+            device = DeviceKey(host: result.hostname, port: result.port, username: result.username)
+        } else {
+            return nil
+        }
+        return JobInfo(
+            id: jobIDs[index], batchID: id, index: index, device: device, status: slot.status, result: slot.result)
+    }
+}
+
+/// One device of the pinned queues: its serial queue of jobs and its persistent session.
+///
+/// `@unchecked Sendable`: every `var` is read and written only while holding `SchedulerCore.state`'s lock.
+final class PinnedDevice: @unchecked Sendable {
+    let key: DeviceKey
+    /// The scheduler's logger with this device in its metadata, made once.
+    let logger: Logger
+    /// Jobs not started yet, in submission order, across batches.
+    var queue = FIFO<(batch: BatchRecord, index: Int)>()
+    /// The queue's head sits in its batch's ready list.
+    var headReady = false
+    /// A job of this device is running (it then holds the session).
+    var running = false
+    /// The idle session, when there is one and no job holds it.
+    var session: (any DriverSession)?
+    /// The device counts one open connection and one pinned session (connecting, busy or idle).
+    var holdsSlot = false
+    var lastUsed: Duration = .zero
+    /// Bumped whenever the device stops being idle, so stale idle deadlines are ignored.
+    var idleGeneration: UInt64 = 0
+    var lruPrevious: PinnedDevice?
+    var lruNext: PinnedDevice?
+    var inLRU = false
+
+    init(key: DeviceKey, logger: Logger) {
+        self.key = key
+        var logger = logger
+        logger[metadataKey: "device"] = .stringConvertible(key)
+        self.logger = logger
+    }
+
+    var isUnused: Bool { !running && session == nil && !holdsSlot && queue.isEmpty }
+}
+
+/// Idle pinned devices with a session, least recently used first. O(1) insert, remove, pop.
+struct IdleLRU {
+    private var head: PinnedDevice?
+    private var tail: PinnedDevice?
+    private(set) var count = 0
+
+    mutating func append(_ device: PinnedDevice) {
+        precondition(!device.inLRU)
+        device.inLRU = true
+        device.lruPrevious = tail
+        device.lruNext = nil
+        if let tail { tail.lruNext = device } else { head = device }
+        tail = device
+        count += 1
+    }
+
+    mutating func remove(_ device: PinnedDevice) {
+        guard device.inLRU else { return }
+        if let previous = device.lruPrevious { previous.lruNext = device.lruNext } else { head = device.lruNext }
+        if let next = device.lruNext { next.lruPrevious = device.lruPrevious } else { tail = device.lruPrevious }
+        device.lruPrevious = nil
+        device.lruNext = nil
+        device.inLRU = false
+        count -= 1
+    }
+
+    mutating func popLeastRecent() -> PinnedDevice? {
+        guard let device = head else { return nil }
+        remove(device)
+        return device
+    }
+}
+
+/// Deadlines grouped by duration: within one group, entries are pushed at non-decreasing times, so
+/// each group is a FIFO sorted by deadline, and the earliest deadline is the minimum of a few heads.
+struct DeadlineQueues<Entry> {
+    private var groups: [Duration: FIFO<(deadline: Duration, entry: Entry)>] = [:]
+
+    var next: Duration? { groups.values.compactMap { $0.first?.deadline }.min() }
+
+    mutating func push(_ entry: Entry, at deadline: Duration, group: Duration) {
+        groups[group, default: FIFO()].append((deadline, entry))
+    }
+
+    mutating func popDue(_ now: Duration, into due: inout [Entry]) {
+        for key in Array(groups.keys) {
+            while let first = groups[key]?.first, first.deadline <= now {
+                due.append(groups[key]!.popFirst()!.entry)
+            }
+            if groups[key]?.isEmpty == true { groups[key] = nil }
+        }
+    }
+
+    mutating func removeAll() { groups.removeAll() }
+}

@@ -1,0 +1,89 @@
+import Synchronization
+
+/// Bounds the connects (TCP + key exchange + authentication) in progress: a counting semaphore
+/// whose waiters are served in arrival order and leave when their task is cancelled.
+final class HandshakeGate: Sendable {
+    private struct State {
+        var available: Int
+        var waiters = FIFO<(id: UInt64, continuation: CheckedContinuation<Bool, Never>)>()
+        var cancelled: Set<UInt64> = []
+        var nextID: UInt64 = 0
+        var inProgress = 0
+    }
+
+    private let state: Mutex<State>
+
+    init(limit: Int) { state = Mutex(State(available: limit)) }
+
+    /// The handshakes holding a permit now.
+    var inProgress: Int { state.withLock { $0.inProgress } }
+
+    /// Takes a permit if one is free and nobody waits for one.
+    func tryAcquire() -> Bool {
+        state.withLock { state in
+            guard state.available > 0 && state.waiters.isEmpty else { return false }
+            state.available -= 1
+            state.inProgress += 1
+            return true
+        }
+    }
+
+    /// Whether a permit is free now.
+    var hasFreePermit: Bool { state.withLock { $0.available > 0 && $0.waiters.isEmpty } }
+
+    /// Waits for a permit.
+    ///
+    /// - Throws: `CancellationError` if the task is cancelled before a permit is granted.
+    func acquire() async throws {
+        // Fast path: a free permit, no suspension.
+        let (granted, id) = state.withLock { state -> (Bool, UInt64) in
+            if state.available > 0 && state.waiters.isEmpty {
+                state.available -= 1
+                state.inProgress += 1
+                return (true, 0)
+            }
+            state.nextID += 1
+            return (false, state.nextID)
+        }
+        if granted { return }
+        let ok = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.cancelled.remove(id) != nil { return true }
+                    state.waiters.append((id, continuation))
+                    return false
+                }
+                if resumeNow { continuation.resume(returning: false) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+                var kept = FIFO<(id: UInt64, continuation: CheckedContinuation<Bool, Never>)>()
+                var found: CheckedContinuation<Bool, Never>?
+                while let entry = state.waiters.popFirst() {
+                    if entry.id == id { found = entry.continuation } else { kept.append(entry) }
+                }
+                state.waiters = kept
+                // Cancelled before it enqueued: leave a mark so that it does not wait.
+                if found == nil { state.cancelled.insert(id) }
+                return found
+            }
+            waiter?.resume(returning: false)
+        }
+        state.withLock { _ = $0.cancelled.remove(id) }
+        if !ok { throw CancellationError() }
+    }
+
+    /// Returns a permit, handing it to the longest waiter if any.
+    func release() {
+        let next = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            state.inProgress -= 1
+            if let waiter = state.waiters.popFirst() {
+                state.inProgress += 1
+                return waiter.continuation
+            }
+            state.available += 1
+            return nil
+        }
+        next?.resume(returning: true)
+    }
+}

@@ -1,0 +1,247 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+import CoreMetrics
+import Logging
+import Synchronization
+
+/// Runs batches on devices with bounded concurrency and reports every device exactly once.
+///
+/// Create one with ``withScheduler(configuration:isolation:_:)``; it shuts down when the closure
+/// returns. Submit batches with ``submit(_:)`` (returns at once) or ``run(_:)`` (awaits the result).
+///
+/// ```swift
+/// let result = try await withScheduler(configuration: .init(drivers: drivers)) { scheduler in
+///     try await scheduler.run(request)
+/// }
+/// ```
+///
+/// - Pinned batches run on one serial queue per device (host, port, user) with one persistent
+///   session reused across jobs and batches.
+/// - Round-robin batches run on a fixed number of lanes, each job on a fresh connection.
+/// - Concurrent batches are served in turn; connections and handshakes are capped.
+public final class Scheduler: Sendable {
+    let core: SchedulerCore
+
+    init(core: SchedulerCore) { self.core = core }
+
+    /// Validates a batch and queues its jobs; returns at once.
+    ///
+    /// After shutdown has begun, the batch is accepted and every device is reported `cancelled`.
+    ///
+    /// - Parameter request: The batch.
+    /// - Returns: A handle on the batch: its id, job ids, streamed results, progress and final result.
+    /// - Throws: ``RequestError`` naming the first invalid field (an unknown driver is field `driver`).
+    public func submit(_ request: BatchRequest) throws(RequestError) -> BatchHandle {
+        let configuration = core.configuration
+        let specs = try request.validated(drivers: configuration.drivers, platforms: configuration.platforms)
+        guard let driver = configuration.drivers.driver(named: request.driver) else {
+            throw RequestError(field: "driver", reason: "unknown driver '\(request.driver)'")
+        }
+        let now = core.clock.now
+        let batch = BatchRecord(
+            id: UUID().uuidString.lowercased(), specs: specs, options: request.options, driver: driver,
+            resultTTL: request.options.resultTTL ?? configuration.limits.defaultResultTTL, submittedAt: now,
+            platforms: configuration.platforms)
+        core.metrics.submittedBatches.increment()
+        core.update { state in
+            if state.accepting {
+                state.enqueue(batch, now: now)
+            } else {
+                state.batches[batch.id] = batch
+                state.queuedJobs += batch.total
+                for index in 0..<batch.total {
+                    if let result = state.failure(batch, index, .cancelled("the scheduler is shutting down")) {
+                        state.finish(batch, index, result, now: now)
+                    }
+                }
+            }
+        }
+        core.logger.debug(
+            "batch submitted",
+            metadata: [
+                "batch": .string(batch.id), "devices": .stringConvertible(batch.total),
+                "strategy": .string(batch.strategy.rawValue),
+            ])
+        return BatchHandle(core: core, batch: batch)
+    }
+
+    /// Submits a batch and waits for its result.
+    ///
+    /// - Parameter request: The batch.
+    /// - Returns: One result per device, in request order.
+    /// - Throws: ``RequestError`` if the request is invalid.
+    public func run(_ request: BatchRequest) async throws(RequestError) -> BatchResult {
+        let handle = try submit(request)
+        return await handle.result()
+    }
+
+    /// A job by id, until its result is purged.
+    public func job(id: String) -> JobInfo? {
+        guard let (batchID, index) = JobID.parse(id) else { return nil }
+        return core.state.withLock { state in
+            guard let batch = state.batches[batchID], index < batch.total else { return nil }
+            return batch.info(index)
+        }
+    }
+
+    /// The jobs of a batch in request order, or `nil` for an unknown or purged batch.
+    public func jobs(batchID: String) -> [JobInfo]? {
+        core.state.withLock { state in
+            guard let batch = state.batches[batchID] else { return nil }
+            return (0..<batch.total).compactMap(batch.info)
+        }
+    }
+
+    /// Jobs of every batch still kept, filtered by status and host.
+    ///
+    /// - Parameters:
+    ///   - status: Only jobs with this status; `nil` for all.
+    ///   - host: Only jobs on this host; `nil` for all.
+    /// - Returns: Matching jobs, grouped by batch, in request order within a batch.
+    public func jobs(status: JobStatus? = nil, host: String? = nil) -> [JobInfo] {
+        core.state.withLock { state in
+            var found: [JobInfo] = []
+            for batch in state.batches.values.sorted(by: { $0.submittedAt < $1.submittedAt }) {
+                for index in 0..<batch.total {
+                    if let status, batch.slots[index].status != status { continue }
+                    guard let info = batch.info(index) else { continue }
+                    if let host, info.device.host != host { continue }
+                    found.append(info)
+                }
+            }
+            return found
+        }
+    }
+
+    /// A handle on a batch still kept, by id.
+    public func batch(id: String) -> BatchHandle? {
+        let batch = core.state.withLock { $0.batches[id] }
+        return batch.map { BatchHandle(core: core, batch: $0) }
+    }
+
+    /// Cancels one job: a queued job is reported `cancelled` at once; a running one is stopped and
+    /// reported `cancelled` (its pinned session is closed).
+    ///
+    /// - Returns: `false` if the job is unknown or already final.
+    @discardableResult
+    public func cancel(jobID: String) -> Bool {
+        guard let (batchID, index) = JobID.parse(jobID) else { return false }
+        let (cancelled, stopping) = core.update { state -> (Bool, [Task<Void, Never>]) in
+            guard let batch = state.batches[batchID], index < batch.total else { return (false, []) }
+            var stopping: [Task<Void, Never>] = []
+            let cancelled = state.cancel(
+                batch, index, reason: .cancelled("the job was cancelled"), now: core.clock.now, stopping: &stopping)
+            return (cancelled, stopping)
+        }
+        for task in stopping { task.cancel() }
+        return cancelled
+    }
+
+    /// What the scheduler holds and runs at this moment.
+    public var stats: SchedulerStats {
+        core.state.withLock { state in
+            SchedulerStats(
+                openConnections: state.openConnections, pinnedSessions: state.pinnedSessions,
+                idlePinnedSessions: state.idle.count, runningJobs: state.runningJobs, queuedJobs: state.queuedJobs,
+                workers: state.workers.count, batches: state.batches.count, pinnedDevices: state.devices.count)
+        }
+    }
+
+    /// Stops taking work: queued jobs are cancelled, running jobs get the grace period to finish and
+    /// are then cancelled, every session is closed. Called by ``withScheduler(configuration:isolation:_:)``
+    /// when its closure returns; calling it again does nothing more.
+    public func shutdown() async {
+        let core = self.core
+        let first = core.update { state -> Bool in
+            guard state.accepting else { return false }
+            state.accepting = false
+            let now = core.clock.now
+            for batch in state.batches.values where batch.queued > 0 {
+                for index in 0..<batch.total where batch.slots[index].status == .queued {
+                    if let result = state.failure(batch, index, .cancelled("the scheduler shut down")) {
+                        state.finish(batch, index, result, now: now)
+                    }
+                }
+            }
+            return true
+        }
+        guard first else {
+            await core.waitForNoWorkers()
+            return
+        }
+        let grace = core.limits.shutdownGracePeriod
+        let clock = core.clock
+        let deadline = clock.now + grace
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await clock.sleep(until: deadline) }
+            group.addTask { await core.waitForNoRunningJobs() }
+            await group.next()
+            group.cancelAll()
+        }
+        let stopping = core.update { state -> [Task<Void, Never>] in
+            state.cancellingRunning = true
+            return Array(state.workers.values)
+        }
+        for task in stopping { task.cancel() }
+        await core.waitForNoWorkers()
+        let sessions = core.update { state -> [any DriverSession] in
+            var sessions: [any DriverSession] = []
+            while let device = state.idle.popLeastRecent() {
+                if let session = device.session { sessions.append(session) }
+                device.session = nil
+                device.holdsSlot = false
+            }
+            state.devices.removeAll()
+            state.timerStopped = true
+            return sessions
+        }
+        await core.closeReleasing(sessions)
+        core.timerSignal.signal()
+        core.logger.debug("scheduler shut down")
+    }
+}
+
+/// A snapshot of what a ``Scheduler`` holds and runs.
+public struct SchedulerStats: Sendable, Hashable {
+    /// Connections counted against ``SchedulerConfiguration/Limits/maxOpenConnections``.
+    public var openConnections: Int
+    public var pinnedSessions: Int
+    public var idlePinnedSessions: Int
+    public var runningJobs: Int
+    public var queuedJobs: Int
+    public var workers: Int
+    /// Batches whose results are still kept.
+    public var batches: Int
+    public var pinnedDevices: Int
+}
+
+/// Runs `body` with a new scheduler, then shuts the scheduler down (see ``Scheduler/shutdown()``),
+/// also when `body` throws. Nothing of the scheduler is left running when this returns.
+///
+/// - Parameters:
+///   - configuration: Drivers, platforms, limits, clock and logger.
+///   - body: The code that uses the scheduler.
+/// - Returns: What `body` returns.
+/// - Throws: ``ConfigurationError`` for invalid limits, or what `body` throws.
+public func withScheduler<Result>(
+    configuration: SchedulerConfiguration,
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (Scheduler) async throws -> Result
+) async throws -> Result {
+    try configuration.limits.validate()
+    let core = SchedulerCore(configuration: configuration)
+    let scheduler = Scheduler(core: core)
+    let timer = Task { await core.timerLoop() }
+    let result: Swift.Result<Result, any Error>
+    do {
+        result = .success(try await body(scheduler))
+    } catch {
+        result = .failure(error)
+    }
+    await scheduler.shutdown()
+    await timer.value
+    return try result.get()
+}

@@ -1,0 +1,90 @@
+import NetPulse
+import NetPulseTesting
+import Testing
+
+@Suite("Scheduler: limits and fairness", .timeLimit(.minutes(1)))
+struct SchedulerLimitsTests {
+    @Test("the caps on open connections, handshakes and lanes are never exceeded")
+    func capsNeverExceeded() async throws {
+        let driver = InMemoryDriver(
+            fallback: ScriptedDevice(connectLatency: .milliseconds(1), commandLatency: .milliseconds(1)))
+        let limits = Fixture.limits(open: 10, handshakes: 3, pinned: 6, lanes: 8)
+        try await withScheduler(configuration: Fixture.configuration(driver, limits: limits)) { scheduler in
+            let roundRobin = Fixture.request(hosts: Fixture.hosts(150, prefix: "rr"), strategy: .roundRobin)
+            let pinned = Fixture.request(hosts: Fixture.hosts(40, prefix: "p"), strategy: .pinned)
+            let pinnedAgain = Fixture.request(hosts: Fixture.hosts(40, prefix: "p"), strategy: .pinned)
+            let handles = try [roundRobin, pinned, pinnedAgain].map { request in (try scheduler.submit(request), request) }
+            for (handle, request) in handles {
+                let result = await collectChecked(handle, request)
+                #expect(result.success)
+            }
+            #expect(scheduler.stats.openConnections <= 6, "only idle pinned sessions remain")
+        }
+        let stats = driver.stats
+        #expect(stats.peakOpenSessions <= 10)
+        #expect(stats.peakConnectsInProgress <= 3)
+        #expect(stats.peakRunningExecutions <= 10)
+        #expect(stats.overlappingExecutions == 0)
+        // The caps were actually reached, so the bounds above were tested.
+        #expect(stats.peakConnectsInProgress == 3)
+        #expect(stats.peakOpenSessions >= 6)
+        // At most 6 pinned sessions at once: some devices were evicted and reconnected.
+        #expect(stats.totalConnects > 150 + 40)
+        #expect(stats.openSessions == 0)
+    }
+
+    @Test("a small batch submitted after a large one is served in turn, not after it")
+    func fairness() async throws {
+        let driver = InMemoryDriver(fallback: ScriptedDevice(commandLatency: .milliseconds(1)))
+        let limits = Fixture.limits(lanes: 2)
+        try await withScheduler(configuration: Fixture.configuration(driver, limits: limits)) { scheduler in
+            let large = Fixture.request(hosts: Fixture.hosts(300, prefix: "big"), strategy: .roundRobin)
+            let small = Fixture.request(hosts: Fixture.hosts(5, prefix: "small"), strategy: .roundRobin)
+            let largeHandle = try scheduler.submit(large)
+            var stream = largeHandle.results.makeAsyncIterator()
+            _ = await stream.next()
+            let doneBefore = largeHandle.progress.done
+            let smallResult = try await runChecked(scheduler, small)
+            let doneAfter = largeHandle.progress.done
+            #expect(smallResult.success)
+            // Served in turn on 2 lanes: about one large job per small job, plus those already running.
+            #expect(doneAfter - doneBefore <= 5 + 2 + 2, "large batch ran \(doneAfter - doneBefore) jobs meanwhile")
+            #expect(doneAfter < 300)
+            await collectChecked(largeHandle, large)
+        }
+    }
+
+    @Test("fairness holds for pinned batches too")
+    func pinnedFairness() async throws {
+        let driver = InMemoryDriver(fallback: ScriptedDevice(commandLatency: .milliseconds(1)))
+        let limits = Fixture.limits(pinned: 2)
+        try await withScheduler(configuration: Fixture.configuration(driver, limits: limits)) { scheduler in
+            let large = Fixture.request(hosts: Fixture.hosts(200, prefix: "big"), strategy: .pinned)
+            let small = Fixture.request(hosts: Fixture.hosts(5, prefix: "small"), strategy: .pinned)
+            let largeHandle = try scheduler.submit(large)
+            var stream = largeHandle.results.makeAsyncIterator()
+            _ = await stream.next()
+            let doneBefore = largeHandle.progress.done
+            try await runChecked(scheduler, small)
+            let doneAfter = largeHandle.progress.done
+            #expect(doneAfter - doneBefore <= 5 + 2 + 2, "large batch ran \(doneAfter - doneBefore) jobs meanwhile")
+            await collectChecked(largeHandle, large)
+        }
+    }
+
+    @Test("invalid limits are refused with the setting's name")
+    func invalidLimits() async {
+        let driver = InMemoryDriver()
+        var limits = Fixture.limits(open: 4, handshakes: 8)
+        await #expect(throws: ConfigurationError(
+            field: "limits.max_connects_in_progress",
+            reason: "must not exceed max_open_connections (4), got 8")) {
+            try await withScheduler(configuration: Fixture.configuration(driver, limits: limits)) { _ in }
+        }
+        limits = Fixture.limits(lanes: 0)
+        let error = await #expect(throws: ConfigurationError.self) {
+            try await withScheduler(configuration: Fixture.configuration(driver, limits: limits)) { _ in }
+        }
+        #expect(error?.field == "limits.round_robin_lanes")
+    }
+}
