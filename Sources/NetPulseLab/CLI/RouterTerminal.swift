@@ -149,6 +149,7 @@ final class RouterTerminal: Terminal {
     private func respond(_ body: String) -> [TerminalEvent] {
         var lines = body.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
+        if let outputFilter { lines = lines.filter(outputFilter) }
         if pagingEnabled {
             return [.output(page(lines, count: device.pageLines, isCommand: true), isCommand: true)]
         }
@@ -184,12 +185,42 @@ final class RouterTerminal: Terminal {
     // MARK: Commands
 
     private func command(_ line: String) -> [TerminalEvent] {
+        // Output filters: `| include X` (`| i`, `| match`), `| exclude X` (`| except`), `| no-more`.
+        var filter: ((String) -> Bool)?
+        var pagingOverride: Bool?
+        var text = line
+        let compare = platform == .juniperJunos && line.replacingSpaces() == "show|compare"
+        if !compare, let bar = line.firstIndex(of: "|") {
+            text = String(line[..<bar])
+            let words = line[line.index(after: bar)...].split(separator: " ", maxSplits: 1).map(String.init)
+            let verb = words.first?.lowercased() ?? ""
+            let pattern = words.count > 1 ? words[1] : ""
+            if verb == "no-more" {
+                pagingOverride = false
+            } else if ["include", "i", "inc", "match", "section", "begin"].contains(verb) {
+                filter = { $0.contains(pattern) }
+            } else if ["exclude", "except", "e", "ex"].contains(verb) {
+                filter = { !$0.contains(pattern) }
+            } else {
+                return error(.invalid(token: 0, column: line.distance(from: line.startIndex, to: bar) + 2), line: line)
+            }
+        }
+        let savedPaging = pagingEnabled
+        if let pagingOverride { pagingEnabled = pagingOverride }
+        outputFilter = filter
+        defer {
+            outputFilter = nil
+            if pagingOverride != nil { pagingEnabled = savedPaging }
+        }
         switch platform {
-        case .juniperJunos: junos(line)
-        case .huawei: huawei(line)
-        default: ciscoLike(line)
+        case .juniperJunos: return junos(text)
+        case .huawei: return huawei(text)
+        default: return ciscoLike(text)
         }
     }
+
+    /// A filter applied by `respond` to the lines of the current command's output.
+    private var outputFilter: ((String) -> Bool)?
 
     /// The platform's error text for a line that does not parse.
     private func error(_ match: CommandMatcher.Match, line: String) -> [TerminalEvent] {
@@ -647,4 +678,8 @@ final class RouterTerminal: Terminal {
         if text.hasSuffix(prompt) { text.removeLast(prompt.count) }
         return ExecResult(stdout: Array(text), stderr: [], status: 0)
     }
+}
+
+extension String {
+    func replacingSpaces() -> String { String(filter { $0 != " " }) }
 }
