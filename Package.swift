@@ -10,10 +10,13 @@ let package = Package(
         .library(name: "NetPulseSSH", targets: ["NetPulseSSH"]),
         .library(name: "NetPulseSSH2", targets: ["NetPulseSSH2"]),
         .library(name: "NetPulseTesting", targets: ["NetPulseTesting"]),
+        .library(name: "NetPulseLab", targets: ["NetPulseLab"]),
+        .executable(name: "netpulse", targets: ["netpulse"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         // C libraries, each behind one system-library target with a shim header.
@@ -57,6 +60,24 @@ let package = Package(
             dependencies: ["NetPulse", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // Many emulated devices over real SSH (libssh's server API), with faults on demand.
+        .target(
+            name: "NetPulseLab",
+            dependencies: ["NetPulse", "CLibSSH", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // The command-line tool.
+        .executableTarget(
+            name: "netpulse",
+            dependencies: [
+                "NetPulse", "NetPulseLab",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Load generator for the lab's scale figures (a libssh client, one process apart from the lab).
+        .executableTarget(name: "netpulse-lab-bench", dependencies: ["CLibSSH"], path: "Sources/LabBench"),
+
+        .testTarget(name: "NetPulseLabTests", dependencies: ["NetPulse", "NetPulseLab", "CLibSSH"]),
         .testTarget(
             name: "NetPulseTests",
             dependencies: ["NetPulse", "NetPulseTesting", .product(name: "Logging", package: "swift-log")]

@@ -1,0 +1,83 @@
+/// What an emulated terminal asks the SSH plumbing to do, in order.
+enum TerminalEvent: Equatable, Sendable {
+    /// Bytes echoed while typing: sent at once.
+    case echo([UInt8])
+    /// The answer to an entered line (its output and the next prompt), or the start-up banner.
+    /// Injected latency and mid-command faults apply to these.
+    case output([UInt8], isCommand: Bool)
+    /// The user logged out: close the channel.
+    case close
+}
+
+/// The result of a command run over an `exec` channel.
+struct ExecResult: Equatable, Sendable {
+    var stdout: [UInt8]
+    var stderr: [UInt8]
+    var status: Int
+}
+
+/// A pure state machine for one interactive session: bytes in, events out. No I/O, no clock.
+protocol Terminal: AnyObject {
+    /// The banner and the first prompt.
+    func start() -> [TerminalEvent]
+    /// Feeds typed bytes; returns what to send back.
+    func receive(_ bytes: [UInt8]) -> [TerminalEvent]
+    /// Runs one command without a pty (SSH `exec`).
+    func exec(_ command: String) -> ExecResult
+}
+
+extension Array where Element == UInt8 {
+    init(_ text: String) { self = Array(text.utf8) }
+}
+
+/// A small deterministic generator (SplitMix64), so each device's output depends only on its seed.
+struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476C_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Splits typed bytes into lines with simple editing (backspace, Ctrl-C), echoing as a pty would.
+struct LineEditor {
+    private var buffer: [UInt8] = []
+    private var lastWasCR = false
+
+    enum Step: Equatable {
+        case echo([UInt8])
+        case line(String)
+        case interrupt
+    }
+
+    /// Feeds one byte. `echo` is false while a secret is typed.
+    mutating func feed(_ byte: UInt8, echo: Bool) -> Step? {
+        defer { lastWasCR = byte == 13 }
+        switch byte {
+        case 10 where lastWasCR:
+            return nil
+        case 13, 10:
+            let line = String(decoding: buffer, as: UTF8.self)
+            buffer.removeAll(keepingCapacity: true)
+            return .line(line)
+        case 8, 127:
+            guard !buffer.isEmpty else { return nil }
+            buffer.removeLast()
+            return echo ? .echo([8, 32, 8]) : nil
+        case 3:
+            buffer.removeAll()
+            return .interrupt
+        case 0..<32:
+            return nil
+        default:
+            buffer.append(byte)
+            return echo ? .echo([byte]) : nil
+        }
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `netpulse` command: one subcommand per task; add new ones to `subcommands`.
+@main
+struct NetPulseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "netpulse",
+        abstract: "Batch automation of network devices over SSH.",
+        subcommands: [Lab.self]
+    )
+}
