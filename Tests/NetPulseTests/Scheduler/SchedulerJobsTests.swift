@@ -8,18 +8,18 @@ struct SchedulerJobsTests {
     func ttlExpiry() async throws {
         let driver = InMemoryDriver(devices: ["stuck": ScriptedDevice(fault: .hangOnCommand)])
         let clock = ManualSchedulerClock()
-        let limits = Fixture.limits(lanes: 1)
-        try await withScheduler(configuration: Fixture.configuration(driver, limits: limits, clock: clock)) {
+        let limits = SchedulerFixture.limits(lanes: 1)
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver, limits: limits, clock: clock)) {
             scheduler in
             // Pinned: a job stuck on the device holds its queue.
-            let blocker = try scheduler.submit(Fixture.request(hosts: ["stuck"], strategy: .pinned))
+            let blocker = try scheduler.submit(SchedulerFixture.request(hosts: ["stuck"], strategy: .pinned))
             // Round-robin: the only lane is held by a stuck job.
-            let laneBlocker = try scheduler.submit(Fixture.request(hosts: ["stuck"], strategy: .roundRobin))
+            let laneBlocker = try scheduler.submit(SchedulerFixture.request(hosts: ["stuck"], strategy: .roundRobin))
             try await waitForDriver(driver, "both stuck jobs running") { $0.runningExecutions == 2 }
 
             let options = BatchOptions(ttl: .seconds(5))
-            let pinnedRequest = Fixture.request(hosts: ["stuck"], strategy: .pinned, options: options)
-            let roundRobinRequest = Fixture.request(hosts: ["a", "b", "c"], strategy: .roundRobin, options: options)
+            let pinnedRequest = SchedulerFixture.request(hosts: ["stuck"], strategy: .pinned, options: options)
+            let roundRobinRequest = SchedulerFixture.request(hosts: ["a", "b", "c"], strategy: .roundRobin, options: options)
             let pinned = try scheduler.submit(pinnedRequest)
             let roundRobin = try scheduler.submit(roundRobinRequest)
             #expect(scheduler.job(id: pinned.jobIDs[0])?.status == .queued)
@@ -47,8 +47,8 @@ struct SchedulerJobsTests {
     func executionTimeout() async throws {
         let driver = InMemoryDriver(devices: ["slow": ScriptedDevice(fault: .hangOnCommand)])
         let clock = ManualSchedulerClock()
-        try await withScheduler(configuration: Fixture.configuration(driver, clock: clock)) { scheduler in
-            let request = Fixture.request(
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver, clock: clock)) { scheduler in
+            let request = SchedulerFixture.request(
                 hosts: ["slow", "fast"], strategy: .pinned, options: BatchOptions(executionTimeout: .seconds(30)))
             let handle = try scheduler.submit(request)
             try await waitForDriver(driver, "the hanging job") { $0.runningExecutions == 1 && $0.executions.count == 1 }
@@ -61,7 +61,7 @@ struct SchedulerJobsTests {
             #expect(driver.stats.closes[slow] == 1, "the timed-out job's session was closed")
             // The device's next job gets a fresh session.
             driver.setDevice(ScriptedDevice(), for: "slow")
-            let next = try await runChecked(scheduler, Fixture.request(hosts: ["slow"], strategy: .pinned))
+            let next = try await runChecked(scheduler, SchedulerFixture.request(hosts: ["slow"], strategy: .pinned))
             #expect(next.success)
             #expect(driver.stats.connects[slow] == 2)
         }
@@ -71,8 +71,8 @@ struct SchedulerJobsTests {
     func connectTimeout() async throws {
         let driver = InMemoryDriver(devices: ["mute": ScriptedDevice(fault: .hangOnConnect)])
         let clock = ManualSchedulerClock()
-        try await withScheduler(configuration: Fixture.configuration(driver, clock: clock)) { scheduler in
-            let request = Fixture.request(
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver, clock: clock)) { scheduler in
+            let request = SchedulerFixture.request(
                 hosts: ["mute"], strategy: .roundRobin, options: BatchOptions(executionTimeout: .seconds(10)))
             let handle = try scheduler.submit(request)
             try await waitForDriver(driver, "the hanging connect") { $0.connectsInProgress == 1 }
@@ -87,11 +87,11 @@ struct SchedulerJobsTests {
     func resultPurge() async throws {
         let driver = InMemoryDriver()
         let clock = ManualSchedulerClock()
-        try await withScheduler(configuration: Fixture.configuration(driver, clock: clock)) { scheduler in
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver, clock: clock)) { scheduler in
             let short = try scheduler.submit(
-                Fixture.request(hosts: ["r1", "r2"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(10))))
+                SchedulerFixture.request(hosts: ["r1", "r2"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(10))))
             let long = try scheduler.submit(
-                Fixture.request(hosts: ["r1"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(100))))
+                SchedulerFixture.request(hosts: ["r1"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(100))))
             _ = await short.result()
             _ = await long.result()
             #expect(scheduler.job(id: short.jobIDs[0])?.status == .finished)
@@ -108,7 +108,7 @@ struct SchedulerJobsTests {
             #expect(await short.result().results.count == 2)
             // A later batch keeps a deadline pending, so the timer goes back to sleep after the purge.
             let later = try scheduler.submit(
-                Fixture.request(hosts: ["r3"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(1000))))
+                SchedulerFixture.request(hosts: ["r3"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(1000))))
             _ = await later.result()
             clock.advance(by: .seconds(100))
             try await withDeadline(.seconds(10), "the second purge") { await clock.waitForSleeper(after: .seconds(111)) }
@@ -121,11 +121,11 @@ struct SchedulerJobsTests {
     @Test("cancel one queued job and one running job")
     func cancelJobs() async throws {
         let driver = InMemoryDriver(devices: ["stuck": ScriptedDevice(fault: .hangOnCommand)])
-        try await withScheduler(configuration: Fixture.configuration(driver)) { scheduler in
-            let first = Fixture.request(hosts: ["stuck"], strategy: .pinned)
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver)) { scheduler in
+            let first = SchedulerFixture.request(hosts: ["stuck"], strategy: .pinned)
             let running = try scheduler.submit(first)
             try await waitForDriver(driver, "the stuck job") { $0.runningExecutions == 1 }
-            let second = Fixture.request(hosts: ["stuck", "ok"], strategy: .pinned)
+            let second = SchedulerFixture.request(hosts: ["stuck", "ok"], strategy: .pinned)
             let queued = try scheduler.submit(second)
             #expect(scheduler.job(id: queued.jobIDs[0])?.status == .queued)
             #expect(queued.cancel(jobID: queued.jobIDs[0]))
@@ -151,9 +151,9 @@ struct SchedulerJobsTests {
     func cancelBatch() async throws {
         let driver = InMemoryDriver(
             devices: ["h0": ScriptedDevice(fault: .hangOnCommand), "h1": ScriptedDevice(fault: .hangOnConnect)])
-        let limits = Fixture.limits(lanes: 2)
-        try await withScheduler(configuration: Fixture.configuration(driver, limits: limits)) { scheduler in
-            let request = Fixture.request(hosts: ["h0", "h1"] + Fixture.hosts(30), strategy: .roundRobin)
+        let limits = SchedulerFixture.limits(lanes: 2)
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver, limits: limits)) { scheduler in
+            let request = SchedulerFixture.request(hosts: ["h0", "h1"] + SchedulerFixture.hosts(30), strategy: .roundRobin)
             let handle = try scheduler.submit(request)
             try await waitForDriver(driver, "both lanes stuck") { $0.runningExecutions == 1 && $0.connectsInProgress == 1 }
             #expect(handle.progress.running == 2)
@@ -176,11 +176,11 @@ struct SchedulerJobsTests {
                 "stuck": ScriptedDevice(fault: .hangOnCommand),
                 "slow": ScriptedDevice(commandLatency: .milliseconds(100)),
             ])
-        let limits = Fixture.limits(pinned: 2, lanes: 1, grace: .seconds(1))
-        let pinnedRequest = Fixture.request(hosts: ["stuck", "slow"] + Fixture.hosts(5), strategy: .pinned)
-        let roundRobinRequest = Fixture.request(hosts: Fixture.hosts(5, prefix: "q"), strategy: .roundRobin)
-        let idleRequest = Fixture.request(hosts: ["idle"], strategy: .pinned)
-        let (pinned, roundRobin) = try await withScheduler(configuration: Fixture.configuration(driver, limits: limits)) {
+        let limits = SchedulerFixture.limits(pinned: 2, lanes: 1, grace: .seconds(1))
+        let pinnedRequest = SchedulerFixture.request(hosts: ["stuck", "slow"] + SchedulerFixture.hosts(5), strategy: .pinned)
+        let roundRobinRequest = SchedulerFixture.request(hosts: SchedulerFixture.hosts(5, prefix: "q"), strategy: .roundRobin)
+        let idleRequest = SchedulerFixture.request(hosts: ["idle"], strategy: .pinned)
+        let (pinned, roundRobin) = try await withScheduler(configuration: SchedulerFixture.configuration(driver, limits: limits)) {
             scheduler in
             try await runChecked(scheduler, idleRequest)  // leaves an idle pinned session open
             let pinned = try scheduler.submit(pinnedRequest)
@@ -209,8 +209,8 @@ struct SchedulerJobsTests {
     func submitAfterShutdown() async throws {
         let driver = InMemoryDriver()
         var kept: Scheduler?
-        try await withScheduler(configuration: Fixture.configuration(driver)) { scheduler in kept = scheduler }
-        let request = Fixture.request(hosts: Fixture.hosts(3), strategy: .roundRobin)
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver)) { scheduler in kept = scheduler }
+        let request = SchedulerFixture.request(hosts: SchedulerFixture.hosts(3), strategy: .roundRobin)
         let result = try await runChecked(try #require(kept), request)
         #expect(result.results.allSatisfy { $0.error?.kind == .cancelled })
         #expect(driver.stats.totalConnects == 0)
@@ -219,12 +219,12 @@ struct SchedulerJobsTests {
     @Test("invalid requests are refused at submit with the field; an unknown driver is field 'driver'")
     func invalidRequests() async throws {
         let driver = InMemoryDriver()
-        try await withScheduler(configuration: Fixture.configuration(driver)) { scheduler in
-            var request = Fixture.request(hosts: ["r1"], strategy: .pinned)
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver)) { scheduler in
+            var request = SchedulerFixture.request(hosts: ["r1"], strategy: .pinned)
             request.driver = "telnetlib"
             let error = #expect(throws: RequestError.self) { try scheduler.submit(request) }
             #expect(error?.field == "driver")
-            request = Fixture.request(hosts: ["r1", "r1"], strategy: .pinned)
+            request = SchedulerFixture.request(hosts: ["r1", "r1"], strategy: .pinned)
             let duplicate = #expect(throws: RequestError.self) { try scheduler.submit(request) }
             #expect(duplicate?.field == "devices[1]")
             #expect(scheduler.stats.batches == 0)
@@ -234,8 +234,8 @@ struct SchedulerJobsTests {
     @Test("job views and results carry no secret")
     func noSecrets() async throws {
         let driver = InMemoryDriver(devices: ["bad": ScriptedDevice(fault: .rejectCredentials)])
-        try await withScheduler(configuration: Fixture.configuration(driver)) { scheduler in
-            let request = Fixture.request(hosts: ["bad", "good"], strategy: .pinned, password: "TopSecret-42")
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver)) { scheduler in
+            let request = SchedulerFixture.request(hosts: ["bad", "good"], strategy: .pinned, password: "TopSecret-42")
             let result = try await runChecked(scheduler, request)
             #expect(result.results[0].error?.kind == .authentication)
             let text = scheduler.jobs().map { "\($0) \(String(reflecting: $0))" }.joined()
@@ -252,8 +252,8 @@ struct SchedulerJobsTests {
         let driver = InMemoryDriver(
             devices: ["slow": ScriptedDevice(commandLatency: .milliseconds(200))],
             fallback: ScriptedDevice())
-        try await withScheduler(configuration: Fixture.configuration(driver)) { scheduler in
-            let request = Fixture.request(hosts: ["slow"] + Fixture.hosts(5), strategy: .roundRobin)
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver)) { scheduler in
+            let request = SchedulerFixture.request(hosts: ["slow"] + SchedulerFixture.hosts(5), strategy: .roundRobin)
             let handle = try scheduler.submit(request)
             var order: [String] = []
             for await result in handle.results { order.append(result.hostname) }

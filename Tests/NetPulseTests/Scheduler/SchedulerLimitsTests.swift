@@ -8,11 +8,11 @@ struct SchedulerLimitsTests {
     func capsNeverExceeded() async throws {
         let driver = InMemoryDriver(
             fallback: ScriptedDevice(connectLatency: .milliseconds(1), commandLatency: .milliseconds(1)))
-        let limits = Fixture.limits(open: 10, handshakes: 3, pinned: 6, lanes: 8)
-        try await withScheduler(configuration: Fixture.configuration(driver, limits: limits)) { scheduler in
-            let roundRobin = Fixture.request(hosts: Fixture.hosts(150, prefix: "rr"), strategy: .roundRobin)
-            let pinned = Fixture.request(hosts: Fixture.hosts(40, prefix: "p"), strategy: .pinned)
-            let pinnedAgain = Fixture.request(hosts: Fixture.hosts(40, prefix: "p"), strategy: .pinned)
+        let limits = SchedulerFixture.limits(open: 10, handshakes: 3, pinned: 6, lanes: 8)
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver, limits: limits)) { scheduler in
+            let roundRobin = SchedulerFixture.request(hosts: SchedulerFixture.hosts(150, prefix: "rr"), strategy: .roundRobin)
+            let pinned = SchedulerFixture.request(hosts: SchedulerFixture.hosts(40, prefix: "p"), strategy: .pinned)
+            let pinnedAgain = SchedulerFixture.request(hosts: SchedulerFixture.hosts(40, prefix: "p"), strategy: .pinned)
             let handles = try [roundRobin, pinned, pinnedAgain].map { request in (try scheduler.submit(request), request) }
             for (handle, request) in handles {
                 let result = await collectChecked(handle, request)
@@ -36,10 +36,10 @@ struct SchedulerLimitsTests {
     @Test("a small batch submitted after a large one is served in turn, not after it")
     func fairness() async throws {
         let driver = InMemoryDriver(fallback: ScriptedDevice(commandLatency: .milliseconds(1)))
-        let limits = Fixture.limits(lanes: 2)
-        try await withScheduler(configuration: Fixture.configuration(driver, limits: limits)) { scheduler in
-            let large = Fixture.request(hosts: Fixture.hosts(300, prefix: "big"), strategy: .roundRobin)
-            let small = Fixture.request(hosts: Fixture.hosts(5, prefix: "small"), strategy: .roundRobin)
+        let limits = SchedulerFixture.limits(lanes: 2)
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver, limits: limits)) { scheduler in
+            let large = SchedulerFixture.request(hosts: SchedulerFixture.hosts(300, prefix: "big"), strategy: .roundRobin)
+            let small = SchedulerFixture.request(hosts: SchedulerFixture.hosts(5, prefix: "small"), strategy: .roundRobin)
             let largeHandle = try scheduler.submit(large)
             var stream = largeHandle.results.makeAsyncIterator()
             _ = await stream.next()
@@ -57,10 +57,10 @@ struct SchedulerLimitsTests {
     @Test("fairness holds for pinned batches too")
     func pinnedFairness() async throws {
         let driver = InMemoryDriver(fallback: ScriptedDevice(commandLatency: .milliseconds(1)))
-        let limits = Fixture.limits(pinned: 2)
-        try await withScheduler(configuration: Fixture.configuration(driver, limits: limits)) { scheduler in
-            let large = Fixture.request(hosts: Fixture.hosts(200, prefix: "big"), strategy: .pinned)
-            let small = Fixture.request(hosts: Fixture.hosts(5, prefix: "small"), strategy: .pinned)
+        let limits = SchedulerFixture.limits(pinned: 2)
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver, limits: limits)) { scheduler in
+            let large = SchedulerFixture.request(hosts: SchedulerFixture.hosts(200, prefix: "big"), strategy: .pinned)
+            let small = SchedulerFixture.request(hosts: SchedulerFixture.hosts(5, prefix: "small"), strategy: .pinned)
             let largeHandle = try scheduler.submit(large)
             var stream = largeHandle.results.makeAsyncIterator()
             _ = await stream.next()
@@ -75,15 +75,15 @@ struct SchedulerLimitsTests {
     @Test("invalid limits are refused with the setting's name")
     func invalidLimits() async {
         let driver = InMemoryDriver()
-        var limits = Fixture.limits(open: 4, handshakes: 8)
+        var limits = SchedulerFixture.limits(open: 4, handshakes: 8)
         await #expect(throws: ConfigurationError(
             field: "limits.max_connects_in_progress",
             reason: "must not exceed max_open_connections (4), got 8")) {
-            try await withScheduler(configuration: Fixture.configuration(driver, limits: limits)) { _ in }
+            try await withScheduler(configuration: SchedulerFixture.configuration(driver, limits: limits)) { _ in }
         }
-        limits = Fixture.limits(lanes: 0)
+        limits = SchedulerFixture.limits(lanes: 0)
         let error = await #expect(throws: ConfigurationError.self) {
-            try await withScheduler(configuration: Fixture.configuration(driver, limits: limits)) { _ in }
+            try await withScheduler(configuration: SchedulerFixture.configuration(driver, limits: limits)) { _ in }
         }
         #expect(error?.field == "limits.round_robin_lanes")
     }

@@ -7,13 +7,13 @@ struct SchedulerPinnedTests {
     @Test("jobs of one device run in submission order, never two at once, on one session")
     func orderAndNoOverlap() async throws {
         let driver = InMemoryDriver(fallback: ScriptedDevice(commandLatency: .milliseconds(1)))
-        let hosts = Fixture.hosts(4)
+        let hosts = SchedulerFixture.hosts(4)
         let batches = 6
-        try await withScheduler(configuration: Fixture.configuration(driver)) { scheduler in
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver)) { scheduler in
             // Several batches on the same devices, submitted back to back, all queued at once.
             var handles: [(BatchHandle, BatchRequest)] = []
             for batch in 0..<batches {
-                let request = Fixture.request(
+                let request = SchedulerFixture.request(
                     hosts: hosts, strategy: .pinned,
                     operations: hosts.map { .commands(["b\(batch) \($0) first", "b\(batch) \($0) second"]) })
                 handles.append((try scheduler.submit(request), request))
@@ -47,8 +47,8 @@ struct SchedulerPinnedTests {
     @Test("a session that died while idle is replaced: the job is retried once on a fresh session")
     func deadSessionRetried() async throws {
         let driver = InMemoryDriver()
-        try await withScheduler(configuration: Fixture.configuration(driver)) { scheduler in
-            let request = Fixture.request(hosts: ["r1"], strategy: .pinned)
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver)) { scheduler in
+            let request = SchedulerFixture.request(hosts: ["r1"], strategy: .pinned)
             try await runChecked(scheduler, request)
             driver.killSessions(host: "r1")
             let result = try await runChecked(scheduler, request)
@@ -69,10 +69,10 @@ struct SchedulerPinnedTests {
     func livenessCheckBeforeReuse() async throws {
         let driver = InMemoryDriver()
         let clock = ManualSchedulerClock()
-        let limits = Fixture.limits(liveness: .seconds(10))
-        try await withScheduler(configuration: Fixture.configuration(driver, limits: limits, clock: clock)) {
+        let limits = SchedulerFixture.limits(liveness: .seconds(10))
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver, limits: limits, clock: clock)) {
             scheduler in
-            let request = Fixture.request(hosts: ["r1"], strategy: .pinned)
+            let request = SchedulerFixture.request(hosts: ["r1"], strategy: .pinned)
             try await runChecked(scheduler, request)
             driver.killSessions(host: "r1")
             clock.advance(by: .seconds(11))
@@ -87,8 +87,8 @@ struct SchedulerPinnedTests {
     @Test("a second session_unavailable on the fresh session is reported, not retried again")
     func retryOnlyOnce() async throws {
         let driver = InMemoryDriver()
-        try await withScheduler(configuration: Fixture.configuration(driver)) { scheduler in
-            let request = Fixture.request(hosts: ["r1"], strategy: .pinned)
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver)) { scheduler in
+            let request = SchedulerFixture.request(hosts: ["r1"], strategy: .pinned)
             try await runChecked(scheduler, request)
             // Refuse new connections: the retry cannot get a fresh session.
             driver.setDevice(ScriptedDevice(fault: .refuse), for: "r1")
@@ -103,10 +103,10 @@ struct SchedulerPinnedTests {
     func idleClose() async throws {
         let driver = InMemoryDriver()
         let clock = ManualSchedulerClock()
-        let limits = Fixture.limits(idle: .seconds(60))
-        try await withScheduler(configuration: Fixture.configuration(driver, limits: limits, clock: clock)) {
+        let limits = SchedulerFixture.limits(idle: .seconds(60))
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver, limits: limits, clock: clock)) {
             scheduler in
-            let request = Fixture.request(hosts: Fixture.hosts(3), strategy: .pinned)
+            let request = SchedulerFixture.request(hosts: SchedulerFixture.hosts(3), strategy: .pinned)
             try await runChecked(scheduler, request)
             #expect(driver.stats.openSessions == 3)
             clock.advance(by: .seconds(30))
@@ -130,10 +130,10 @@ struct SchedulerPinnedTests {
     @Test("at the cap on pinned sessions, the least recently used idle session is evicted")
     func lruEviction() async throws {
         let driver = InMemoryDriver()
-        let limits = Fixture.limits(pinned: 2)
-        try await withScheduler(configuration: Fixture.configuration(driver, limits: limits)) { scheduler in
+        let limits = SchedulerFixture.limits(pinned: 2)
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver, limits: limits)) { scheduler in
             func run(_ host: String) async throws {
-                let result = try await runChecked(scheduler, Fixture.request(hosts: [host], strategy: .pinned))
+                let result = try await runChecked(scheduler, SchedulerFixture.request(hosts: [host], strategy: .pinned))
                 #expect(result.success)
             }
             try await run("r0")
@@ -156,8 +156,8 @@ struct SchedulerPinnedTests {
     @Test("a round-robin job opens a fresh connection and closes it")
     func roundRobinFreshConnections() async throws {
         let driver = InMemoryDriver()
-        try await withScheduler(configuration: Fixture.configuration(driver)) { scheduler in
-            let request = Fixture.request(hosts: Fixture.hosts(20), strategy: .roundRobin)
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver)) { scheduler in
+            let request = SchedulerFixture.request(hosts: SchedulerFixture.hosts(20), strategy: .roundRobin)
             try await runChecked(scheduler, request)
             try await runChecked(scheduler, request)
             #expect(driver.stats.totalConnects == 40)

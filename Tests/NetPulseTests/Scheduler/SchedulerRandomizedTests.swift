@@ -24,7 +24,7 @@ struct SchedulerRandomizedTests {
     @Test("2,000 devices, every failure kind, cancels and expiries: each device reported exactly once", arguments: [42 as UInt64, 7])
     func randomized(seed: UInt64) async throws {
         var random = SplitMix64(seed: seed)
-        let hosts = Fixture.hosts(2_000, prefix: "d")
+        let hosts = SchedulerFixture.hosts(2_000, prefix: "d")
         var behaviours: [String: Behaviour] = [:]
         var scripts: [String: ScriptedDevice] = [:]
         for host in hosts {
@@ -58,16 +58,16 @@ struct SchedulerRandomizedTests {
         let holders = ["hold0", "hold1", "hold2"]
         for host in holders { scripts[host] = ScriptedDevice(fault: .hangOnCommand) }
         let driver = InMemoryDriver(devices: scripts, fallback: nil, recordsExecutions: false)
-        let limits = Fixture.limits(open: 1_200, handshakes: 40, pinned: 1_000, lanes: 150)
+        let limits = SchedulerFixture.limits(open: 1_200, handshakes: 40, pinned: 1_000, lanes: 150)
         let timeout = BatchOptions(executionTimeout: .milliseconds(200))
 
-        try await withScheduler(configuration: Fixture.configuration(driver, limits: limits)) { scheduler in
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver, limits: limits)) { scheduler in
             let pinnedHosts = Array(hosts[..<1_000])
             let roundRobinHosts = Array(hosts[1_000...])
-            let holdRequest = Fixture.request(hosts: holders, strategy: .pinned)
-            let expiringRequest = Fixture.request(hosts: holders, strategy: .pinned, options: BatchOptions(ttl: .seconds(1)))
-            let pinnedRequest = Fixture.request(hosts: pinnedHosts, strategy: .pinned, options: timeout)
-            let roundRobinRequest = Fixture.request(hosts: roundRobinHosts, strategy: .roundRobin, options: timeout)
+            let holdRequest = SchedulerFixture.request(hosts: holders, strategy: .pinned)
+            let expiringRequest = SchedulerFixture.request(hosts: holders, strategy: .pinned, options: BatchOptions(ttl: .seconds(1)))
+            let pinnedRequest = SchedulerFixture.request(hosts: pinnedHosts, strategy: .pinned, options: timeout)
+            let roundRobinRequest = SchedulerFixture.request(hosts: roundRobinHosts, strategy: .roundRobin, options: timeout)
 
             let hold = try scheduler.submit(holdRequest)
             let expiring = try scheduler.submit(expiringRequest)

@@ -4,7 +4,7 @@ import NetPulseTesting
 import Testing
 
 /// Shared helpers of the scheduler tests.
-enum Fixture {
+enum SchedulerFixture {
     static let logger = Logger(label: "scheduler-test")
 
     static func drivers(_ driver: InMemoryDriver) -> DriverRegistry {
