@@ -70,8 +70,9 @@ let package = Package(
         .executableTarget(
             name: "netpulse",
             dependencies: [
-                "NetPulse", "NetPulseLab",
+                "NetPulse", "NetPulseLab", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Load generator for the lab's scale figures (a libssh client, one process apart from the lab).
@@ -88,6 +89,8 @@ let package = Package(
         // An OpenSSH sshd started by the tests on loopback, for every test that crosses a socket.
         .target(name: "SSHTestSupport", path: "Tests/SSHTestSupport"),
         .testTarget(name: "SSHTestSupportTests", dependencies: ["SSHTestSupport"]),
+        // The `netpulse` binary run as a subprocess against lab devices.
+        .testTarget(name: "NetPulseCLITests", dependencies: ["NetPulse", "NetPulseLab", "SSHTestSupport"]),
         // The driver suite, written once and run against both SSH backends.
         .testTarget(
             name: "SSHDriverTests",

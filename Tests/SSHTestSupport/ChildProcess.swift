@@ -76,3 +76,62 @@ public struct ChildProcess: Sendable {
         return (status, output)
     }
 }
+
+extension ChildProcess {
+    /// What a finished command printed, apart.
+    public struct Output: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// Runs a command to completion with extra environment variables and standard input from a
+    /// string; returns its exit status, standard output and standard error separately.
+    public static func run(
+        _ path: String,
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        input: String? = nil
+    ) async throws -> Output {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("np-run-\(UUID().uuidString)").path
+        let outFD = open(base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let errFD = open(base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        defer {
+            unlink(base + ".out")
+            unlink(base + ".err")
+            unlink(base + ".in")
+        }
+        var inFD: Int32?
+        if let input {
+            try input.write(toFile: base + ".in", atomically: true, encoding: .utf8)
+            inFD = open(base + ".in", O_RDONLY)
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if let inFD { posix_spawn_file_actions_adddup2(&actions, inFD, 0) } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
+        posix_spawn_file_actions_adddup2(&actions, outFD, 1)
+        posix_spawn_file_actions_adddup2(&actions, errFD, 2)
+        var merged = ProcessInfo.processInfo.environment
+        for (key, value) in environment { merged[key] = value }
+        let envp: [UnsafeMutablePointer<CChar>?] = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv + envp { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        close(outFD)
+        close(errFD)
+        if let inFD { close(inFD) }
+        guard spawned == 0 else {
+            throw TestSSHD.Failure(description: "cannot start \(path): \(String(cString: strerror(spawned)))")
+        }
+        let status = await ChildProcess(pid: pid).wait()
+        return Output(
+            status: status,
+            stdout: (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? ""
+        )
+    }
+}

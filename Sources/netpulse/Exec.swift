@@ -1,0 +1,137 @@
+import ArgumentParser
+import Foundation
+import NetPulse
+
+extension NetPulseCommand {
+    /// `netpulse exec`: the quick form, without a JSON file.
+    struct Exec: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run commands or push a config file on devices named by flags or an inventory.",
+            discussion: """
+                The password comes from the environment variable named by --password-env, or a prompt on a \
+                terminal; never from the command line.
+                """
+        )
+
+        @Option(name: .customLong("host"), help: "A device (host or host:port); repeatable.")
+        var hosts: [String] = []
+
+        @Option(help: "Inventory file: CSV (host,port,username,device_type) or NetPulse JSON (the lab's).")
+        var inventory: String?
+
+        @Option(name: .customLong("command"), help: "A command to run; repeatable.")
+        var commands: [String] = []
+
+        @Option(help: "A file of configuration lines to push.")
+        var configFile: String?
+
+        @Flag(help: "After a config push, save the configuration (only when every line succeeded).")
+        var save = false
+
+        @Option(help: "Platform (device_type), e.g. cisco_ios, arista_eos, juniper_junos, huawei, linux.")
+        var platform: String?
+
+        @Option(help: "Driver: libssh2 (default) or libssh.")
+        var driver: String = DriverSetup.defaultDriver
+
+        @Option(help: "Queue strategy: pinned or round_robin.")
+        var strategy: String = "round_robin"
+
+        @Option(help: "Login user.")
+        var username: String?
+
+        @Option(help: "Environment variable holding the password.")
+        var passwordEnv: String = "NETPULSE_PASSWORD"
+
+        @Option(help: "Environment variable holding the enable secret.")
+        var secretEnv: String = "NETPULSE_SECRET"
+
+        @Option(help: "Private key file for public-key login.")
+        var keyFile: String?
+
+        @Option(help: "json, table or jsonl.")
+        var format: OutputFormat = .table
+
+        @Flag(help: "No progress line on standard error.")
+        var quiet = false
+
+        @OptionGroup var connection: ConnectionOptions
+
+        func validate() throws {
+            try connection.validateLimits()
+            if hosts.isEmpty && inventory == nil { throw ValidationError("give --host or --inventory") }
+            if commands.isEmpty == (configFile == nil) {
+                throw ValidationError("give --command or --config-file (one of them)")
+            }
+            if QueueStrategy(name: strategy) == nil {
+                throw ValidationError(
+                    "--strategy: unknown queue strategy '\(strategy)'; expected pinned or round_robin")
+            }
+        }
+
+        func run() async throws {
+            LoggingSetup.bootstrap()
+            var devices: [BatchRequest.Device] = []
+            var shared = ConnectionArgs()
+            if let inventory {
+                do {
+                    let file = try InventoryFile.load(path: inventory)
+                    devices = file.devices
+                    shared = file.connectionArgs
+                } catch {
+                    printError("invalid inventory: \(error)")
+                    throw ExitCode(2)
+                }
+            }
+            for host in hosts {
+                devices.append(try Self.device(host))
+            }
+            if let platform { shared.deviceType = platform }
+            if let username { shared.username = username }
+            if let keyFile { shared.keyFile = keyFile }
+            if let password = PasswordSource.read(environment: passwordEnv, prompt: "Password: ") {
+                shared.password = password
+            }
+            if let secret = ProcessInfo.processInfo.environment[secretEnv], !secret.isEmpty {
+                shared.secret = Secret(secret)
+            }
+            let operation: NetPulse.Operation
+            if let configFile {
+                guard let text = try? String(contentsOfFile: configFile, encoding: .utf8) else {
+                    printError("cannot read --config-file \(configFile)")
+                    throw ExitCode(2)
+                }
+                let lines = text.split(whereSeparator: \.isNewline).map(String.init)
+                    .filter { !$0.allSatisfy(\.isWhitespace) }
+                operation = .config(lines)
+            } else {
+                operation = .commands(commands)
+            }
+            let request = BatchRequest(
+                driver: driver,
+                devices: devices,
+                connectionArgs: shared,
+                operation: operation,
+                options: BatchOptions(queueStrategy: QueueStrategy(name: strategy) ?? .roundRobin, save: save)
+            )
+            let status = try await BatchRunner.run(request, connection: connection, format: format, quiet: quiet)
+            if status != 0 { throw ExitCode(status) }
+        }
+
+        /// `host`, `host:port` or `[v6]:port`.
+        static func device(_ text: String) throws -> BatchRequest.Device {
+            var host = text
+            var port: Int?
+            if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+                host = String(text[text.index(after: text.startIndex)..<close])
+                let rest = text[text.index(after: close)...]
+                if rest.hasPrefix(":") { port = Int(rest.dropFirst()) ?? -1 }
+            } else if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") {
+                host = String(text[..<colon])
+                port = Int(text[text.index(after: colon)...]) ?? -1
+            }
+            if port == -1 { throw ValidationError("--host \(text): the port is not a number") }
+            return BatchRequest.Device(host: host, connection: ConnectionArgs(port: port))
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import NetPulse
+
+extension NetPulseCommand {
+    /// `netpulse run FILE`: a NetPulse batch request in, the guide's result out.
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a NetPulse batch request (the JSON of the batch guide) and print the results.",
+            discussion: """
+                Exit status: 0 when every device succeeded, 1 when some failed, 2 when the request is invalid \
+                (the message names the field).
+                """
+        )
+
+        @Argument(help: "The request file, or - for standard input.")
+        var file: String
+
+        @Option(help: "json (the guide's result), table, or jsonl (one device per line as it completes).")
+        var format: OutputFormat = .json
+
+        @Flag(help: "No progress line on standard error.")
+        var quiet = false
+
+        @OptionGroup var connection: ConnectionOptions
+
+        func validate() throws { try connection.validateLimits() }
+
+        func run() async throws {
+            LoggingSetup.bootstrap()
+            let data: Data
+            do {
+                data =
+                    try file == "-"
+                    ? FileHandle.standardInput.readToEnd() ?? Data() : Data(contentsOf: URL(fileURLWithPath: file))
+            } catch {
+                printError("cannot read \(file): \(error.localizedDescription)")
+                throw ExitCode(2)
+            }
+            let request: BatchRequest
+            do {
+                request = try BatchRequest(json: data)
+            } catch {
+                printError("invalid request: \(error)")
+                throw ExitCode(2)
+            }
+            let status = try await BatchRunner.run(request, connection: connection, format: format, quiet: quiet)
+            if status != 0 { throw ExitCode(status) }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NetPulse
+import NetPulseIO
+import NetPulseSSH
+import NetPulseSSH2
+
+/// The host-key modes the command line accepts.
+enum HostKeyMode: String, ExpressibleByArgument, CaseIterable {
+    case strict
+    case acceptNew = "accept-new"
+    case off
+}
+
+/// Options shared by every command that connects to devices.
+struct ConnectionOptions: ParsableArguments {
+    @Option(help: "Host-key checking when a request does not say: strict, accept-new or off.")
+    var hostKeyPolicy: HostKeyMode = .strict
+
+    @Option(help: "known_hosts file for strict and accept-new (default: ~/.ssh/known_hosts).")
+    var knownHosts: String?
+
+    @Option(help: "Connections open at once.")
+    var maxConnections: Int = 512
+
+    @Option(help: "Connects (TCP + SSH handshake + login) in progress at once.")
+    var maxHandshakes: Int = 128
+
+    @Flag(help: "Log debug details to standard error.")
+    var verbose = false
+
+    var policy: HostKeyPolicy {
+        switch hostKeyPolicy {
+        case .strict: .strict(knownHostsFile: knownHosts)
+        case .acceptNew: .acceptNew(knownHostsFile: knownHosts)
+        case .off: .off
+        }
+    }
+
+    var logger: Logger {
+        var logger = Logger(label: "netpulse")
+        logger.logLevel = verbose ? .debug : .warning
+        return logger
+    }
+
+    func validateLimits() throws {
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections: must be at least 1") }
+        guard maxHandshakes >= 1 else { throw ValidationError("--max-handshakes: must be at least 1") }
+    }
+
+    /// The drivers this tool offers, with the host-key policy of these options.
+    func drivers() -> DriverRegistry {
+        DriverSetup.registry(configuration: SSHDriverConfiguration(hostKeyPolicy: policy))
+    }
+
+    func schedulerConfiguration(drivers: DriverRegistry) -> SchedulerConfiguration {
+        let open = max(1, maxConnections)
+        return SchedulerConfiguration(
+            drivers: drivers,
+            limits: .init(
+                maxOpenConnections: open,
+                maxConnectsInProgress: min(open, max(1, maxHandshakes)),
+                maxPinnedSessions: open,
+                roundRobinLanes: open
+            ),
+            logger: logger
+        )
+    }
+}
+
+enum DriverSetup {
+    /// The name requests that say `netmiko` (or nothing specific) run on.
+    static let defaultDriver = "libssh2"
+
+    /// Both SSH backends: `libssh2` (aliases `ssh2`, `netmiko`, `paramiko`) and `libssh` (alias `ssh`).
+    static func registry(configuration: SSHDriverConfiguration) -> DriverRegistry {
+        var registry = DriverRegistry()
+        registry.register(LibSSH2Driver(configuration: configuration), as: "libssh2", aliases: ["ssh2"])
+        registry.register(LibSSHDriver(configuration: configuration), as: "libssh", aliases: ["ssh"])
+        registry.alias(["netmiko", "paramiko"], to: defaultDriver)
+        return registry
+    }
+}
+
+/// Logging for the command-line tool: warnings and errors on standard error (debug with --verbose).
+enum LoggingSetup {
+    static func bootstrap() {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .debug
+            return handler
+        }
+    }
+}
