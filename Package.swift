@@ -78,6 +78,9 @@ let package = Package(
         // Load generator for the lab's scale figures (a libssh client, one process apart from the lab).
         .executableTarget(name: "netpulse-lab-bench", dependencies: ["CLibSSH"], path: "Sources/LabBench"),
 
+        // "Writing your own driver": a compiled example, built with everything else.
+        .executableTarget(name: "custom-driver-example", dependencies: ["NetPulse"], path: "Examples/CustomDriver"),
+
         .testTarget(name: "NetPulseLabTests", dependencies: ["NetPulse", "NetPulseLab", "CLibSSH"]),
         .testTarget(
             name: "NetPulseTests",

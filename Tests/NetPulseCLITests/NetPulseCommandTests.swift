@@ -253,4 +253,13 @@ struct NetPulseCommandTests {
         #expect(output.stdout.contains("demo: all good"), "\(output.stdout)")
         #expect(output.stdout.contains("the new description is on 20 of 20 network devices"), "\(output.stdout)")
     }
+
+    @Test("the custom-driver example (Examples/CustomDriver) builds and runs its batch")
+    func customDriverExample() async throws {
+        let path = URL(fileURLWithPath: Self.binary).deletingLastPathComponent()
+            .appendingPathComponent("custom-driver-example").path
+        let output = try await ChildProcess.run(path, [])
+        #expect(output.status == 0, "\(output.stdout)\n\(output.stderr)")
+        #expect(output.stdout.contains("hello from Linux"))
+    }
 }
