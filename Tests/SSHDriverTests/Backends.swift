@@ -14,5 +14,5 @@ struct Backend: Sendable, CustomStringConvertible {
 
 enum Backends {
     /// Every backend the suite runs against. Each backend adds itself here.
-    static let all: [Backend] = []
+    static let all: [Backend] = [.libssh]
 }

@@ -1,0 +1,8 @@
+import NetPulse
+import NetPulseIO
+import NetPulseSSH
+
+extension Backend {
+    /// The libssh driver (`NetPulseSSH`).
+    static let libssh = Backend(name: LibSSHDriver.name) { LibSSHDriver(configuration: $0) }
+}
