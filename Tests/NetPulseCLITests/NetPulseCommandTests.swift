@@ -20,10 +20,12 @@ struct NetPulseCommandTests {
         LabConfiguration(devices: devices, platforms: platforms, username: "admin", password: "admin123")
     }
 
-    /// The guide's example with its devices pointed at the lab (host and port changed, nothing else).
+    /// The guide's example with its devices pointed at the lab: host and port changed, and the lab's
+    /// enable secret added per device (an emulated IOS logs users in at `>`, like a real one, and
+    /// config mode needs enable).
     static func guideRequest(_ example: String, lab: NetPulseLab.Lab, extraDevice: String? = nil) -> String {
         var devices = lab.devices.map { device in
-            #"{"host": "\#(device.host)", "port": \#(device.port), "username": "admin", "password": "admin123"}"#
+            #"{"host": "\#(device.host)", "port": \#(device.port), "username": "admin", "password": "admin123", "secret": "enable"}"#
         }
         if let extraDevice { devices.append(extraDevice) }
         let original = """
@@ -258,7 +260,7 @@ struct NetPulseCommandTests {
     func customDriverExample() async throws {
         let path = URL(fileURLWithPath: Self.binary).deletingLastPathComponent()
             .appendingPathComponent("custom-driver-example").path
-        let output = try await ChildProcess.run(path, [])
+        let output = try await ChildProcess.run(path, [], environment: [:])
         #expect(output.status == 0, "\(output.stdout)\n\(output.stderr)")
         #expect(output.stdout.contains("hello from Linux"))
     }
