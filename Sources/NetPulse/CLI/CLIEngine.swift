@@ -124,6 +124,29 @@ public actor CLIEngine {
         }
     }
 
+    /// Whether the engine has started and no failure has put it out of step with the device.
+    public var isUsable: Bool { started && failure == nil }
+
+    /// Checks that the device still answers: sends a line ending and waits for the prompt.
+    ///
+    /// For a backend's `DriverSession.isAlive()`. A failure puts the engine out of step, like any failed
+    /// wait.
+    ///
+    /// - Parameter deadline: When to give up.
+    /// - Returns: `true` when the prompt came back in time.
+    public func ping(deadline: ContinuousClock.Instant) async -> Bool {
+        guard isUsable, !busy else { return false }
+        busy = true
+        defer { busy = false }
+        do {
+            _ = try await run("", deadline: deadline, budget: ContinuousClock.now.duration(to: deadline), rename: false)
+            return true
+        } catch {
+            failure = NetPulseError(wrapping: error)
+            return false
+        }
+    }
+
     // MARK: - Execute
 
     /// Runs commands or pushes configuration, and reports each line's output.
@@ -378,8 +401,6 @@ public actor CLIEngine {
     /// Reads chunks until the current line is a prompt (after the echo), or shows one of `questions`.
     /// Pagers are answered and removed on the way.
     private func waitFor(_ wait: Wait, echo: Echo, questions: [TextPattern], rename: Bool) async throws -> Stop {
-        // The data already buffered may hold the answer (nothing is buffered after a prompt, but a
-        // question answered on this line leaves the rest).
         while true {
             try Task.checkCancellation()
             let chunk: [UInt8]?
@@ -390,8 +411,9 @@ public actor CLIEngine {
                     "\(error.message) (while waiting for \(wait.what); last bytes received: \(recentText()))")
             }
             guard let chunk else {
+                let waited = Self.describe(wait.budget)
                 throw NetPulseError.timeout(
-                    "timed out after \(Self.describe(wait.budget)) waiting for \(wait.what); last bytes received: \(recentText())")
+                    "timed out after \(waited) waiting for \(wait.what); last bytes received: \(recentText())")
             }
             remember(chunk)
             terminal.feed(chunk)
@@ -518,7 +540,8 @@ public actor CLIEngine {
                     }
                 }
             }
-            let text = String(decoding: output[lines[first].lowerBound..<lines[lines.count - 1].upperBound], as: UTF8.self)
+            let text = String(
+                decoding: output[lines[first].lowerBound..<lines[lines.count - 1].upperBound], as: UTF8.self)
             return LineResult(output: text, error: error)
         }
         terminal.clearLine()
@@ -573,7 +596,8 @@ public actor CLIEngine {
 
     private func mask(_ text: String) -> String {
         guard !secretBytes.isEmpty else { return text }
-        return String(decoding: Self.replacing(secretBytes, in: Array(text.utf8), with: Array(Secret.mask.utf8)), as: UTF8.self)
+        return String(
+            decoding: Self.replacing(secretBytes, in: Array(text.utf8), with: Array(Secret.mask.utf8)), as: UTF8.self)
     }
 
     static func replacing(_ needle: [UInt8], in haystack: [UInt8], with replacement: [UInt8]) -> [UInt8] {

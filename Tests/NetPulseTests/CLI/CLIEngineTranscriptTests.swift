@@ -40,8 +40,9 @@ struct CLIEngineTranscriptTests {
         #expect(await engine.isPrivileged)
     }
 
-    @Test("a banner with lines that are exactly prompts: the real prompt is confirmed before use",
-          arguments: Fixture.chunkings)
+    @Test(
+        "a banner with lines that are exactly prompts: the real prompt is confirmed before use",
+        arguments: Fixture.chunkings)
     func bannerWithPrompts(chunking: ScriptedShellChannel.Chunking) async throws {
         var setup = Fixture.setup("cisco_ios")
         setup.banner = "\r\n####### R1# #######\r\nrouter#\r\nR1>\r\n> # >\r\n"
@@ -66,8 +67,9 @@ struct CLIEngineTranscriptTests {
         #expect(device.log == ["interface Gi0/1", "description x"])
     }
 
-    @Test("enable with a wrong secret: authentication error without the secret; the session goes on",
-          arguments: ["cisco_ios", "cisco_xe", "arista_eos"])
+    @Test(
+        "enable with a wrong secret: authentication error without the secret; the session goes on",
+        arguments: ["cisco_ios", "cisco_xe", "arista_eos"])
     func enableWrong(platform: String) async throws {
         let device = SimulatedDevice(Fixture.setup(platform))
         let (engine, _) = Fixture.engine(device, chunking: .every(3), secret: "wrong-Secret-42")
@@ -102,7 +104,8 @@ struct CLIEngineTranscriptTests {
         let channel = ScriptedShellChannel(
             greeting: .text(noise + "enable secret \(secret) seen in a banner\r\n\u{1B}[31mno prompt here")
         ) { _ in .silence }
-        let engine = CLIEngine(channel: channel, profile: .ciscoIOS, enableSecret: Secret(secret), logger: Fixture.logger)
+        let engine = CLIEngine(
+            channel: channel, profile: .ciscoIOS, enableSecret: Secret(secret), logger: Fixture.logger)
         let error = await #expect(throws: NetPulseError.self) {
             try await engine.start(deadline: .now + .seconds(3))
         }
@@ -242,7 +245,8 @@ struct CLIEngineTranscriptTests {
                 .expect("\n"), .device("\r\n[admin@MikroTik] > "),
                 .expect("/system identity print\n"),
                 .device("/system identity print\r\n  name: MikroTik\r\n[admin@MikroTik] > "),
-                .expect("/bogus\n"), .device("/bogus\r\nbad command name bogus (line 1 column 2)\r\n[admin@MikroTik] > "),
+                .expect("/bogus\n"),
+                .device("/bogus\r\nbad command name bogus (line 1 column 2)\r\n[admin@MikroTik] > "),
             ])
         let engine = CLIEngine(channel: channel, profile: profile, enableSecret: nil, logger: Fixture.logger)
         try await engine.start(deadline: .now + .seconds(5))
@@ -250,5 +254,24 @@ struct CLIEngineTranscriptTests {
         let outcome = try await engine.execute(Fixture.request(.commands(["/system identity print", "/bogus"])))
         #expect(outcome.outputs.map(\.output) == ["  name: MikroTik", "bad command name bogus (line 1 column 2)"])
         #expect(outcome.outputs.map(\.status) == [.ok, .failed])
+    }
+}
+
+@Suite("CLI engine: liveness")
+struct CLIEngineLivenessTests {
+    @Test("ping: true while the device answers, false once it is gone, then the engine is out of step")
+    func ping() async throws {
+        let device = SimulatedDevice(Fixture.setup("huawei"))
+        let (engine, channel) = Fixture.engine(device, chunking: .every(2), secret: nil)
+        try await engine.start(deadline: .now + .seconds(5))
+        #expect(await engine.ping(deadline: .now + .seconds(5)))
+        #expect(await engine.isUsable)
+        channel.close(reason: "peer reset")
+        #expect(await !engine.ping(deadline: .now + .seconds(5)))
+        #expect(await !engine.isUsable)
+        let error = await #expect(throws: NetPulseError.self) {
+            try await engine.execute(Fixture.request(.commands(["display version"])))
+        }
+        #expect(error?.kind == .sessionUnavailable)
     }
 }
