@@ -480,7 +480,9 @@ public actor CLIEngine {
                     var last = end
                     while last > start, output[last - 1] == UInt8(ascii: " ") { last -= 1 }
                     let line = UnsafeBufferPointer(rebasing: output[start..<last])
-                    if line.isEmpty || isPromptLine(line) {
+                    if line.isEmpty || isPromptLine(line)
+                        || profile.promptPreamble.contains(where: { $0.matches(line) })
+                    {
                         start = end + 1
                         continue
                     }

@@ -198,6 +198,24 @@ struct CLIEngineTranscriptTests {
         #expect(outcome.outputs[0].output == "Current time: 2026-11-29\nSystem booted: 2026-01-01")
     }
 
+    @Test("Junos: a prompt left over from the login is skipped, {master:0} included", arguments: Fixture.chunkings)
+    func junosLeftoverPrompt(chunking: ScriptedShellChannel.Chunking) async throws {
+        let channel = ScriptedShellChannel(
+            transcript: [
+                .device("--- JUNOS 23.4R1\r\nadmin@mx1> \r\n{master:0}\r\nadmin@mx1> "),
+                .expect("\n"), .device("\r\n\r\n{master:0}\r\nadmin@mx1> "),
+                .expect("set cli screen-length 0\n"),
+                .device("set cli screen-length 0 \r\nScreen length set to 0\r\n\r\n{master:0}\r\nadmin@mx1> "),
+                .expect("set cli screen-width 0\n"),
+                .device("set cli screen-width 0 \r\nScreen width set to 0\r\n\r\n{master:0}\r\nadmin@mx1> "),
+                .expect("show version\n"), .device("show version \r\nJunos: 23.4R1\r\n\r\n{master:0}\r\nadmin@mx1> "),
+            ], chunking: chunking)
+        let engine = CLIEngine(channel: channel, profile: .juniperJunos, enableSecret: nil, logger: Fixture.logger)
+        try await engine.start(deadline: .now + .seconds(5))
+        let outcome = try await engine.execute(Fixture.request(.commands(["show version"])))
+        #expect(outcome.outputs[0].output == "Junos: 23.4R1")
+    }
+
     @Test("bad input is refused before anything is sent; Linux has no config mode")
     func badInput() async throws {
         let device = SimulatedDevice(Fixture.setup("linux"))
