@@ -20,7 +20,15 @@ public import Logging
 /// What it does with each output: strips the echoed command and the trailing prompt (and, for Junos,
 /// the `[edit]` line above it), normalises `\r\n` to `\n`, drops ANSI escapes, answers and removes any
 /// pager, trims blank lines at both ends, and keeps lines in the middle that only look like a prompt.
-/// Only a prompt at the very end of the data received, with nothing after it, ends an output.
+/// Only a prompt at the very end of the data received, with nothing after it, ends an output; after
+/// the base prompt is learned (`R1`), a prompt must carry it, except in configuration mode, where a
+/// new hostname is followed. A prompt that comes before the echo of the command sent (left over from
+/// the line endings used to confirm the prompt at start) is skipped.
+///
+/// Limits: a line of output that is exactly the device's prompt and happens to be the last bytes of
+/// a read cannot be told from the real prompt, and ends the output there (as in every prompt-driven
+/// tool). Lines that open a multi-line input (Cisco `banner motd ^C`) or that ask an unexpected
+/// question time out.
 ///
 /// After a timeout, a lost connection or a cancellation, the engine no longer knows where the device
 /// is in the conversation: every later ``execute(_:)`` throws ``NetPulseError/Kind/sessionUnavailable``
@@ -167,7 +175,9 @@ public actor CLIEngine {
     ///   ``NetPulseError/Kind/commandError``) names the first rejected line and the device's message.
     /// - Throws: ``NetPulseError/Kind/timeout``, ``NetPulseError/Kind/connectionLost``,
     ///   ``NetPulseError/Kind/authentication`` (enable secret missing or rejected),
-    ///   ``NetPulseError/Kind/unsupported`` (configuration on a platform without it),
+    ///   ``NetPulseError/Kind/unsupported`` (configuration on a platform without it, or `save` on a
+    ///   platform with neither a save command nor a commit), ``NetPulseError/Kind/unexpectedOutput``
+    ///   (the device keeps asking for the enable secret),
     ///   ``NetPulseError/Kind/invalidRequest`` (a line holding a line break),
     ///   ``NetPulseError/Kind/sessionUnavailable`` (an earlier failure left the session out of step),
     ///   `CancellationError`.
@@ -219,6 +229,9 @@ public actor CLIEngine {
         guard let mode = profile.configMode else {
             throw NetPulseError.unsupported(
                 "platform \(profile.name) has no configuration mode; send the lines as commands")
+        }
+        if request.save && profile.save == nil && mode.commit == nil {
+            throw NetPulseError.unsupported("platform \(profile.name) has no save command; push without save")
         }
         if request.enable ?? (profile.enable?.requiredForConfig ?? false) { try await enablePrivileged(request) }
         let timeout = request.readTimeout
@@ -304,7 +317,7 @@ public actor CLIEngine {
                     secretSent = true
                     extraAnswers += 1
                     guard extraAnswers <= 5 else {
-                        throw NetPulseError.timeout(
+                        throw NetPulseError.unexpectedOutput(
                             "the device keeps asking for the enable secret; last bytes received: \(recentText())")
                     }
                     try await send([], deadline: deadline, what: "an empty answer to the password prompt")

@@ -248,6 +248,27 @@ struct CLIEngineTranscriptTests {
         #expect(outcome.error?.message == "command line `show bogus` rejected: % Invalid input detected at '^' marker.")
     }
 
+    @Test("save on a platform without a save command is refused before anything is sent")
+    func saveUnsupported() async throws {
+        var profile = PlatformProfile.ciscoIOS
+        profile.name = "ios_without_save"
+        profile.save = nil
+        let device = SimulatedDevice(Fixture.setup("cisco_ios"))
+        let channel = device.channel()
+        let engine = CLIEngine(
+            channel: channel, profile: profile, enableSecret: Secret(Fixture.secret), logger: Fixture.logger)
+        try await engine.start(deadline: .now + .seconds(5))
+        let before = channel.written.count
+        let error = await #expect(throws: NetPulseError.self) {
+            try await engine.execute(Fixture.request(.config(["ntp server 10.0.0.1"]), save: true))
+        }
+        #expect(error?.kind == .unsupported)
+        #expect(channel.written.count == before)
+        let unsaved = try await engine.execute(Fixture.request(.config(["ntp server 10.0.0.1"])))
+        #expect(unsaved.success)
+        #expect(device.log == ["ntp server 10.0.0.1"])
+    }
+
     @Test("a user-registered profile drives its own prompt shape")
     func customProfile() async throws {
         var platforms = PlatformRegistry.builtin
