@@ -42,14 +42,16 @@ struct CLIEngineTranscriptTests {
 
     @Test(
         "a banner with lines that are exactly prompts: the real prompt is confirmed before use",
-        arguments: Fixture.chunkings)
-    func bannerWithPrompts(chunking: ScriptedShellChannel.Chunking) async throws {
-        var setup = Fixture.setup("cisco_ios")
-        setup.banner = "\r\n####### R1# #######\r\nrouter#\r\nR1>\r\n> # >\r\n"
+        arguments: Fixture.platforms, Fixture.chunkings)
+    func bannerWithPrompts(platform: String, chunking: ScriptedShellChannel.Chunking) async throws {
+        var setup = Fixture.setup(platform)
+        let base = Fixture.base(platform)
+        let lookalikes = ["router#", "\(base)>", "\(base)# ", "<\(base)>", "[\(base)]", "other@box:~$ ", "> # >"]
+        setup.banner = "\r\n####### \(base)# #######\r\n" + lookalikes.map { $0 + "\r\n" }.joined()
         let device = SimulatedDevice(setup)
         let (engine, _) = Fixture.engine(device, chunking: chunking)
         try await engine.start(deadline: .now + .seconds(5))
-        #expect(await engine.basePrompt == "R1")
+        #expect(await engine.basePrompt == base)
         let outcome = try await engine.execute(Fixture.request(.commands(["show clock", "show version"])))
         #expect(outcome.outputs.map(\.output) == ["output of show clock", "output of show version"])
     }
@@ -97,15 +99,18 @@ struct CLIEngineTranscriptTests {
         #expect(error?.message.contains("connection_args.secret") == true)
     }
 
-    @Test("a device that never shows a prompt: timeout with the last bytes, the secret masked")
-    func neverAPrompt() async throws {
+    @Test(
+        "a device that never shows a prompt: timeout with the last bytes, the secret masked",
+        arguments: Fixture.platforms)
+    func neverAPrompt(platform: String) async throws {
         let secret = "Top-Secret-99"
         let noise = String(repeating: "garbage line without a prompt\r\n", count: 40)
         let channel = ScriptedShellChannel(
             greeting: .text(noise + "enable secret \(secret) seen in a banner\r\n\u{1B}[31mno prompt here")
         ) { _ in .silence }
         let engine = CLIEngine(
-            channel: channel, profile: .ciscoIOS, enableSecret: Secret(secret), logger: Fixture.logger)
+            channel: channel, profile: Fixture.profile(platform), enableSecret: Secret(secret),
+            logger: Fixture.logger)
         let error = await #expect(throws: NetPulseError.self) {
             try await engine.start(deadline: .now + .seconds(3))
         }
