@@ -137,7 +137,7 @@ final class SchedulerCore: Sendable {
         guard let platform = job.batch.profile(for: target.platform, in: configuration.platforms) else {
             if job.holdsHandshake {
                 handshakes.release()
-                update { _ in }
+                update { $0.unblock() }
             }
             return completion(
                 .failure(.unsupported("no platform profile named '\(target.platform)'")), kept: nil, reused: false)
@@ -223,7 +223,7 @@ final class SchedulerCore: Sendable {
         defer {
             handshakes.release()
             // A freed permit may let a queued job start.
-            update { _ in }
+            update { $0.unblock() }
         }
         do {
             let session = try await driver.connect(to: target, context: context)
@@ -326,6 +326,7 @@ final class SchedulerCore: Sendable {
         update { state in
             state.openConnections -= sessions.count
             state.pinnedSessions -= sessions.count
+            state.unblock()
         }
     }
 
