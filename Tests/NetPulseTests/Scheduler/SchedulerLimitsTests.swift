@@ -19,6 +19,8 @@ struct SchedulerLimitsTests {
                 #expect(result.success)
             }
             #expect(scheduler.stats.openConnections <= 6, "only idle pinned sessions remain")
+            // 40 pinned devices, room for 6 sessions: at least 34 were evicted (closed) on the way.
+            #expect(driver.stats.totalCloses >= 150 + 34)
         }
         let stats = driver.stats
         #expect(stats.peakOpenSessions <= 10)
@@ -28,8 +30,7 @@ struct SchedulerLimitsTests {
         // The caps were actually reached, so the bounds above were tested.
         #expect(stats.peakConnectsInProgress == 3)
         #expect(stats.peakOpenSessions >= 6)
-        // At most 6 pinned sessions at once: some devices were evicted and reconnected.
-        #expect(stats.totalConnects > 150 + 40)
+        #expect(stats.totalConnects >= 150 + 40)
         #expect(stats.openSessions == 0)
     }
 
