@@ -89,7 +89,8 @@ struct SchedulerJobsTests {
         let clock = ManualSchedulerClock()
         try await withScheduler(configuration: Fixture.configuration(driver, clock: clock)) { scheduler in
             let short = try scheduler.submit(
-                Fixture.request(hosts: ["r1", "r2"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(10))))
+                Fixture.request(
+                    hosts: ["r1", "r2"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(10))))
             let long = try scheduler.submit(
                 Fixture.request(hosts: ["r1"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(100))))
             _ = await short.result()
@@ -111,7 +112,9 @@ struct SchedulerJobsTests {
                 Fixture.request(hosts: ["r3"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(1000))))
             _ = await later.result()
             clock.advance(by: .seconds(100))
-            try await withDeadline(.seconds(10), "the second purge") { await clock.waitForSleeper(after: .seconds(111)) }
+            try await withDeadline(.seconds(10), "the second purge") {
+                await clock.waitForSleeper(after: .seconds(111))
+            }
             #expect(scheduler.job(id: long.jobIDs[0]) == nil)
             #expect(scheduler.job(id: later.jobIDs[0])?.status == .finished)
             #expect(scheduler.stats.batches == 1)
@@ -155,7 +158,9 @@ struct SchedulerJobsTests {
         try await withScheduler(configuration: Fixture.configuration(driver, limits: limits)) { scheduler in
             let request = Fixture.request(hosts: ["h0", "h1"] + Fixture.hosts(30), strategy: .roundRobin)
             let handle = try scheduler.submit(request)
-            try await waitForDriver(driver, "both lanes stuck") { $0.runningExecutions == 1 && $0.connectsInProgress == 1 }
+            try await waitForDriver(driver, "both lanes stuck") {
+                $0.runningExecutions == 1 && $0.connectsInProgress == 1
+            }
             #expect(handle.progress.running == 2)
             #expect(handle.progress.queued == 30)
             handle.cancel()
@@ -180,7 +185,8 @@ struct SchedulerJobsTests {
         let pinnedRequest = Fixture.request(hosts: ["stuck", "slow"] + Fixture.hosts(5), strategy: .pinned)
         let roundRobinRequest = Fixture.request(hosts: Fixture.hosts(5, prefix: "q"), strategy: .roundRobin)
         let idleRequest = Fixture.request(hosts: ["idle"], strategy: .pinned)
-        let (pinned, roundRobin) = try await withScheduler(configuration: Fixture.configuration(driver, limits: limits)) {
+        let (pinned, roundRobin) = try await withScheduler(configuration: Fixture.configuration(driver, limits: limits))
+        {
             scheduler in
             try await runChecked(scheduler, idleRequest)  // leaves an idle pinned session open
             let pinned = try scheduler.submit(pinnedRequest)
@@ -238,7 +244,8 @@ struct SchedulerJobsTests {
             let request = Fixture.request(hosts: ["bad", "good"], strategy: .pinned, password: "TopSecret-42")
             let result = try await runChecked(scheduler, request)
             #expect(result.results[0].error?.kind == .authentication)
-            let text = scheduler.jobs().map { "\($0) \(String(reflecting: $0))" }.joined()
+            let text =
+                scheduler.jobs().map { "\($0) \(String(reflecting: $0))" }.joined()
                 + String(decoding: try result.jsonData(), as: UTF8.self)
             #expect(!text.contains("TopSecret-42"))
             #expect(text.contains("bad"))

@@ -13,7 +13,9 @@ struct SchedulerLimitsTests {
             let roundRobin = Fixture.request(hosts: Fixture.hosts(150, prefix: "rr"), strategy: .roundRobin)
             let pinned = Fixture.request(hosts: Fixture.hosts(40, prefix: "p"), strategy: .pinned)
             let pinnedAgain = Fixture.request(hosts: Fixture.hosts(40, prefix: "p"), strategy: .pinned)
-            let handles = try [roundRobin, pinned, pinnedAgain].map { request in (try scheduler.submit(request), request) }
+            let handles = try [roundRobin, pinned, pinnedAgain].map { request in
+                (try scheduler.submit(request), request)
+            }
             for (handle, request) in handles {
                 let result = await collectChecked(handle, request)
                 #expect(result.success)
@@ -77,9 +79,11 @@ struct SchedulerLimitsTests {
     func invalidLimits() async {
         let driver = InMemoryDriver()
         var limits = Fixture.limits(open: 4, handshakes: 8)
-        await #expect(throws: ConfigurationError(
-            field: "limits.max_connects_in_progress",
-            reason: "must not exceed max_open_connections (4), got 8")) {
+        await #expect(
+            throws: ConfigurationError(
+                field: "limits.max_connects_in_progress",
+                reason: "must not exceed max_open_connections (4), got 8")
+        ) {
             try await withScheduler(configuration: Fixture.configuration(driver, limits: limits)) { _ in }
         }
         limits = Fixture.limits(lanes: 0)
