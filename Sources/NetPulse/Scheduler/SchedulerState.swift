@@ -76,6 +76,7 @@ struct SchedulerState {
 
     /// Events for metrics, drained outside the lock.
     var evictions = 0
+    var gaugeTick = 0
     var finalCounts = FinalCounts()
 
     init(limits: SchedulerConfiguration.Limits, logger: Logger, handshakes: HandshakeGate) {
