@@ -12,9 +12,11 @@ struct SchedulerJobsTests {
         try await withScheduler(configuration: Fixture.configuration(driver, limits: limits, clock: clock)) {
             scheduler in
             // Pinned: a job stuck on the device holds its queue.
-            let blocker = try scheduler.submit(Fixture.request(hosts: ["stuck"], strategy: .pinned))
+            let blockerRequest = Fixture.request(hosts: ["stuck"], strategy: .pinned)
+            let blocker = try scheduler.submit(blockerRequest)
             // Round-robin: the only lane is held by a stuck job.
-            let laneBlocker = try scheduler.submit(Fixture.request(hosts: ["stuck"], strategy: .roundRobin))
+            let laneBlockerRequest = Fixture.request(hosts: ["stuck"], strategy: .roundRobin)
+            let laneBlocker = try scheduler.submit(laneBlockerRequest)
             try await waitForDriver(driver, "both stuck jobs running") { $0.runningExecutions == 2 }
 
             let options = BatchOptions(ttl: .seconds(5))
@@ -37,8 +39,8 @@ struct SchedulerJobsTests {
             #expect(driver.stats.totalConnects == 2, "expired jobs never connected")
             blocker.cancel()
             laneBlocker.cancel()
-            #expect(await blocker.result().results[0].error?.kind == .cancelled)
-            #expect(await laneBlocker.result().results[0].error?.kind == .cancelled)
+            #expect(await collectChecked(blocker, blockerRequest).results[0].error?.kind == .cancelled)
+            #expect(await collectChecked(laneBlocker, laneBlockerRequest).results[0].error?.kind == .cancelled)
         }
         #expect(driver.stats.openSessions == 0)
     }
@@ -88,13 +90,14 @@ struct SchedulerJobsTests {
         let driver = InMemoryDriver()
         let clock = ManualSchedulerClock()
         try await withScheduler(configuration: Fixture.configuration(driver, clock: clock)) { scheduler in
-            let short = try scheduler.submit(
-                Fixture.request(
-                    hosts: ["r1", "r2"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(10))))
-            let long = try scheduler.submit(
-                Fixture.request(hosts: ["r1"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(100))))
-            _ = await short.result()
-            _ = await long.result()
+            let shortRequest = Fixture.request(
+                hosts: ["r1", "r2"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(10)))
+            let longRequest = Fixture.request(
+                hosts: ["r1"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(100)))
+            let short = try scheduler.submit(shortRequest)
+            let long = try scheduler.submit(longRequest)
+            await collectChecked(short, shortRequest)
+            await collectChecked(long, longRequest)
             #expect(scheduler.job(id: short.jobIDs[0])?.status == .finished)
             #expect(scheduler.jobs(batchID: short.batchID)?.count == 2)
             clock.advance(by: .seconds(9))
@@ -106,11 +109,12 @@ struct SchedulerJobsTests {
             #expect(scheduler.batch(id: short.batchID) == nil)
             #expect(scheduler.job(id: long.jobIDs[0])?.status == .finished, "a longer result_ttl is kept")
             // A handle kept by the caller still has its result.
-            #expect(await short.result().results.count == 2)
+            await collectChecked(short, shortRequest)
             // A later batch keeps a deadline pending, so the timer goes back to sleep after the purge.
-            let later = try scheduler.submit(
-                Fixture.request(hosts: ["r3"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(1000))))
-            _ = await later.result()
+            let laterRequest = Fixture.request(
+                hosts: ["r3"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(1000)))
+            let later = try scheduler.submit(laterRequest)
+            await collectChecked(later, laterRequest)
             clock.advance(by: .seconds(100))
             try await withDeadline(.seconds(10), "the second purge") {
                 await clock.waitForSleeper(after: .seconds(111))
