@@ -146,10 +146,7 @@ final class SchedulerCore: Sendable {
         }
 
         guard let platform = job.batch.profile(for: target.platform, in: configuration.platforms) else {
-            if job.holdsHandshake {
-                handshakes.release()
-                update { $0.unblock() }
-            }
+            if job.holdsHandshake, handshakes.release() { update { $0.unblock() } }
             return completion(
                 .failure(.unsupported("no platform profile named '\(target.platform)'")), kept: nil, reused: false)
         }
@@ -232,9 +229,8 @@ final class SchedulerCore: Sendable {
             }
         }
         defer {
-            handshakes.release()
-            // A freed permit may let a queued job start.
-            update { $0.unblock() }
+            // A freed permit may let a job start that was turned away for want of one.
+            if handshakes.release() { update { $0.unblock() } }
         }
         do {
             let session = try await driver.connect(to: target, context: context)

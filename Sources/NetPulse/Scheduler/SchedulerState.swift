@@ -222,7 +222,7 @@ struct SchedulerState {
             }
             let connection = acquireConnection(pinned: false)
             guard connection.granted else {
-                handshakes.release()
+                handshakes.giveBack()
                 roundRobinBlocked = true
                 return nil
             }
@@ -277,7 +277,7 @@ struct SchedulerState {
                 let connection: (granted: Bool, evicting: (any DriverSession)?) =
                     handshake ? acquireConnection(pinned: true) : (false, nil)
                 guard connection.granted else {
-                    if handshake { handshakes.release() }
+                    if handshake { handshakes.giveBack() }
                     // No room: the job keeps its place at the head of its device and of its batch, and
                     // the other batches get a chance (their head may have a live session).
                     device.queue.prepend((batch, index))
