@@ -46,14 +46,14 @@ struct SchedulerLimitsTests {
             let largeHandle = try scheduler.submit(large)
             var stream = largeHandle.results.makeAsyncIterator()
             _ = await stream.next()
-            let doneBefore = largeHandle.progress.done
+            let submitted = ContinuousClock.now
             let smallResult = try await runChecked(scheduler, small)
-            let doneAfter = largeHandle.progress.done
             #expect(smallResult.success)
-            // Served in turn on 2 lanes: about one large job per small job, plus those already running.
-            #expect(doneAfter - doneBefore <= 5 + 2 + 2, "large batch ran \(doneAfter - doneBefore) jobs meanwhile")
-            #expect(doneAfter < 300)
             await collectChecked(largeHandle, large)
+            // Served in turn on 2 lanes: about one large job per small job while the small batch ran.
+            let (before, meanwhile) = largeJobsStarted(after: submitted, stats: driver.stats)
+            #expect(before <= 20, "large batch started \(before) jobs before the small one's first")
+            #expect(meanwhile <= 5 + 2 + 2, "large batch started \(meanwhile) jobs while the small one ran")
         }
     }
 
@@ -67,12 +67,28 @@ struct SchedulerLimitsTests {
             let largeHandle = try scheduler.submit(large)
             var stream = largeHandle.results.makeAsyncIterator()
             _ = await stream.next()
-            let doneBefore = largeHandle.progress.done
+            let submitted = ContinuousClock.now
             try await runChecked(scheduler, small)
-            let doneAfter = largeHandle.progress.done
-            #expect(doneAfter - doneBefore <= 5 + 2 + 2, "large batch ran \(doneAfter - doneBefore) jobs meanwhile")
             await collectChecked(largeHandle, large)
+            let (before, meanwhile) = largeJobsStarted(after: submitted, stats: driver.stats)
+            #expect(before <= 20, "large batch started \(before) jobs before the small one's first")
+            #expect(meanwhile <= 5 + 2 + 2, "large batch started \(meanwhile) jobs while the small one ran")
         }
+    }
+
+    /// Executions of `big*` hosts that started after the small batch was submitted and before its first
+    /// execution started (a few, at most, allowing for the test task's own scheduling), and between the
+    /// first start and the last end of the `small*` ones (from the driver's records).
+    func largeJobsStarted(
+        after submitted: ContinuousClock.Instant, stats: InMemoryDriver.Stats
+    ) -> (before: Int, meanwhile: Int) {
+        let small = stats.executions.filter { $0.device.host.hasPrefix("small") }
+        guard let first = small.map(\.start).min(), let last = small.map(\.end).max() else { return (.max, .max) }
+        let large = stats.executions.filter { $0.device.host.hasPrefix("big") }
+        return (
+            large.count { $0.start > submitted && $0.start < first },
+            large.count { $0.start > first && $0.start < last }
+        )
     }
 
     @Test("invalid limits are refused with the setting's name")
