@@ -271,11 +271,17 @@ struct SchedulerState {
                 continue
             }
             var evicting: (any DriverSession)?
-            let needsConnect = device.session == nil
+            let platform = batch.slots[index].spec!.target.platform
+            // A session opened by another driver or for another platform is not reused: it is replaced,
+            // on the connection permit the device already holds.
+            let mismatched =
+                device.session != nil
+                && (device.sessionDriver != batch.driverName || device.sessionPlatform != platform)
+            let needsConnect = device.session == nil || mismatched
             if needsConnect {
                 let handshake = handshakes.tryAcquire()
                 let connection: (granted: Bool, evicting: (any DriverSession)?) =
-                    handshake ? acquireConnection(pinned: true) : (false, nil)
+                    !handshake ? (false, nil) : mismatched ? (true, nil) : acquireConnection(pinned: true)
                 guard connection.granted else {
                     if handshake { handshakes.giveBack() }
                     // No room: the job keeps its place at the head of its device and of its batch, and
@@ -293,9 +299,16 @@ struct SchedulerState {
                     pinnedRing.append(batch)
                     continue
                 }
-                evicting = connection.evicting
-                device.holdsSlot = true
+                if mismatched {
+                    evicting = device.session
+                    device.session = nil
+                } else {
+                    evicting = connection.evicting
+                    device.holdsSlot = true
+                }
             }
+            device.sessionDriver = batch.driverName
+            device.sessionPlatform = platform
             _ = pinnedRing.popFirst()
             if batch.readyPinned.isEmpty {
                 batch.inRing = false
