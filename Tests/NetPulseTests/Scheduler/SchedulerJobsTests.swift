@@ -258,6 +258,22 @@ struct SchedulerJobsTests {
         }
     }
 
+    @Test("a rejected config line is a command_error; stop_on_error reaches the driver", arguments: [true, false])
+    func stopOnError(stop: Bool) async throws {
+        let driver = InMemoryDriver(
+            fallback: ScriptedDevice(rejectedLines: ["bad line": "% Invalid input detected at '^' marker."]))
+        try await withScheduler(configuration: Fixture.configuration(driver)) { scheduler in
+            let request = Fixture.request(
+                hosts: ["r1"], strategy: .pinned, operations: [.config(["good", "bad line", "after"])],
+                options: BatchOptions(stopOnError: stop))
+            let result = try await runChecked(scheduler, request)
+            let device = result.results[0]
+            #expect(device.error?.kind == .commandError)
+            #expect(device.outputs.map(\.status) == [.ok, .failed, stop ? .skipped : .ok])
+            #expect(scheduler.job(id: device.jobID!)?.status == .failed)
+        }
+    }
+
     @Test("results stream in completion order while the batch runs")
     func streaming() async throws {
         let driver = InMemoryDriver(
