@@ -23,6 +23,8 @@ final class BatchRecord: @unchecked Sendable {
     let strategy: QueueStrategy
     let options: BatchOptions
     let driver: any Driver
+    /// The driver's registered name: a pinned session is reused only by jobs of the same driver.
+    let driverName: String
     let resultTTL: Duration
     let submittedAt: Duration
     /// `submittedAt + ttl`, or `nil` without a ttl.
@@ -58,6 +60,7 @@ final class BatchRecord: @unchecked Sendable {
         specs: [DeviceJobSpec],
         options: BatchOptions,
         driver: any Driver,
+        driverName: String,
         resultTTL: Duration,
         submittedAt: Duration,
         platforms: PlatformRegistry
@@ -66,6 +69,7 @@ final class BatchRecord: @unchecked Sendable {
         self.strategy = options.queueStrategy
         self.options = options
         self.driver = driver
+        self.driverName = driverName
         self.resultTTL = resultTTL
         self.submittedAt = submittedAt
         self.expiresAt = options.ttl.map { submittedAt + $0 }
@@ -124,6 +128,9 @@ final class PinnedDevice: @unchecked Sendable {
     var running = false
     /// The idle session, when there is one and no job holds it.
     var session: (any DriverSession)?
+    /// The driver and platform the session was opened with (set when a job is handed the device).
+    var sessionDriver = ""
+    var sessionPlatform = ""
     /// The device counts one open connection and one pinned session (connecting, busy or idle).
     var holdsSlot = false
     var lastUsed: Duration = .zero

@@ -9,6 +9,8 @@ final class HandshakeGate: Sendable {
         var cancelled: Set<UInt64> = []
         var nextID: UInt64 = 0
         var inProgress = 0
+        /// A ``tryAcquire()`` failed since the last release that reported it.
+        var starved = false
     }
 
     private let state: Mutex<State>
@@ -21,7 +23,10 @@ final class HandshakeGate: Sendable {
     /// Takes a permit if one is free and nobody waits for one.
     func tryAcquire() -> Bool {
         state.withLock { state in
-            guard state.available > 0 && state.waiters.isEmpty else { return false }
+            guard state.available > 0 && state.waiters.isEmpty else {
+                state.starved = true
+                return false
+            }
             state.available -= 1
             state.inProgress += 1
             return true
@@ -73,17 +78,37 @@ final class HandshakeGate: Sendable {
         if !ok { throw CancellationError() }
     }
 
-    /// Returns a permit, handing it to the longest waiter if any.
-    func release() {
+    /// Returns a permit taken by ``tryAcquire()`` that could not be used after all; the caller is
+    /// about to be turned away, so the gate counts as starved.
+    func giveBack() {
         let next = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            state.starved = true
+            if let waiter = state.waiters.popFirst() { return waiter.continuation }
             state.inProgress -= 1
-            if let waiter = state.waiters.popFirst() {
-                state.inProgress += 1
-                return waiter.continuation
-            }
             state.available += 1
             return nil
         }
         next?.resume(returning: true)
+    }
+
+    /// Returns a permit, handing it to the longest waiter if any.
+    ///
+    /// - Returns: Whether a ``tryAcquire()`` was turned away since the last release that said so:
+    ///   the caller should then let the turned-away work try again.
+    @discardableResult
+    func release() -> Bool {
+        let (next, starved) = state.withLock { state -> (CheckedContinuation<Bool, Never>?, Bool) in
+            state.inProgress -= 1
+            let starved = state.starved
+            state.starved = false
+            if let waiter = state.waiters.popFirst() {
+                state.inProgress += 1
+                return (waiter.continuation, starved)
+            }
+            state.available += 1
+            return (nil, starved)
+        }
+        next?.resume(returning: true)
+        return starved
     }
 }

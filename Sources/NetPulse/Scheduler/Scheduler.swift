@@ -37,12 +37,15 @@ public final class Scheduler: Sendable {
     public func submit(_ request: BatchRequest) throws(RequestError) -> BatchHandle {
         let configuration = core.configuration
         let specs = try request.validated(drivers: configuration.drivers, platforms: configuration.platforms)
-        guard let driver = configuration.drivers.driver(named: request.driver) else {
+        guard let driver = configuration.drivers.driver(named: request.driver),
+            let driverName = configuration.drivers.canonicalName(request.driver)
+        else {
             throw RequestError(field: "driver", reason: "unknown driver '\(request.driver)'")
         }
         let now = core.clock.now
         let batch = BatchRecord(
             id: UUID().uuidString.lowercased(), specs: specs, options: request.options, driver: driver,
+            driverName: driverName,
             resultTTL: request.options.resultTTL ?? configuration.limits.defaultResultTTL, submittedAt: now,
             platforms: configuration.platforms)
         core.metrics.submittedBatches.increment()

@@ -36,7 +36,7 @@ final class SchedulerCore: Sendable {
     /// Runs `body` under the lock, then starts the workers the new state wants, wakes the timer if a
     /// deadline came before its target, and records metrics.
     func update<Result>(_ body: (inout SchedulerState) -> sending Result) -> Result {
-        let (result, signal, counts, evictions) = state.withLock { state in
+        let (result, signal, counts, evictions, gauges) = state.withLock { state in
             let result = body(&state)
             let wanted = state.workersWanted
             for _ in 0..<wanted {
@@ -50,9 +50,20 @@ final class SchedulerCore: Sendable {
             if !counts.isEmpty { state.finalCounts = FinalCounts() }
             let evictions = state.evictions
             state.evictions = 0
-            return (result, signal, counts, evictions)
+            // Gauges are sampled (every 64th update, and whenever the scheduler goes idle): recording
+            // them on every job would cost more than the rest of the bookkeeping with some backends.
+            state.gaugeTick &+= 1
+            let gauges =
+                state.gaugeTick & 63 == 0 || state.runningJobs == 0
+                ? (state.openConnections, state.runningJobs, state.queuedJobs) : nil
+            return (result, signal, counts, evictions, gauges)
         }
         if signal { timerSignal.signal() }
+        if let gauges {
+            metrics.openConnections.record(gauges.0)
+            metrics.runningJobs.record(gauges.1)
+            metrics.queuedJobs.record(gauges.2)
+        }
         if !counts.isEmpty { metrics.record(counts) }
         if evictions > 0 { metrics.evicted.increment(by: evictions) }
         return result
@@ -135,10 +146,7 @@ final class SchedulerCore: Sendable {
         }
 
         guard let platform = job.batch.profile(for: target.platform, in: configuration.platforms) else {
-            if job.holdsHandshake {
-                handshakes.release()
-                update { _ in }
-            }
+            if job.holdsHandshake, handshakes.release() { update { $0.unblock() } }
             return completion(
                 .failure(.unsupported("no platform profile named '\(target.platform)'")), kept: nil, reused: false)
         }
@@ -221,9 +229,8 @@ final class SchedulerCore: Sendable {
             }
         }
         defer {
-            handshakes.release()
-            // A freed permit may let a queued job start.
-            update { _ in }
+            // A freed permit may let a job start that was turned away for want of one.
+            if handshakes.release() { update { $0.unblock() } }
         }
         do {
             let session = try await driver.connect(to: target, context: context)
@@ -326,6 +333,7 @@ final class SchedulerCore: Sendable {
         update { state in
             state.openConnections -= sessions.count
             state.pinnedSessions -= sessions.count
+            state.unblock()
         }
     }
 

@@ -57,6 +57,10 @@ struct SchedulerState {
     var workers: [Int: Task<Void, Never>] = [:]
     var nextWorkerID = 0
     var preferPinned = false
+    /// The head job of a ring could not start for want of a connection or handshake permit: no new
+    /// worker is started for that ring until something is freed (else workers would spin).
+    var roundRobinBlocked = false
+    var pinnedBlocked = false
     var nextWaiterID: UInt64 = 0
 
     var ttlDeadlines = DeadlineQueues<BatchRecord>()
@@ -72,6 +76,7 @@ struct SchedulerState {
 
     /// Events for metrics, drained outside the lock.
     var evictions = 0
+    var gaugeTick = 0
     var finalCounts = FinalCounts()
 
     init(limits: SchedulerConfiguration.Limits, logger: Logger, handshakes: HandshakeGate) {
@@ -101,7 +106,14 @@ struct SchedulerState {
 
     // MARK: Submission
 
+    /// Something was freed (a permit, a session) or added: blocked rings may try again.
+    mutating func unblock() {
+        roundRobinBlocked = false
+        pinnedBlocked = false
+    }
+
     mutating func enqueue(_ batch: BatchRecord, now: Duration) {
+        unblock()
         batches[batch.id] = batch
         queuedJobs += batch.total
         if let expiresAt = batch.expiresAt, let ttl = batch.options.ttl {
@@ -204,10 +216,14 @@ struct SchedulerState {
             }
             // A job starts only with its handshake permit and its connection permit in hand: waiting for
             // either is queue time (ttl), not run time (execution_timeout).
-            guard handshakes.tryAcquire() else { return nil }
+            guard handshakes.tryAcquire() else {
+                roundRobinBlocked = true
+                return nil
+            }
             let connection = acquireConnection(pinned: false)
             guard connection.granted else {
-                handshakes.release()
+                handshakes.giveBack()
+                roundRobinBlocked = true
                 return nil
             }
             batch.cursor += 1
@@ -230,6 +246,7 @@ struct SchedulerState {
 
     private mutating func takePinned(worker: Int, now: Duration) -> Assignment? {
         guard runningPinned < limits.maxPinnedSessions else { return nil }
+        var blockedBatches = 0
         while let batch = pinnedRing.first {
             guard let (index, device) = batch.readyPinned.popFirst() else {
                 _ = pinnedRing.popFirst()
@@ -254,23 +271,44 @@ struct SchedulerState {
                 continue
             }
             var evicting: (any DriverSession)?
-            let needsConnect = device.session == nil
+            let platform = batch.slots[index].spec!.target.platform
+            // A session opened by another driver or for another platform is not reused: it is replaced,
+            // on the connection permit the device already holds.
+            let mismatched =
+                device.session != nil
+                && (device.sessionDriver != batch.driverName || device.sessionPlatform != platform)
+            let needsConnect = device.session == nil || mismatched
             if needsConnect {
                 let handshake = handshakes.tryAcquire()
                 let connection: (granted: Bool, evicting: (any DriverSession)?) =
-                    handshake ? acquireConnection(pinned: true) : (false, nil)
+                    !handshake ? (false, nil) : mismatched ? (true, nil) : acquireConnection(pinned: true)
                 guard connection.granted else {
-                    if handshake { handshakes.release() }
-                    // No room: the job keeps its place at the head of its device and of its batch.
+                    if handshake { handshakes.giveBack() }
+                    // No room: the job keeps its place at the head of its device and of its batch, and
+                    // the other batches get a chance (their head may have a live session).
                     device.queue.prepend((batch, index))
                     device.headReady = true
                     batch.readyPinned.prepend((index, device))
                     pinnedReady += 1
-                    return nil
+                    blockedBatches += 1
+                    if blockedBatches >= pinnedRing.count {
+                        pinnedBlocked = true
+                        return nil
+                    }
+                    _ = pinnedRing.popFirst()
+                    pinnedRing.append(batch)
+                    continue
                 }
-                evicting = connection.evicting
-                device.holdsSlot = true
+                if mismatched {
+                    evicting = device.session
+                    device.session = nil
+                } else {
+                    evicting = connection.evicting
+                    device.holdsSlot = true
+                }
             }
+            device.sessionDriver = batch.driverName
+            device.sessionPlatform = platform
             _ = pinnedRing.popFirst()
             if batch.readyPinned.isEmpty {
                 batch.inRing = false
@@ -311,6 +349,7 @@ struct SchedulerState {
     /// Records a worker's completion and releases what the job held.
     mutating func complete(_ completion: Completion, now: Duration) -> Completion {
         var completion = completion
+        unblock()
         switch completion.kind {
         case .roundRobin:
             runningRoundRobin -= 1
@@ -415,12 +454,12 @@ struct SchedulerState {
     var workersWanted: Int {
         guard accepting else { return 0 }
         var demand = 0
-        if roundRobinReady > 0 && (openConnections < limits.maxOpenConnections || idle.count > 0)
+        if roundRobinReady > 0 && !roundRobinBlocked && (openConnections < limits.maxOpenConnections || idle.count > 0)
             && handshakes.hasFreePermit
         {
             demand += min(roundRobinReady, max(0, limits.roundRobinLanes - runningRoundRobin))
         }
-        if pinnedReady > 0 {
+        if pinnedReady > 0 && !pinnedBlocked {
             demand += min(pinnedReady, max(0, limits.maxPinnedSessions - runningPinned))
         }
         let starting = workers.count - runningJobs

@@ -12,9 +12,11 @@ struct SchedulerJobsTests {
         try await withScheduler(configuration: SchedulerFixture.configuration(driver, limits: limits, clock: clock)) {
             scheduler in
             // Pinned: a job stuck on the device holds its queue.
-            let blocker = try scheduler.submit(SchedulerFixture.request(hosts: ["stuck"], strategy: .pinned))
+            let blockerRequest = SchedulerFixture.request(hosts: ["stuck"], strategy: .pinned)
+            let blocker = try scheduler.submit(blockerRequest)
             // Round-robin: the only lane is held by a stuck job.
-            let laneBlocker = try scheduler.submit(SchedulerFixture.request(hosts: ["stuck"], strategy: .roundRobin))
+            let laneBlockerRequest = SchedulerFixture.request(hosts: ["stuck"], strategy: .roundRobin)
+            let laneBlocker = try scheduler.submit(laneBlockerRequest)
             try await waitForDriver(driver, "both stuck jobs running") { $0.runningExecutions == 2 }
 
             let options = BatchOptions(ttl: .seconds(5))
@@ -37,8 +39,8 @@ struct SchedulerJobsTests {
             #expect(driver.stats.totalConnects == 2, "expired jobs never connected")
             blocker.cancel()
             laneBlocker.cancel()
-            #expect(await blocker.result().results[0].error?.kind == .cancelled)
-            #expect(await laneBlocker.result().results[0].error?.kind == .cancelled)
+            #expect(await collectChecked(blocker, blockerRequest).results[0].error?.kind == .cancelled)
+            #expect(await collectChecked(laneBlocker, laneBlockerRequest).results[0].error?.kind == .cancelled)
         }
         #expect(driver.stats.openSessions == 0)
     }
@@ -88,12 +90,14 @@ struct SchedulerJobsTests {
         let driver = InMemoryDriver()
         let clock = ManualSchedulerClock()
         try await withScheduler(configuration: SchedulerFixture.configuration(driver, clock: clock)) { scheduler in
-            let short = try scheduler.submit(
-                SchedulerFixture.request(hosts: ["r1", "r2"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(10))))
-            let long = try scheduler.submit(
-                SchedulerFixture.request(hosts: ["r1"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(100))))
-            _ = await short.result()
-            _ = await long.result()
+            let shortRequest = SchedulerFixture.request(
+                hosts: ["r1", "r2"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(10)))
+            let longRequest = SchedulerFixture.request(
+                hosts: ["r1"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(100)))
+            let short = try scheduler.submit(shortRequest)
+            let long = try scheduler.submit(longRequest)
+            await collectChecked(short, shortRequest)
+            await collectChecked(long, longRequest)
             #expect(scheduler.job(id: short.jobIDs[0])?.status == .finished)
             #expect(scheduler.jobs(batchID: short.batchID)?.count == 2)
             clock.advance(by: .seconds(9))
@@ -105,13 +109,16 @@ struct SchedulerJobsTests {
             #expect(scheduler.batch(id: short.batchID) == nil)
             #expect(scheduler.job(id: long.jobIDs[0])?.status == .finished, "a longer result_ttl is kept")
             // A handle kept by the caller still has its result.
-            #expect(await short.result().results.count == 2)
+            await collectChecked(short, shortRequest)
             // A later batch keeps a deadline pending, so the timer goes back to sleep after the purge.
-            let later = try scheduler.submit(
-                SchedulerFixture.request(hosts: ["r3"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(1000))))
-            _ = await later.result()
+            let laterRequest = SchedulerFixture.request(
+                hosts: ["r3"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(1000)))
+            let later = try scheduler.submit(laterRequest)
+            await collectChecked(later, laterRequest)
             clock.advance(by: .seconds(100))
-            try await withDeadline(.seconds(10), "the second purge") { await clock.waitForSleeper(after: .seconds(111)) }
+            try await withDeadline(.seconds(10), "the second purge") {
+                await clock.waitForSleeper(after: .seconds(111))
+            }
             #expect(scheduler.job(id: long.jobIDs[0]) == nil)
             #expect(scheduler.job(id: later.jobIDs[0])?.status == .finished)
             #expect(scheduler.stats.batches == 1)
@@ -155,7 +162,9 @@ struct SchedulerJobsTests {
         try await withScheduler(configuration: SchedulerFixture.configuration(driver, limits: limits)) { scheduler in
             let request = SchedulerFixture.request(hosts: ["h0", "h1"] + SchedulerFixture.hosts(30), strategy: .roundRobin)
             let handle = try scheduler.submit(request)
-            try await waitForDriver(driver, "both lanes stuck") { $0.runningExecutions == 1 && $0.connectsInProgress == 1 }
+            try await waitForDriver(driver, "both lanes stuck") {
+                $0.runningExecutions == 1 && $0.connectsInProgress == 1
+            }
             #expect(handle.progress.running == 2)
             #expect(handle.progress.queued == 30)
             handle.cancel()
@@ -180,7 +189,8 @@ struct SchedulerJobsTests {
         let pinnedRequest = SchedulerFixture.request(hosts: ["stuck", "slow"] + SchedulerFixture.hosts(5), strategy: .pinned)
         let roundRobinRequest = SchedulerFixture.request(hosts: SchedulerFixture.hosts(5, prefix: "q"), strategy: .roundRobin)
         let idleRequest = SchedulerFixture.request(hosts: ["idle"], strategy: .pinned)
-        let (pinned, roundRobin) = try await withScheduler(configuration: SchedulerFixture.configuration(driver, limits: limits)) {
+        let (pinned, roundRobin) = try await withScheduler(configuration: SchedulerFixture.configuration(driver, limits: limits))
+        {
             scheduler in
             try await runChecked(scheduler, idleRequest)  // leaves an idle pinned session open
             let pinned = try scheduler.submit(pinnedRequest)
@@ -238,12 +248,29 @@ struct SchedulerJobsTests {
             let request = SchedulerFixture.request(hosts: ["bad", "good"], strategy: .pinned, password: "TopSecret-42")
             let result = try await runChecked(scheduler, request)
             #expect(result.results[0].error?.kind == .authentication)
-            let text = scheduler.jobs().map { "\($0) \(String(reflecting: $0))" }.joined()
+            let text =
+                scheduler.jobs().map { "\($0) \(String(reflecting: $0))" }.joined()
                 + String(decoding: try result.jsonData(), as: UTF8.self)
             #expect(!text.contains("TopSecret-42"))
             #expect(text.contains("bad"))
             #expect(scheduler.jobs(host: "good").count == 1)
             #expect(scheduler.jobs(status: .failed, host: "bad").count == 1)
+        }
+    }
+
+    @Test("a rejected config line is a command_error; stop_on_error reaches the driver", arguments: [true, false])
+    func stopOnError(stop: Bool) async throws {
+        let driver = InMemoryDriver(
+            fallback: ScriptedDevice(rejectedLines: ["bad line": "% Invalid input detected at '^' marker."]))
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver)) { scheduler in
+            let request = SchedulerFixture.request(
+                hosts: ["r1"], strategy: .pinned, operations: [.config(["good", "bad line", "after"])],
+                options: BatchOptions(stopOnError: stop))
+            let result = try await runChecked(scheduler, request)
+            let device = result.results[0]
+            #expect(device.error?.kind == .commandError)
+            #expect(device.outputs.map(\.status) == [.ok, .failed, stop ? .skipped : .ok])
+            #expect(scheduler.job(id: device.jobID!)?.status == .failed)
         }
     }
 

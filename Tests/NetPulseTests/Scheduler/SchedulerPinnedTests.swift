@@ -153,6 +153,35 @@ struct SchedulerPinnedTests {
         #expect(driver.stats.openSessions == 0)
     }
 
+    @Test("a pinned session is reused only by jobs of the same driver and platform")
+    func sessionIdentity() async throws {
+        let first = InMemoryDriver()
+        let second = InMemoryDriver()
+        var drivers = SchedulerFixture.drivers(first)
+        drivers.register(second, as: "other")
+        let configuration = SchedulerConfiguration(drivers: drivers, logger: SchedulerFixture.logger)
+        try await withScheduler(configuration: configuration) { scheduler in
+            let request = SchedulerFixture.request(hosts: ["r1"], strategy: .pinned)
+            try await runChecked(scheduler, request)
+            var viaOther = request
+            viaOther.driver = "other"
+            let result = try await runChecked(scheduler, viaOther)
+            #expect(result.success)
+            #expect(!result.results[0].sessionReused)
+            #expect(first.stats.totalCloses == 1, "the first driver's session was replaced")
+            #expect(second.stats.totalConnects == 1)
+            var otherPlatform = viaOther
+            otherPlatform.connectionArgs.deviceType = "arista_eos"
+            try await runChecked(scheduler, otherPlatform)
+            #expect(second.stats.totalConnects == 2, "a session for another platform is not reused")
+            try await runChecked(scheduler, otherPlatform)
+            #expect(second.stats.totalConnects == 2)
+            #expect(scheduler.stats.pinnedSessions == 1)
+        }
+        #expect(first.stats.openSessions == 0)
+        #expect(second.stats.openSessions == 0)
+    }
+
     @Test("a round-robin job opens a fresh connection and closes it")
     func roundRobinFreshConnections() async throws {
         let driver = InMemoryDriver()

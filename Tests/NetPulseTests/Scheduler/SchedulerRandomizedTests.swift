@@ -21,7 +21,9 @@ struct SchedulerRandomizedTests {
         }
     }
 
-    @Test("2,000 devices, every failure kind, cancels and expiries: each device reported exactly once", arguments: [42 as UInt64, 7])
+    @Test(
+        "2,000 devices, every failure kind, cancels and expiries: each device reported exactly once",
+        arguments: [42 as UInt64, 7])
     func randomized(seed: UInt64) async throws {
         var random = SplitMix64(seed: seed)
         let hosts = SchedulerFixture.hosts(2_000, prefix: "d")
@@ -65,7 +67,8 @@ struct SchedulerRandomizedTests {
             let pinnedHosts = Array(hosts[..<1_000])
             let roundRobinHosts = Array(hosts[1_000...])
             let holdRequest = SchedulerFixture.request(hosts: holders, strategy: .pinned)
-            let expiringRequest = SchedulerFixture.request(hosts: holders, strategy: .pinned, options: BatchOptions(ttl: .seconds(1)))
+            let expiringRequest = SchedulerFixture.request(
+                hosts: holders, strategy: .pinned, options: BatchOptions(ttl: .seconds(1)))
             let pinnedRequest = SchedulerFixture.request(hosts: pinnedHosts, strategy: .pinned, options: timeout)
             let roundRobinRequest = SchedulerFixture.request(hosts: roundRobinHosts, strategy: .roundRobin, options: timeout)
 

@@ -91,7 +91,8 @@ func checkExactlyOnce(
         #expect(entry.index == index, sourceLocation: sourceLocation)
         #expect(entry.hostname == device.host, sourceLocation: sourceLocation)
         #expect(entry.jobID == handle.jobIDs[index], sourceLocation: sourceLocation)
-        #expect(entry.success == (entry.error == nil), "a failure carries a typed error", sourceLocation: sourceLocation)
+        #expect(
+            entry.success == (entry.error == nil), "a failure carries a typed error", sourceLocation: sourceLocation)
     }
     #expect(result.summary.total == count, sourceLocation: sourceLocation)
     #expect(handle.progress.isComplete, sourceLocation: sourceLocation)

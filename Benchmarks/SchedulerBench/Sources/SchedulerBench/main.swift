@@ -31,6 +31,17 @@ func cpuSeconds() -> Double {
     return user + system
 }
 
+func maxResidentMegabytes() -> Double {
+    var usage = rusage()
+    #if canImport(Glibc)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
+    #else
+        getrusage(RUSAGE_SELF, &usage)
+        return Double(usage.ru_maxrss) / 1_048_576
+    #endif
+}
+
 func measure(
     isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Void
 ) async rethrows -> Sample {
@@ -134,3 +145,4 @@ for strategy in [QueueStrategy.roundRobin, .pinned] {
     report(name, jobs: jobs, sample, baseline: baseline)
     print("  connects \(stats.totalConnects), peak open sessions \(stats.peakOpenSessions)")
 }
+print("max resident memory \(fmt(maxResidentMegabytes())) MB (results of every batch kept until result_ttl)")
