@@ -183,9 +183,11 @@ struct SchedulerJobsTests {
         let driver = InMemoryDriver(
             devices: [
                 "stuck": ScriptedDevice(fault: .hangOnCommand),
-                "slow": ScriptedDevice(commandLatency: .milliseconds(100)),
+                // Long enough that the shutdown below begins while it runs, even on a loaded machine
+                // (else its queue's next job would start first); well within the grace period.
+                "slow": ScriptedDevice(commandLatency: .milliseconds(600)),
             ])
-        let limits = SchedulerFixture.limits(pinned: 2, lanes: 1, grace: .seconds(1))
+        let limits = SchedulerFixture.limits(pinned: 2, lanes: 1, grace: .seconds(2))
         let pinnedRequest = SchedulerFixture.request(hosts: ["stuck", "slow"] + SchedulerFixture.hosts(5), strategy: .pinned)
         let roundRobinRequest = SchedulerFixture.request(hosts: SchedulerFixture.hosts(5, prefix: "q"), strategy: .roundRobin)
         let idleRequest = SchedulerFixture.request(hosts: ["idle"], strategy: .pinned)
