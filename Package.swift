@@ -57,7 +57,10 @@ let package = Package(
             dependencies: ["NetPulse", .product(name: "Logging", package: "swift-log")]
         ),
 
-        .testTarget(name: "NetPulseTests", dependencies: ["NetPulse", "NetPulseTesting"]),
+        .testTarget(
+            name: "NetPulseTests",
+            dependencies: ["NetPulse", "NetPulseTesting", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "NetPulseTestingTests", dependencies: ["NetPulse", "NetPulseTesting"]),
         .testTarget(name: "NetPulseIOTests", dependencies: ["NetPulse", "NetPulseIO"]),
 

@@ -31,17 +31,3 @@ extension PlatformRegistry {
     /// The profiles NetPulse ships.
     public static let builtin = PlatformRegistry(PlatformProfile.builtin)
 }
-
-extension PlatformProfile {
-    /// The profiles NetPulse ships, before any user registration.
-    public static let builtin: [PlatformProfile] = [
-        PlatformProfile(name: "cisco_ios"),
-        PlatformProfile(name: "cisco_xe"),
-        PlatformProfile(name: "cisco_nxos"),
-        PlatformProfile(name: "arista_eos"),
-        PlatformProfile(name: "juniper_junos", aliases: ["juniper"]),
-        PlatformProfile(name: "huawei"),
-        PlatformProfile(name: "hp_comware"),
-        PlatformProfile(name: "linux"),
-    ]
-}

@@ -1,0 +1,623 @@
+public import Logging
+
+/// Drives a device's interactive CLI over a ``ShellChannel``: finds the prompt, turns paging off, runs
+/// commands and pushes configuration, and knows the end of each output by the prompt, never by waiting
+/// for silence.
+///
+/// An SSH backend opens a pty shell channel, wraps it as a ``ShellChannel``, and then:
+/// ```swift
+/// let engine = CLIEngine(channel: channel, profile: context.platform, enableSecret: target.enableSecret,
+///                        logger: context.logger)
+/// try await engine.start(deadline: .now + readTimeout)   // once, after login
+/// let outcome = try await engine.execute(request)         // for each job
+/// ```
+///
+/// The engine is an actor: its state (the partial line, the learned prompt) lives across awaits on the
+/// channel, and the actor keeps it consistent without locks. Because an actor is reentrant, it also
+/// refuses a second ``execute(_:)`` while one is running (``NetPulseError/Kind/driverError``): one
+/// channel carries one conversation.
+///
+/// What it does with each output: strips the echoed command and the trailing prompt (and, for Junos,
+/// the `[edit]` line above it), normalises `\r\n` to `\n`, drops ANSI escapes, answers and removes any
+/// pager, trims blank lines at both ends, and keeps lines in the middle that only look like a prompt.
+/// Only a prompt at the very end of the data received, with nothing after it, ends an output.
+///
+/// After a timeout, a lost connection or a cancellation, the engine no longer knows where the device
+/// is in the conversation: every later ``execute(_:)`` throws ``NetPulseError/Kind/sessionUnavailable``
+/// without sending anything, so the caller opens a new session.
+public actor CLIEngine {
+    private let channel: any ShellChannel
+    /// The platform profile the engine follows.
+    public nonisolated let profile: PlatformProfile
+    private let enableSecret: Secret?
+    private let logger: Logger
+    private let lineEnding: [UInt8]
+    private let secretBytes: [UInt8]
+
+    private var terminal = TerminalText()
+    /// The last raw bytes received, for timeout messages.
+    private var recent: [UInt8] = []
+    private var base: [UInt8]?
+    private var currentPrompt = ""
+    private var currentTerminator: UInt8 = 0
+    private var started = false
+    private var busy = false
+    /// Set when the conversation is out of step.
+    private var failure: NetPulseError?
+
+    /// How many raw bytes a timeout message shows.
+    static let recentWindow = 200
+
+    /// Creates an engine over an open shell channel. Nothing is sent before ``start(deadline:)``.
+    ///
+    /// - Parameters:
+    ///   - channel: The device's shell; the engine is its only user from now on.
+    ///   - profile: How the device's CLI behaves.
+    ///   - enableSecret: The secret for privileged mode, if any. It is typed only at the device's
+    ///     password prompt and masked in every message.
+    ///   - logger: Where the engine logs (debug level: commands sent, prompts found; never secrets).
+    public init(channel: any ShellChannel, profile: PlatformProfile, enableSecret: Secret?, logger: Logger) {
+        self.channel = channel
+        self.profile = profile
+        self.enableSecret = enableSecret
+        self.logger = logger
+        self.lineEnding = Array(profile.lineEnding.utf8)
+        self.secretBytes = enableSecret.map { Array($0.revealed.utf8) } ?? []
+    }
+
+    /// The base prompt (hostname part) learned after login and followed through hostname changes,
+    /// such as `R1` or `admin@mx1`; `nil` before ``start(deadline:)``.
+    public var basePrompt: String? { base.map { String(decoding: $0, as: UTF8.self) } }
+
+    /// The last prompt seen, such as `R1#` or `R1(config)#`.
+    public var prompt: String { currentPrompt }
+
+    /// Whether the last prompt shows privileged mode (always `false` for platforms without enable).
+    public var isPrivileged: Bool {
+        guard let enable = profile.enable else { return false }
+        return enable.privilegedTerminators.utf8.contains(currentTerminator)
+    }
+
+    // MARK: - Start
+
+    /// Gets the session ready: skips any banner or MOTD, finds and confirms the prompt, learns the base
+    /// prompt, and sends the profile's setup commands (paging off, wide terminal).
+    ///
+    /// A setup command the device rejects is logged and skipped (a pager is still answered if it shows).
+    ///
+    /// - Parameter deadline: When the whole start must be done.
+    /// - Throws: ``NetPulseError/Kind/timeout`` (with what was awaited and the last bytes seen),
+    ///   ``NetPulseError/Kind/connectionLost``, `CancellationError`.
+    public func start(deadline: ContinuousClock.Instant) async throws {
+        guard !started, failure == nil else {
+            throw NetPulseError.driverError("CLIEngine.start(deadline:) called twice")
+        }
+        do {
+            let budget = ContinuousClock.now.duration(to: deadline)
+            let wait = Wait(what: "the first prompt after login", deadline: deadline, budget: budget)
+            var found = try await waitForPrompt(wait, echo: .none)
+            var candidate = found.prompt
+            _ = takeOutput(found)
+            // A banner line may end a chunk and look like a prompt: confirm with a fresh one.
+            for attempt in 1...4 {
+                try await send([], deadline: deadline, what: "a line ending to confirm the prompt")
+                let confirm = Wait(what: "the prompt again after a line ending", deadline: deadline, budget: budget)
+                found = try await waitForPrompt(confirm, echo: .anyLine)
+                _ = takeOutput(found)
+                if found.prompt == candidate { break }
+                logger.debug("prompt changed while confirming", metadata: ["attempt": "\(attempt)"])
+                candidate = found.prompt
+            }
+            base = found.name
+            logger.debug("prompt found", metadata: ["prompt": "\(currentPrompt)", "base": "\(basePrompt ?? "")"])
+            for command in profile.disablePaging + profile.widenTerminal {
+                let result = try await run(command, deadline: deadline, budget: budget, rename: false)
+                if let message = result.error {
+                    logger.warning(
+                        "setup command rejected", metadata: ["command": "\(command)", "answer": "\(message)"])
+                }
+            }
+            started = true
+        } catch {
+            failure = NetPulseError(wrapping: error)
+            throw error
+        }
+    }
+
+    // MARK: - Execute
+
+    /// Runs commands or pushes configuration, and reports each line's output.
+    ///
+    /// - Commands run one after another in the current mode; a command the device answers with one of
+    ///   the profile's error patterns is reported `.failed`, and the others still run.
+    /// - Configuration: enable if needed, enter configuration mode, send each line and check its answer
+    ///   against the error patterns; with `stopOnError`, the lines after a rejected one are `.skipped`
+    ///   and, where the platform has a candidate configuration (Junos), it is discarded instead of
+    ///   committed. Then commit (Junos), leave configuration mode, and save only if `save` was asked and
+    ///   every line succeeded.
+    /// - Enable: `request.enable` `true` enables first; `nil` enables for configuration when the profile
+    ///   requires it, and for commands when an enable secret was given. Platforms without privileged
+    ///   mode ignore it.
+    ///
+    /// - Parameter request: What to run, and the read timeout for each wait.
+    /// - Returns: One output per line, skipped lines included; ``ExecutionOutcome/error`` (kind
+    ///   ``NetPulseError/Kind/commandError``) names the first rejected line and the device's message.
+    /// - Throws: ``NetPulseError/Kind/timeout``, ``NetPulseError/Kind/connectionLost``,
+    ///   ``NetPulseError/Kind/authentication`` (enable secret missing or rejected),
+    ///   ``NetPulseError/Kind/unsupported`` (configuration on a platform without it),
+    ///   ``NetPulseError/Kind/invalidRequest`` (a line holding a line break),
+    ///   ``NetPulseError/Kind/sessionUnavailable`` (an earlier failure left the session out of step),
+    ///   `CancellationError`.
+    public func execute(_ request: ExecutionRequest) async throws -> ExecutionOutcome {
+        if let failure {
+            throw NetPulseError.sessionUnavailable(
+                "the CLI session is out of step after an earlier failure (\(failure.kind)); open a new one")
+        }
+        guard started else { throw NetPulseError.driverError("CLIEngine.execute called before start(deadline:)") }
+        guard !busy else { throw NetPulseError.driverError("CLIEngine is already running an execution") }
+        let field = request.operation.isConfig ? "config" : "command"
+        for (index, line) in request.operation.lines.enumerated()
+        where line.utf8.contains(where: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) {
+            throw NetPulseError(
+                .invalidRequest, "\(field) line \(index + 1) contains a line break; give each line separately")
+        }
+        busy = true
+        defer { busy = false }
+        do {
+            switch request.operation {
+            case .commands(let lines): return try await runCommands(lines, request)
+            case .config(let lines): return try await runConfig(lines, request)
+            }
+        } catch let error as NetPulseError where error.kind == .authentication || error.kind == .unsupported {
+            throw error  // the device is back at a prompt: the session is still usable
+        } catch {
+            failure = NetPulseError(wrapping: error)
+            throw error
+        }
+    }
+
+    private func runCommands(_ lines: [String], _ request: ExecutionRequest) async throws -> ExecutionOutcome {
+        if request.enable ?? (enableSecret != nil) { try await enablePrivileged(request) }
+        var outputs: [CommandOutput] = []
+        var rejected: [(line: String, message: String)] = []
+        for line in lines {
+            let result = try await run(line, readTimeout: request.readTimeout, rename: false)
+            if let message = result.error {
+                rejected.append((line, message))
+                outputs.append(CommandOutput(command: line, output: result.output, status: .failed))
+            } else {
+                outputs.append(CommandOutput(command: line, output: result.output))
+            }
+        }
+        return ExecutionOutcome(outputs: outputs, error: Self.rejection(rejected, of: "command"))
+    }
+
+    private func runConfig(_ lines: [String], _ request: ExecutionRequest) async throws -> ExecutionOutcome {
+        guard let mode = profile.configMode else {
+            throw NetPulseError.unsupported(
+                "platform \(profile.name) has no configuration mode; send the lines as commands")
+        }
+        if request.enable ?? (profile.enable?.requiredForConfig ?? false) { try await enablePrivileged(request) }
+        let timeout = request.readTimeout
+        let entered = try await run(mode.enter, readTimeout: timeout, rename: false)
+        if let message = entered.error {
+            return ExecutionOutcome(
+                outputs: lines.map { CommandOutput(command: $0, output: "", status: .skipped) },
+                error: .commandError("could not enter configuration mode with `\(mode.enter)`: \(message)"))
+        }
+        var outputs: [CommandOutput] = []
+        var rejected: [(line: String, message: String)] = []
+        for line in lines {
+            if request.stopOnError && !rejected.isEmpty {
+                outputs.append(CommandOutput(command: line, output: "", status: .skipped))
+                continue
+            }
+            let result = try await run(line, readTimeout: timeout, rename: true)
+            if let message = result.error {
+                rejected.append((line, message))
+                outputs.append(CommandOutput(command: line, output: result.output, status: .failed))
+                request.logger.debug("config line rejected", metadata: ["line": "\(line)"])
+            } else {
+                outputs.append(CommandOutput(command: line, output: result.output))
+            }
+        }
+        var error = Self.rejection(rejected, of: "config")
+        var committed = true
+        if let commit = mode.commit, !lines.isEmpty {
+            if rejected.isEmpty || !request.stopOnError {
+                let result = try await run(commit, readTimeout: timeout, rename: true)
+                if let message = result.error {
+                    committed = false
+                    error = error ?? .commandError("`\(commit)` failed: \(message)")
+                }
+            } else {
+                committed = false
+            }
+            if !committed, let discard = mode.discard {
+                _ = try await run(discard, readTimeout: timeout, rename: true)
+            }
+        }
+        _ = try await run(mode.exit, readTimeout: timeout, rename: true, answers: mode.exitQuestions)
+        if request.save, rejected.isEmpty, committed, let save = profile.save {
+            let result = try await run(save.command, readTimeout: timeout, rename: false, answers: save.confirmations)
+            if let message = result.error {
+                error = .commandError("saving with `\(save.command)` failed: \(message)")
+            }
+        }
+        return ExecutionOutcome(outputs: outputs, error: error)
+    }
+
+    private static func rejection(_ rejected: [(line: String, message: String)], of kind: String) -> NetPulseError? {
+        guard let first = rejected.first else { return nil }
+        let more = rejected.count > 1 ? " (and \(rejected.count - 1) more \(kind) lines rejected)" : ""
+        return .commandError("\(kind) line `\(first.line)` rejected: \(first.message)\(more)")
+    }
+
+    /// Enters privileged mode unless already there.
+    private func enablePrivileged(_ request: ExecutionRequest) async throws {
+        guard let enable = profile.enable, !isPrivileged else { return }
+        let budget = request.readTimeout
+        let deadline = ContinuousClock.now + budget
+        try await send(Array(enable.command.utf8), deadline: deadline, what: "`\(enable.command)`")
+        let wait = Wait(
+            what: "the enable password prompt or the prompt after `\(enable.command)`", deadline: deadline,
+            budget: budget)
+        var secretSent = false
+        var missingSecret = false
+        var extraAnswers = 0
+        while true {
+            let stop = try await waitFor(
+                wait, echo: .command(Array(enable.command.utf8)), questions: [enable.passwordPrompt], rename: false)
+            switch stop {
+            case .question:
+                terminal.answeredCurrentLine = true
+                if !secretSent, let enableSecret, !enableSecret.isEmpty {
+                    secretSent = true
+                    request.logger.debug("sending enable secret", metadata: ["secret": "\(Secret.mask)"])
+                    try await send(secretBytes, deadline: deadline, what: "the enable secret")
+                } else {
+                    // Asked again (wrong secret) or no secret to give: empty answers until the prompt returns.
+                    missingSecret = missingSecret || !secretSent
+                    secretSent = true
+                    extraAnswers += 1
+                    guard extraAnswers <= 5 else {
+                        throw NetPulseError.timeout(
+                            "the device keeps asking for the enable secret; last bytes received: \(recentText())")
+                    }
+                    try await send([], deadline: deadline, what: "an empty answer to the password prompt")
+                }
+            case .prompt(let found):
+                let answer = takeOutput(found).output
+                if isPrivileged { return }
+                let said = answer.isEmpty ? "" : ": \(mask(answer))"
+                if missingSecret {
+                    throw NetPulseError.authentication(
+                        "the device asked for an enable secret and none was given (connection_args.secret)\(said)")
+                }
+                throw NetPulseError.authentication(
+                    "`\(enable.command)` failed, the device stayed at `\(currentPrompt)`\(said)")
+            }
+        }
+    }
+
+    // MARK: - One line
+
+    private struct LineResult {
+        var output: String
+        /// The device's message, when the output matched an error pattern.
+        var error: String?
+    }
+
+    private func run(
+        _ line: String, readTimeout: Duration, rename: Bool, answers: [PlatformProfile.Answer] = []
+    ) async throws -> LineResult {
+        try await run(line, deadline: .now + readTimeout, budget: readTimeout, rename: rename, answers: answers)
+    }
+
+    /// Sends one line and reads up to the next prompt, answering the given questions on the way.
+    private func run(
+        _ line: String, deadline: ContinuousClock.Instant, budget: Duration, rename: Bool,
+        answers: [PlatformProfile.Answer] = []
+    ) async throws -> LineResult {
+        let bytes = Array(line.utf8)
+        logger.debug("sending", metadata: ["line": "\(line)"])
+        try await send(bytes, deadline: deadline, what: "`\(line)`")
+        let wait = Wait(what: "the prompt after `\(line)`", deadline: deadline, budget: budget)
+        let echo: Echo = bytes.isEmpty ? .anyLine : .command(bytes)
+        while true {
+            switch try await waitFor(wait, echo: echo, questions: answers.map(\.pattern), rename: rename) {
+            case .question(let index):
+                terminal.answeredCurrentLine = true
+                let answer = answers[index]
+                try await send(
+                    Array(answer.answer.utf8), lineEnding: answer.endsLine, deadline: deadline,
+                    what: "the answer to a question after `\(line)`")
+            case .prompt(let found):
+                return takeOutput(found)
+            }
+        }
+    }
+
+    // MARK: - Reading
+
+    private struct Wait {
+        var what: String
+        var deadline: ContinuousClock.Instant
+        var budget: Duration
+    }
+
+    /// What must come before the prompt that ends a wait.
+    private enum Echo {
+        /// Nothing: any prompt ends the wait.
+        case none
+        /// At least one line break (after sending an empty line).
+        case anyLine
+        /// The echo of this command; prompts before it (left over from earlier line endings) are skipped.
+        case command([UInt8])
+    }
+
+    private struct Found {
+        var prompt: String
+        var name: [UInt8]
+        var terminator: UInt8
+        var outputStart: Int
+    }
+
+    private enum Stop {
+        case prompt(Found)
+        case question(Int)
+    }
+
+    private func waitForPrompt(_ wait: Wait, echo: Echo) async throws -> Found {
+        switch try await waitFor(wait, echo: echo, questions: [], rename: true) {
+        case .prompt(let found): return found
+        case .question: preconditionFailure("no questions were asked")
+        }
+    }
+
+    /// Reads chunks until the current line is a prompt (after the echo), or shows one of `questions`.
+    /// Pagers are answered and removed on the way.
+    private func waitFor(_ wait: Wait, echo: Echo, questions: [TextPattern], rename: Bool) async throws -> Stop {
+        // The data already buffered may hold the answer (nothing is buffered after a prompt, but a
+        // question answered on this line leaves the rest).
+        while true {
+            try Task.checkCancellation()
+            let chunk: [UInt8]?
+            do {
+                chunk = try await channel.read(deadline: wait.deadline)
+            } catch let error as NetPulseError where error.kind == .connectionLost {
+                throw NetPulseError.connectionLost(
+                    "\(error.message) (while waiting for \(wait.what); last bytes received: \(recentText()))")
+            }
+            guard let chunk else {
+                throw NetPulseError.timeout(
+                    "timed out after \(Self.describe(wait.budget)) waiting for \(wait.what); last bytes received: \(recentText())")
+            }
+            remember(chunk)
+            terminal.feed(chunk)
+            if let stop = try await inspectLine(wait, echo: echo, questions: questions, rename: rename) {
+                return stop
+            }
+        }
+    }
+
+    /// Looks at the current line only: a pager, a question, or a prompt.
+    private func inspectLine(
+        _ wait: Wait, echo: Echo, questions: [TextPattern], rename: Bool
+    ) async throws -> Stop? {
+        let line = terminal.line
+        // A `\r` after the line means more came after it: it is neither a prompt nor a question.
+        if line.isEmpty || line.count > 512 || terminal.endsWithCarriageReturn { return nil }
+        for pager in profile.pagers where pager.pattern.matches(line[...]) {
+            terminal.clearLine()
+            logger.trace("answering pager")
+            try await send(
+                Array(pager.answer.utf8), lineEnding: pager.endsLine, deadline: wait.deadline, what: "a pager answer")
+            return nil
+        }
+        if !terminal.answeredCurrentLine {
+            for (index, question) in questions.enumerated() where question.matches(line[...]) {
+                return .question(index)
+            }
+        }
+        guard let match = matchPrompt(line, rename: rename) else { return nil }
+        guard let start = outputStart(after: echo) else { return nil }
+        return .prompt(
+            Found(
+                prompt: String(decoding: line[0..<match.end], as: UTF8.self),
+                name: Array(line[match.name]),
+                terminator: match.terminator,
+                outputStart: start))
+    }
+
+    private func matchPrompt(_ line: [UInt8], rename: Bool) -> PromptPattern.RawMatch? {
+        line.withUnsafeBufferPointer { buffer in
+            if let base {
+                if let match = profile.prompt.match(buffer, base: base[...]) { return match }
+                return rename ? profile.prompt.match(buffer, base: nil) : nil
+            }
+            return profile.prompt.match(buffer, base: nil)
+        }
+    }
+
+    /// Where the output of the command starts in the completed lines, or `nil` when the prompt on the
+    /// current line came before the echo (a prompt left over from an earlier line ending).
+    private func outputStart(after echo: Echo) -> Int? {
+        switch echo {
+        case .none:
+            return 0
+        case .anyLine:
+            return terminal.completedLines > 0 ? terminal.output.count : nil
+        case .command(let command):
+            guard profile.echoesInput else { return 0 }
+            return terminal.output.withUnsafeBufferPointer { output -> Int? in
+                var start = 0
+                while start < output.count {
+                    var end = start
+                    while output[end] != UInt8(ascii: "\n") { end += 1 }
+                    var last = end
+                    while last > start, output[last - 1] == UInt8(ascii: " ") { last -= 1 }
+                    let line = UnsafeBufferPointer(rebasing: output[start..<last])
+                    if line.isEmpty || isPromptLine(line) {
+                        start = end + 1
+                        continue
+                    }
+                    if line.count >= command.count, line.suffix(command.count).elementsEqual(command) {
+                        return end + 1
+                    }
+                    return 0  // no echo where it should be: keep everything as output
+                }
+                return nil
+            }
+        }
+    }
+
+    private func isPromptLine(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        if let base, profile.prompt.match(line, base: base[...]) != nil { return true }
+        return profile.prompt.match(line, base: nil) != nil
+    }
+
+    /// Takes the output of a finished wait and resets for the next one.
+    private func takeOutput(_ found: Found) -> LineResult {
+        currentPrompt = found.prompt
+        currentTerminator = found.terminator
+        if let base, base != found.name {
+            logger.debug(
+                "base prompt changed",
+                metadata: ["from": "\(String(decoding: base, as: UTF8.self))", "to": "\(found.prompt)"])
+            self.base = found.name
+        }
+        let result = terminal.output.withUnsafeBufferPointer { output -> LineResult in
+            var lines: [Range<Int>] = []
+            var start = min(found.outputStart, output.count)
+            while start < output.count {
+                var end = start
+                while output[end] != UInt8(ascii: "\n") { end += 1 }
+                lines.append(start..<end)
+                start = end + 1
+            }
+            // Blank lines and the prompt's preamble (Junos `[edit]`) at the end; blank lines at the start.
+            while let last = lines.last {
+                let line = UnsafeBufferPointer(rebasing: output[last])
+                if Self.isBlank(line) || profile.promptPreamble.contains(where: { $0.matches(line) }) {
+                    lines.removeLast()
+                } else {
+                    break
+                }
+            }
+            var first = 0
+            while first < lines.count, Self.isBlank(UnsafeBufferPointer(rebasing: output[lines[first]])) { first += 1 }
+            guard first < lines.count else { return LineResult(output: "", error: nil) }
+            var error: String?
+            if !profile.errorPatterns.isEmpty {
+                for range in lines[first...] {
+                    let line = UnsafeBufferPointer(rebasing: output[range])
+                    if profile.errorPatterns.contains(where: { $0.matches(line) }) {
+                        error = Self.trimmed(String(decoding: line, as: UTF8.self))
+                        break
+                    }
+                }
+            }
+            let text = String(decoding: output[lines[first].lowerBound..<lines[lines.count - 1].upperBound], as: UTF8.self)
+            return LineResult(output: text, error: error)
+        }
+        terminal.clearLine()
+        terminal.resetOutput()
+        return result
+    }
+
+    private static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        line.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+    }
+
+    private static func trimmed(_ text: String) -> String {
+        var text = Substring(text)
+        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
+        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
+        return String(text)
+    }
+
+    // MARK: - Writing
+
+    private func send(
+        _ bytes: [UInt8], lineEnding: Bool = true, deadline: ContinuousClock.Instant, what: String
+    ) async throws {
+        try Task.checkCancellation()
+        do {
+            try await channel.write(lineEnding ? bytes + self.lineEnding : bytes, deadline: deadline)
+        } catch let error as NetPulseError where error.kind == .connectionLost || error.kind == .timeout {
+            throw NetPulseError(error.kind, "\(error.message) (while sending \(what))")
+        }
+    }
+
+    // MARK: - Messages
+
+    private func remember(_ chunk: [UInt8]) {
+        let keep = Self.recentWindow + secretBytes.count
+        if chunk.count >= keep {
+            recent = Array(chunk.suffix(keep))
+        } else {
+            recent.append(contentsOf: chunk)
+            if recent.count > 4 * keep { recent.removeFirst(recent.count - keep) }
+        }
+    }
+
+    /// The last bytes received, quoted and escaped, with the enable secret masked.
+    private func recentText() -> String {
+        var window = Array(recent.suffix(Self.recentWindow + secretBytes.count))
+        if !secretBytes.isEmpty { window = Self.replacing(secretBytes, in: window, with: Array(Secret.mask.utf8)) }
+        let shown = window.suffix(Self.recentWindow)
+        if shown.isEmpty { return "nothing" }
+        return "\"" + Self.escaped(String(decoding: shown, as: UTF8.self)) + "\""
+    }
+
+    private func mask(_ text: String) -> String {
+        guard !secretBytes.isEmpty else { return text }
+        return String(decoding: Self.replacing(secretBytes, in: Array(text.utf8), with: Array(Secret.mask.utf8)), as: UTF8.self)
+    }
+
+    static func replacing(_ needle: [UInt8], in haystack: [UInt8], with replacement: [UInt8]) -> [UInt8] {
+        guard !needle.isEmpty, haystack.count >= needle.count else { return haystack }
+        var result: [UInt8] = []
+        result.reserveCapacity(haystack.count)
+        var index = 0
+        while index < haystack.count {
+            if index + needle.count <= haystack.count, haystack[index..<(index + needle.count)].elementsEqual(needle) {
+                result.append(contentsOf: replacement)
+                index += needle.count
+            } else {
+                result.append(haystack[index])
+                index += 1
+            }
+        }
+        return result
+    }
+
+    static func escaped(_ text: String) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\r": result += "\\r"
+            case "\n": result += "\\n"
+            case "\t": result += "\\t"
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    let hex = String(scalar.value, radix: 16, uppercase: true)
+                    result += "\\u{" + hex + "}"
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result
+    }
+
+    static func describe(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000) s" }
+        return "\(milliseconds) ms"
+    }
+}
