@@ -10,7 +10,11 @@ public final class TestSSHD: Sendable {
     /// What the server offers.
     public struct Configuration: Sendable {
         /// Extra `sshd_config` lines (e.g. `Match LocalPort`/`ForceCommand` for a device-like shell).
+        /// Global lines before the first `Match` override the harness's defaults (`UsePAM no`).
         public var extraConfig: [String]
+        /// Extra command-line arguments for sshd (e.g. `-r`: no re-exec per connection, cheaper logins
+        /// for load tests).
+        public var arguments: [String] = []
         /// Deadline for sshd to say it is listening.
         public var startTimeout: Duration
 
@@ -39,7 +43,7 @@ public final class TestSSHD: Sendable {
     public let port: Int
     /// The folder holding config, keys and known_hosts; removed by ``stop()``.
     public let directory: String
-    /// A known_hosts file with the server's host key under `[127.0.0.1]:PORT`.
+    /// A known_hosts file with the server's host key under `[127.0.0.1]:PORT` (and each extra `Port`).
     public let knownHostsFile: String
     /// The server's host public key line (`ssh-ed25519 AAAA...`).
     public let hostPublicKey: String
@@ -101,8 +105,14 @@ public final class TestSSHD: Sendable {
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory)
 
         let port = try freePort()
+        // sshd keeps the first value of a keyword: extra global lines go first, so they override the
+        // defaults below; `Match` blocks (and what follows them) must come last.
+        let firstMatch =
+            configuration.extraConfig.firstIndex { $0.trimmingCharacters(in: .whitespaces).hasPrefix("Match ") }
+            ?? configuration.extraConfig.endIndex
         let config =
-            [
+            Array(configuration.extraConfig[..<firstMatch])
+            + [
                 "Port \(port)",
                 "ListenAddress 127.0.0.1",
                 "HostKey \(hostKey)",
@@ -120,7 +130,7 @@ public final class TestSSHD: Sendable {
                 "LoginGraceTime 60",
                 "PrintMotd no",
                 "LogLevel INFO",
-            ] + configuration.extraConfig
+            ] + configuration.extraConfig[firstMatch...]
         let configFile = "\(directory)/sshd_config"
         try (config.joined(separator: "\n") + "\n").write(toFile: configFile, atomically: true, encoding: .utf8)
 
@@ -130,7 +140,8 @@ public final class TestSSHD: Sendable {
         guard pipe(&pipeFDs) == 0 else { throw Failure(description: "pipe() failed") }
         let process: ChildProcess
         do {
-            process = try ChildProcess.spawn("/usr/sbin/sshd", ["-D", "-e", "-f", configFile], stderr: pipeFDs[1])
+            process = try ChildProcess.spawn(
+                "/usr/sbin/sshd", ["-D", "-e", "-f", configFile] + configuration.arguments, stderr: pipeFDs[1])
         } catch {
             close(pipeFDs[0])
             close(pipeFDs[1])
@@ -189,7 +200,8 @@ public final class TestSSHD: Sendable {
         let hostPublicKey = try String(contentsOfFile: hostKey + ".pub", encoding: .utf8)
             .split(separator: " ").prefix(2).joined(separator: " ")
         let knownHosts = "\(directory)/known_hosts"
-        try "[127.0.0.1]:\(port) \(hostPublicKey)\n".write(toFile: knownHosts, atomically: true, encoding: .utf8)
+        try ([port] + extraPorts).map { "[127.0.0.1]:\($0) \(hostPublicKey)\n" }.joined()
+            .write(toFile: knownHosts, atomically: true, encoding: .utf8)
         return TestSSHD(
             port: port, directory: directory, knownHostsFile: knownHosts, hostPublicKey: hostPublicKey,
             clientKeyFile: clientKey, passphraseKeyFile: phraseKey, unauthorizedKeyFile: otherKey,

@@ -23,7 +23,8 @@ class LibSSH2SessionBase: @unchecked Sendable {
                 _ = sendKeepaliveIfDue(session)
                 return try await body()
             }
-        } catch let error as NetPulseError where error.kind == .commandError || error.kind == .invalidRequest
+        } catch let error as NetPulseError
+            where error.kind == .commandError || error.kind == .invalidRequest
             || error.kind == .unsupported || error.kind == .authentication
         {
             throw error
@@ -97,7 +98,8 @@ final class LibSSH2ExecSession: LibSSH2SessionBase, DriverSession, @unchecked Se
                         command: command, output: result.output, status: failed ? .failed : .ok,
                         exitStatus: result.exitStatus, stderr: result.stderr))
                 if failed && firstFailure == nil {
-                    let how = result.signal.map { "was killed by signal \($0)" } ?? "exited with status \(result.exitStatus)"
+                    let how =
+                        result.signal.map { "was killed by signal \($0)" } ?? "exited with status \(result.exitStatus)"
                     firstFailure = .commandError("command '\(command)' \(how)")
                 }
             }

@@ -37,7 +37,8 @@ final class SSH2Session: @unchecked Sendable {
     init(fd: Int32, peer: String, loop: ReadinessLoop) throws(NetPulseError) {
         LibSSH2.initializeOnce()
         context = .allocate(capacity: 1)
-        context.initialize(to: np_ssh2_context(kbdint_password: nil, kbdint_password_length: 0, kbdint_prompts_answered: 0))
+        context.initialize(
+            to: np_ssh2_context(kbdint_password: nil, kbdint_password_length: 0, kbdint_prompts_answered: 0))
         guard let raw = np_ssh2_session_init(context) else {
             context.deallocate()
             loop.forget(fd: fd)
