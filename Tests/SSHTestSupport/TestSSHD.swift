@@ -75,6 +75,28 @@ public final class TestSSHD: Sendable {
     /// What sshd has logged so far.
     public var logText: String { log.text.withLock { $0 } }
 
+    /// Waits until sshd has logged `needle`, at most `timeout`.
+    ///
+    /// - Returns: Whether the text appeared in time.
+    public func waitForLog(containing needle: String, timeout: Duration) async -> Bool {
+        let id = UUID()
+        let log = self.log
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await log.wait(id: id, for: needle)
+                return log.text.withLock { $0.contains(needle) }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)  // the deadline, not a wait for the event
+                return false
+            }
+            let first = await group.next() ?? false
+            log.abandon(id)
+            group.cancelAll()
+            return first
+        }
+    }
+
     /// Starts a server on a free loopback port and waits until it listens.
     public static func start(configuration: Configuration = Configuration()) async throws -> TestSSHD {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") else {
@@ -169,6 +191,7 @@ public final class TestSSHD: Sendable {
                     log += text
                     return markers.allSatisfy { log.contains($0) }
                 }
+                log.notifyWaiters()
                 if ready && !announced {
                     announced = true
                     listening.continuation.yield(true)
@@ -274,7 +297,48 @@ public final class TestSSHD: Sendable {
     }
 }
 
-/// sshd's stderr, collected as it arrives.
+/// sshd's stderr, collected as it arrives, with tasks waiting for a text to appear in it.
 final class LogBuffer: Sendable {
     let text = Mutex("")
+
+    private struct Waiters {
+        var pending: [UUID: (needle: String, continuation: CheckedContinuation<Void, Never>)] = [:]
+        var abandoned: Set<UUID> = []
+    }
+
+    private let waiters = Mutex(Waiters())
+
+    /// Returns once `needle` is in the log, or once ``abandon(_:)`` was called for `id`.
+    func wait(id: UUID, for needle: String) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = waiters.withLock { waiters -> Bool in
+                if waiters.abandoned.remove(id) != nil { return true }
+                if text.withLock({ $0.contains(needle) }) { return true }
+                waiters.pending[id] = (needle, continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    /// Stops a wait (after its deadline passed); harmless when it already ended.
+    func abandon(_ id: UUID) {
+        let waiter = waiters.withLock { waiters in
+            let waiter = waiters.pending.removeValue(forKey: id)
+            if waiter == nil { waiters.abandoned.insert(id) }
+            return waiter
+        }
+        waiter?.continuation.resume()
+    }
+
+    /// Wakes the waiters whose text has arrived (called by the reader after each append).
+    func notifyWaiters() {
+        let ready = waiters.withLock { waiters -> [CheckedContinuation<Void, Never>] in
+            let current = text.withLock { $0 }
+            let matched = waiters.pending.filter { current.contains($0.value.needle) }
+            for id in matched.keys { waiters.pending[id] = nil }
+            return matched.values.map(\.continuation)
+        }
+        for continuation in ready { continuation.resume() }
+    }
 }

@@ -38,9 +38,7 @@ class LibSSH2SessionBase: @unchecked Sendable {
     /// the socket. It does not wait for a round trip.
     func transportAlive() -> Bool {
         guard session.failure == nil, !session.isFreed else { return false }
-        guard session.claim() else { return true }  // an execution is running on it right now
-        defer { session.release() }
-        guard sendKeepaliveIfDue(session) else { return false }
+        guard sendKeepaliveIfDue(session, idleOnly: true) else { return false }
         var byte: UInt8 = 0
         let peeked = recv(session.fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
         if peeked == 0 { return false }

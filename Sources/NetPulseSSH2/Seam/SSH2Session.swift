@@ -227,6 +227,16 @@ final class SSH2Session: @unchecked Sendable {
         state.withLock { $0.busy = false }
     }
 
+    /// Runs a short C call only when no operation holds the session (for keepalives), without
+    /// claiming it: an execution starting at the same moment is never refused because of it.
+    ///
+    /// - Returns: `nil` when an operation is running or the session is freed.
+    func withRawIfIdle<T>(_ body: (OpaquePointer) -> T) -> T? {
+        state.withLock { state -> T? in
+            state.freed || state.busy ? nil : body(raw)
+        }
+    }
+
     /// Runs `body` as the session's only operation; a second concurrent one is a `driver_error`.
     func exclusive<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
         guard claim() else {
