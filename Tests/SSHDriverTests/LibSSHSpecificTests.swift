@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NetPulse
 import NetPulseIO
@@ -5,19 +6,19 @@ import NetPulseSSH
 import SSHTestSupport
 import Testing
 
-/// What only the libssh backend does, or does differently from libssh2.
+/// What only the libssh backend does, or does differently from libssh2, against a real OpenSSH sshd.
 @Suite("libssh driver specifics")
 struct LibSSHSpecificTests {
     static let logger = Logger(label: "test.libssh")
 
     static func target(
         _ server: TestSSHD, platform: String = "linux", credentials: [Credential]? = nil,
-        policy: HostKeyPolicy? = nil, legacy: Bool = false
+        policy: HostKeyPolicy? = nil, legacy: Bool = false, connectTimeout: Duration = .seconds(10)
     ) -> DeviceTarget {
         DeviceTarget(
             host: server.host, port: server.port, username: TestSSHD.username,
-            credentials: credentials ?? [.password(Secret(TestSSHD.password))], platform: platform,
-            connectTimeout: .seconds(10), readTimeout: .seconds(10),
+            credentials: credentials ?? [.password(Secret(TestSSHD.password))], enableSecret: "en-secret",
+            platform: platform, connectTimeout: connectTimeout, readTimeout: .seconds(10),
             hostKeyPolicy: policy ?? .strict(knownHostsFile: server.knownHostsFile), legacyAlgorithms: legacy)
     }
 
@@ -27,17 +28,278 @@ struct LibSSHSpecificTests {
 
     static let driver = LibSSHDriver(configuration: SSHDriverConfiguration(hostKeyPolicy: .off))
 
-    @Test("password login and exec with exit status and stderr")
+    static func commands(_ lines: String...) -> ExecutionRequest {
+        ExecutionRequest(operation: .commands(lines), readTimeout: .seconds(10), logger: logger)
+    }
+
+    /// Connects, runs `echo ok`, closes; returns the output or throws the connect error.
+    static func login(_ target: DeviceTarget) async throws -> String {
+        let session = try await driver.connect(to: target, context: context())
+        do {
+            let outcome = try await session.execute(commands("echo ok"))
+            await session.close()
+            return outcome.outputs.first?.output ?? ""
+        } catch {
+            await session.close()
+            throw error
+        }
+    }
+
+    static func expectLogin(_ target: DeviceTarget, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let output = try await login(target)
+        #expect(output == "ok\n", sourceLocation: sourceLocation)
+    }
+
+    static func kind(of body: () async throws -> Void) async -> NetPulseError.Kind? {
+        do {
+            try await body()
+            return nil
+        } catch let error as NetPulseError {
+            return error.kind
+        } catch {
+            return .driverError
+        }
+    }
+
+    // MARK: Registration
+
+    @Test("registered as libssh with the alias ssh")
+    func registration() {
+        var registry = DriverRegistry()
+        registry.registerLibSSH(configuration: SSHDriverConfiguration(hostKeyPolicy: .off))
+        #expect(registry.canonicalName("ssh") == "libssh")
+        #expect(registry.driver(named: "LIBSSH") is LibSSHDriver)
+        #expect(LibSSHDriver.libraryVersion.hasPrefix("0.10"))
+    }
+
+    // MARK: Exec and auth
+
+    @Test("exec reports stdout, stderr and the exit status; non-zero exit is a command_error")
     func execSmoke() async throws {
         try await TestSSHD.with { server in
             let session = try await Self.driver.connect(to: Self.target(server), context: Self.context())
-            let outcome = try await session.execute(
-                ExecutionRequest(operation: .commands(["echo hi; echo err >&2; exit 3"]), logger: Self.logger))
+            let outcome = try await session.execute(Self.commands("echo hi; echo err >&2; exit 3", "true"))
             await session.close()
             #expect(outcome.outputs.first?.output == "hi\n")
             #expect(outcome.outputs.first?.stderr == "err\n")
             #expect(outcome.outputs.first?.exitStatus == 3)
+            #expect(outcome.outputs.first?.status == .failed)
+            #expect(outcome.outputs.last?.exitStatus == 0)
+            #expect(outcome.outputs.last?.status == .ok)
             #expect(outcome.error?.kind == .commandError)
         }
     }
+
+    @Test("each authentication method; wrong secrets are authentication errors")
+    func authentication() async throws {
+        try await TestSSHD.with { server in
+            let password = Secret(TestSSHD.password)
+            let wrong = Secret("not-the-password")
+            try await Self.expectLogin(Self.target(server, credentials: [.password(password)]))
+            try await Self.expectLogin(Self.target(server, credentials: [.keyboardInteractive(password)]))
+            try await Self.expectLogin(
+                    Self.target(server, credentials: [.privateKey(path: server.clientKeyFile, passphrase: nil)]))
+            let phrase = Secret(TestSSHD.keyPassphrase)
+            try await Self.expectLogin(
+                    Self.target(server, credentials: [.privateKey(path: server.passphraseKeyFile, passphrase: phrase)]))
+            // Credentials are tried in order: a rejected key, then a wrong password, then the right one.
+            // (Not keyboard-interactive after a failed password: this sshd's PAM then fails pam_setcred and
+            // drops the connection after accepting the login, whatever the client.)
+            try await Self.expectLogin(
+                    Self.target(
+                        server,
+                        credentials: [
+                            .privateKey(path: server.unauthorizedKeyFile, passphrase: nil), .password(wrong),
+                            .password(password),
+                        ]))
+            for credentials: [Credential] in [
+                [.password(wrong)], [.keyboardInteractive(wrong)],
+                [.privateKey(path: server.unauthorizedKeyFile, passphrase: nil)],
+                [.privateKey(path: server.passphraseKeyFile, passphrase: "wrong phrase")],
+            ] {
+                let kind = await Self.kind { _ = try await Self.login(Self.target(server, credentials: credentials)) }
+                #expect(kind == .authentication, "\(credentials)")
+            }
+        }
+    }
+
+    // MARK: Host keys
+
+    @Test("host keys: mismatch names the fingerprint, unknown under strict, accept-new records then matches")
+    func hostKeys() async throws {
+        try await TestSSHD.with { server in
+            let other = try String(contentsOfFile: server.unauthorizedKeyFile + ".pub", encoding: .utf8)
+                .split(separator: " ").prefix(2).joined(separator: " ")
+            let wrongFile = server.directory + "/wrong_known_hosts"
+            try "[127.0.0.1]:\(server.port) \(other)\n".write(toFile: wrongFile, atomically: true, encoding: .utf8)
+            do {
+                _ = try await Self.login(Self.target(server, policy: .strict(knownHostsFile: wrongFile)))
+                Issue.record("connected despite a changed host key")
+            } catch let error as NetPulseError {
+                #expect(error.kind == .hostKeyMismatch)
+                #expect(error.message.contains("SHA256:"))
+            }
+            // accept-new refuses a changed key too.
+            let changed = await Self.kind {
+                _ = try await Self.login(Self.target(server, policy: .acceptNew(knownHostsFile: wrongFile)))
+            }
+            #expect(changed == .hostKeyMismatch)
+
+            let fresh = server.directory + "/fresh_known_hosts"
+            let unknown = await Self.kind {
+                _ = try await Self.login(Self.target(server, policy: .strict(knownHostsFile: fresh)))
+            }
+            #expect(unknown == .hostKeyUnknown)
+            try await Self.expectLogin(Self.target(server, policy: .acceptNew(knownHostsFile: fresh)))
+            let recorded = try String(contentsOfFile: fresh, encoding: .utf8)
+            #expect(recorded.contains(server.hostPublicKey.split(separator: " ")[1]))
+            try await Self.expectLogin(Self.target(server, policy: .strict(knownHostsFile: fresh)))
+            try await Self.expectLogin(Self.target(server, policy: .off))
+        }
+    }
+
+    // MARK: Connection failures
+
+    @Test("refused connection and a listener that never answers")
+    func connectionFailures() async throws {
+        try await TestSSHD.with { server in
+            var refused = Self.target(server)
+            refused.port = try TestSSHD.freePort()
+            let refusedKind = await Self.kind { _ = try await Self.login(refused) }
+            #expect(refusedKind == .connectionRefused)
+
+            let listener = try SilentListener()
+            defer { listener.close() }
+            var silent = Self.target(server, connectTimeout: .milliseconds(300))
+            silent.port = listener.port
+            let start = ContinuousClock.now
+            let silentKind = await Self.kind { _ = try await Self.login(silent) }
+            #expect(silentKind == .timeout)
+            #expect(ContinuousClock.now - start < .seconds(5))
+        }
+    }
+
+    // MARK: Algorithms (where libssh and libssh2 differ)
+
+    @Test(
+        "libssh negotiates chacha20-poly1305 and AES-GCM (libssh2 1.10 has neither)",
+        arguments: ["chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com", "aes128-gcm@openssh.com"])
+    func modernCiphers(cipher: String) async throws {
+        try await TestSSHD.with(configuration: .init(extraConfig: ["Ciphers \(cipher)"])) { server in
+            try await Self.expectLogin(Self.target(server))
+        }
+    }
+
+    @Test("legacy algorithms are off by default and work when the target opts in")
+    func legacyAlgorithms() async throws {
+        let config = ["KexAlgorithms diffie-hellman-group14-sha1", "Ciphers aes128-cbc", "MACs hmac-sha1"]
+        try await TestSSHD.with(configuration: .init(extraConfig: config)) { server in
+            let modernOnly = await Self.kind { _ = try await Self.login(Self.target(server)) }
+            #expect(modernOnly == .protocolError)
+            try await Self.expectLogin(Self.target(server, legacy: true))
+        }
+    }
+
+    // MARK: Shell
+
+    @Test("pty shell through the CLI engine: paging off, enable, config mode, a rejected line")
+    func deviceShell() async throws {
+        let script = try DeviceScript()
+        defer { script.remove() }
+        try await TestSSHD.with(configuration: .init(extraConfig: ["ForceCommand \(script.path)"])) { server in
+            let session = try await Self.driver.connect(
+                to: Self.target(server, platform: "cisco_ios"), context: Self.context("cisco_ios"))
+            let shown = try await session.execute(Self.commands("show version", "show nothing"))
+            #expect(shown.outputs.first?.output.contains("line 12 of the version output") == true)
+            #expect(shown.outputs.first?.output.contains("More") == false)
+            #expect(shown.outputs.last?.status == .failed)
+            #expect(shown.error?.kind == .commandError)
+            let pushed = try await session.execute(
+                ExecutionRequest(
+                    operation: .config(["interface Gi0/1", "description up"]), readTimeout: .seconds(10),
+                    logger: Self.logger))
+            #expect(pushed.success, "\(pushed)")
+            #expect(await session.isAlive())
+            await session.close()
+        }
+    }
+}
+
+/// A TCP listener that accepts connections in the kernel backlog but never speaks.
+struct SilentListener {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else { throw NetPulseError.driverError("cannot listen on loopback") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        self.port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { _ = Glibc.close(fd) }
+}
+
+/// A Cisco-like CLI as a shell script, run by sshd as the ForceCommand in a pty.
+struct DeviceScript {
+    let directory: String
+    var path: String { directory + "/device.sh" }
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("np-dev-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try Self.text.write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+
+    static let text = #"""
+        #!/bin/sh
+        host=R1; mode=user; paging=1
+        prompt() {
+          case $mode in user) printf '%s>' "$host" ;; priv) printf '%s#' "$host" ;; *) printf '%s(%s)#' "$host" "$mode" ;; esac
+        }
+        printf 'Welcome to R1\n\n'
+        prompt
+        while IFS= read -r line; do
+          line=$(printf '%s' "$line" | tr -d '\r')
+          case "$line" in
+            '') ;;
+            'terminal length 0') paging=0 ;;
+            'terminal width 511') ;;
+            'show version')
+              n=0; i=1
+              while [ $i -le 12 ]; do
+                printf 'line %s of the version output\n' $i
+                i=$((i+1)); n=$((n+1))
+                if [ $paging = 1 ] && [ $n = 5 ]; then
+                  n=0; printf ' --More-- '; stty -icanon -echo min 1; dd bs=1 count=1 >/dev/null 2>&1
+                  stty icanon echo; printf '\r          \r'
+                fi
+              done ;;
+            enable)
+              printf 'Password: '; stty -echo; IFS= read -r pw; stty echo; printf '\n'
+              if [ "$pw" = en-secret ]; then mode=priv; else printf '%% Access denied\n'; fi ;;
+            'configure terminal') if [ $mode = priv ]; then mode=config; else printf "%% Invalid input detected at '^' marker.\n"; fi ;;
+            interface*) if [ $mode != user ] && [ $mode != priv ]; then mode=config-if; else printf "%% Invalid input detected at '^' marker.\n"; fi ;;
+            description*) [ $mode = config-if ] || printf "%% Invalid input detected at '^' marker.\n" ;;
+            end) [ $mode = user ] || mode=priv ;;
+            exit) exit 0 ;;
+            *) printf "%% Invalid input detected at '^' marker.\n" ;;
+          esac
+          prompt
+        done
+        """#
 }

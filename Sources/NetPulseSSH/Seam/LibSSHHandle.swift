@@ -323,6 +323,7 @@ final class LibSSHHandle {
         ssh_disconnect(raw)
         ssh_free(raw)
         if fd >= 0 {
+            assert(fcntl(fd, F_GETFD) != -1, "libssh closed a socket it does not own")
             Glibc.close(fd)
             fd = -1
         }
