@@ -194,9 +194,64 @@ struct LibSSHSpecificTests {
     func legacyAlgorithms() async throws {
         let config = ["KexAlgorithms diffie-hellman-group14-sha1", "Ciphers aes128-cbc", "MACs hmac-sha1"]
         try await TestSSHD.with(configuration: .init(extraConfig: config)) { server in
-            let modernOnly = await Self.kind { _ = try await Self.login(Self.target(server)) }
-            #expect(modernOnly == .protocolError)
+            do {
+                _ = try await Self.login(Self.target(server))
+                Issue.record("connected with legacy algorithms off")
+            } catch let error as NetPulseError {
+                #expect(error.kind == .protocolError, "\(error)")
+            }
             try await Self.expectLogin(Self.target(server, legacy: true))
+        }
+    }
+
+    // MARK: Socket ownership
+
+    @Test("every socket is closed exactly once, also when libssh closed it itself after a failure")
+    func socketsClosedAfterFailures() async throws {
+        // The legacy-only server makes the key exchange fail by default: libssh then closes the socket
+        // itself; a successful session leaves it to the driver; an auth failure too.
+        let config = ["KexAlgorithms diffie-hellman-group14-sha1,curve25519-sha256"]
+        try await TestSSHD.with(configuration: .init(extraConfig: config)) { server in
+            for round in 0..<10 {
+                try await Self.expectLogin(Self.target(server))
+                let kind = await Self.kind {
+                    _ = try await Self.login(
+                        Self.target(server, credentials: [.privateKey(path: server.unauthorizedKeyFile, passphrase: nil)]))
+                }
+                #expect(kind == .authentication, "round \(round)")
+            }
+            #expect(SocketTable.openSockets(toPort: server.port) == 0)
+        }
+        try await TestSSHD.with(configuration: .init(extraConfig: ["KexAlgorithms diffie-hellman-group14-sha1"])) {
+            server in
+            for _ in 0..<10 {
+                let kind = await Self.kind { _ = try await Self.login(Self.target(server)) }
+                #expect(kind == .protocolError)
+            }
+            #expect(SocketTable.openSockets(toPort: server.port) == 0)
+        }
+    }
+
+    // MARK: Liveness
+
+    @Test("a connection dropped mid-command: connection_lost, then isAlive false", arguments: ["linux", "cisco_ios"])
+    func droppedMidCommand(platform: String) async throws {
+        let script = try DeviceScript()
+        defer { script.remove() }
+        let extra = platform == "linux" ? [] : [script.forceCommand]
+        try await TestSSHD.with(configuration: .init(extraConfig: extra)) { server in
+            let session = try await Self.driver.connect(
+                to: Self.target(server, platform: platform), context: Self.context(platform))
+            #expect(await session.isAlive())
+            // The command kills the sshd process serving this connection; the driver waits for the drop.
+            let command = platform == "linux" ? "echo partial; kill -9 $PPID" : "crash"
+            let kind = await Self.kind { _ = try await session.execute(Self.commands(command)) }
+            #expect(kind == .connectionLost)
+            #expect(await session.isAlive() == false)
+            let after = await Self.kind { _ = try await session.execute(Self.commands("echo x")) }
+            #expect(after == .connectionLost || after == .sessionUnavailable)
+            await session.close()
+            #expect(SocketTable.openSockets(toPort: server.port) == 0)
         }
     }
 
@@ -206,7 +261,7 @@ struct LibSSHSpecificTests {
     func deviceShell() async throws {
         let script = try DeviceScript()
         defer { script.remove() }
-        try await TestSSHD.with(configuration: .init(extraConfig: ["ForceCommand \(script.path)"])) { server in
+        try await TestSSHD.with(configuration: .init(extraConfig: [script.forceCommand])) { server in
             let session = try await Self.driver.connect(
                 to: Self.target(server, platform: "cisco_ios"), context: Self.context("cisco_ios"))
             let shown = try await session.execute(Self.commands("show version", "show nothing"))
@@ -221,6 +276,46 @@ struct LibSSHSpecificTests {
             #expect(pushed.success, "\(pushed)")
             #expect(await session.isAlive())
             await session.close()
+        }
+    }
+}
+
+/// This process's TCP sockets, from /proc: immune to descriptors that tests running in parallel open.
+enum SocketTable {
+    /// How many sockets this process holds whose peer is 127.0.0.1:`port`.
+    static func openSockets(toPort port: Int) -> Int {
+        var inodes: Set<String> = []
+        for fd in FileLimits.openDescriptors() {
+            guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)"),
+                link.hasPrefix("socket:[")
+            else { continue }
+            inodes.insert(String(link.dropFirst(8).dropLast()))
+        }
+        let suffix = ":" + String(format: "%04X", port)
+        var count = 0
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ")
+                guard fields.count > 9 else { continue }
+                if fields[2].hasSuffix(suffix) && inodes.contains(String(fields[9])) { count += 1 }
+            }
+        }
+        return count
+    }
+}
+
+/// Processes by parent, from /proc.
+enum ProcessTable {
+    static func children(of parent: pid_t) -> [pid_t] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        return entries.compactMap { name -> pid_t? in
+            guard let pid = pid_t(name),
+                let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && pid_t(fields[1]) == parent ? pid : nil
         }
     }
 }
@@ -250,56 +345,3 @@ struct SilentListener {
     func close() { _ = Glibc.close(fd) }
 }
 
-/// A Cisco-like CLI as a shell script, run by sshd as the ForceCommand in a pty.
-struct DeviceScript {
-    let directory: String
-    var path: String { directory + "/device.sh" }
-
-    init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("np-dev-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try Self.text.write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
-    }
-
-    func remove() { try? FileManager.default.removeItem(atPath: directory) }
-
-    static let text = #"""
-        #!/bin/sh
-        host=R1; mode=user; paging=1
-        prompt() {
-          case $mode in user) printf '%s>' "$host" ;; priv) printf '%s#' "$host" ;; *) printf '%s(%s)#' "$host" "$mode" ;; esac
-        }
-        printf 'Welcome to R1\n\n'
-        prompt
-        while IFS= read -r line; do
-          line=$(printf '%s' "$line" | tr -d '\r')
-          case "$line" in
-            '') ;;
-            'terminal length 0') paging=0 ;;
-            'terminal width 511') ;;
-            'show version')
-              n=0; i=1
-              while [ $i -le 12 ]; do
-                printf 'line %s of the version output\n' $i
-                i=$((i+1)); n=$((n+1))
-                if [ $paging = 1 ] && [ $n = 5 ]; then
-                  n=0; printf ' --More-- '; stty -icanon -echo min 1; dd bs=1 count=1 >/dev/null 2>&1
-                  stty icanon echo; printf '\r          \r'
-                fi
-              done ;;
-            enable)
-              printf 'Password: '; stty -echo; IFS= read -r pw; stty echo; printf '\n'
-              if [ "$pw" = en-secret ]; then mode=priv; else printf '%% Access denied\n'; fi ;;
-            'configure terminal') if [ $mode = priv ]; then mode=config; else printf "%% Invalid input detected at '^' marker.\n"; fi ;;
-            interface*) if [ $mode != user ] && [ $mode != priv ]; then mode=config-if; else printf "%% Invalid input detected at '^' marker.\n"; fi ;;
-            description*) [ $mode = config-if ] || printf "%% Invalid input detected at '^' marker.\n" ;;
-            end) [ $mode = user ] || mode=priv ;;
-            exit) exit 0 ;;
-            *) printf "%% Invalid input detected at '^' marker.\n" ;;
-          esac
-          prompt
-        done
-        """#
-}

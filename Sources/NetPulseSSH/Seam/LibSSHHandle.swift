@@ -178,7 +178,14 @@ final class LibSSHHandle {
 
     func connect(deadline: ContinuousClock.Instant, isolation: isolated (any Actor)? = #isolation) async throws {
         connectStarted = true
-        try await drive("SSH handshake", kind: .protocolError, deadline: deadline) { ssh_connect($0) }
+        do {
+            try await drive("SSH handshake", kind: .protocolError, deadline: deadline) { ssh_connect($0) }
+        } catch let error as NetPulseError where error.kind == .connectionLost {
+            // A server that finds no common algorithm may close before libssh notices the mismatch
+            // itself: during the key exchange a closed connection is the server refusing the handshake.
+            throw NetPulseError.protocolError(
+                "\(error.message) (the server closed the connection during the key exchange; no common algorithm?)")
+        }
     }
 
     /// What the known-hosts file says of the server's key.
