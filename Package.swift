@@ -93,7 +93,9 @@ let package = Package(
         .testTarget(name: "NetPulseLabTests", dependencies: ["NetPulse", "NetPulseLab", "CLibSSH"]),
         .testTarget(
             name: "NetPulseTests",
-            dependencies: ["NetPulse", "NetPulseTesting", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "NetPulse", "NetPulseTesting", "SSHTestSupport", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(name: "NetPulseTestingTests", dependencies: ["NetPulse", "NetPulseTesting"]),
         .testTarget(name: "NetPulseIOTests", dependencies: ["NetPulse", "NetPulseIO"]),
