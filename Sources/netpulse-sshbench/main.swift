@@ -2,6 +2,10 @@
 //
 //   swift run -c release netpulse-sshbench [connections] [commands]
 //
+// With the raw C floor side by side (same server, same moment):
+//   cc -O2 -o /tmp/libssh2-floor scripts/bench/libssh2-floor.c -lssh2
+//   NETPULSE_FLOOR=/tmp/libssh2-floor swift run -c release netpulse-sshbench 300 3000
+//
 // Fresh connections: TCP connect, handshake, public-key login, one exec (`true`), close — one after
 // another. Reused shell: one pty session on the device-like shell, commands one after another
 // through the CLI engine. CPU is getrusage(RUSAGE_SELF) user+system around the loop (all threads of
@@ -38,22 +42,12 @@ try await TestSSHD.with(configuration: configuration) { server in
     let context = DriverContext(platform: .linux, logger: logger)
     let request = ExecutionRequest(operation: .commands(["true"]), logger: logger)
 
-    if ProcessInfo.processInfo.environment["PHASES"] != nil {
-        for _ in 0..<5 {
-            let t0 = ContinuousClock.now
-            let session = try await driver.connect(to: linux, context: context)
-            let t1 = ContinuousClock.now
-            _ = try await session.execute(request)
-            let t2 = ContinuousClock.now
-            await session.close()
-            let t3 = ContinuousClock.now
-            print("connect \(t1 - t0) exec \(t2 - t1) close \(t3 - t2)")
-        }
-    }
-    // For calibration under the machine's current load: a raw C libssh2 client (blocking mode,
-    // TCP_NODELAY) doing the same, when NETPULSE_FLOOR names its binary (args: port key count).
+    // For calibration under the machine's current load: the raw C libssh2 client of
+    // scripts/bench/libssh2-floor.c (blocking mode, TCP_NODELAY) doing the same against the same server,
+    // when NETPULSE_FLOOR names its binary.
     if let floor = ProcessInfo.processInfo.environment["NETPULSE_FLOOR"] {
-        let (_, output) = try await ChildProcess.run(floor, ["\(server.port)", server.clientKeyFile, "\(connections)"])
+        let (_, output) = try await ChildProcess.run(
+            floor, ["\(server.port)", "\(devicePort)", server.clientKeyFile, "\(connections)", "\(commands)"])
         print(output, terminator: "")
     }
     // Warm-up.
