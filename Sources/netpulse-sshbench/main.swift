@@ -2,6 +2,8 @@
 //
 //   swift run -c release netpulse-sshbench [connections] [commands]
 //
+// PHASES=1 first prints connect / exec / close wall times of 5 connections.
+//
 // With the raw C floor side by side (same server, same moment):
 //   cc -O2 -o /tmp/libssh2-floor scripts/bench/libssh2-floor.c -lssh2
 //   NETPULSE_FLOOR=/tmp/libssh2-floor swift run -c release netpulse-sshbench 300 3000
@@ -22,6 +24,18 @@ func cpuSeconds() -> Double {
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
         + Double(usage.ru_stime.tv_usec) / 1e6
+}
+
+/// CPU seconds of a process and its reaped children (sshd's per-connection processes), from /proc.
+func processTreeCPUSeconds(_ pid: pid_t) -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return 0 }
+    // Fields after the command name: state is field 3; utime, stime, cutime, cstime are 14-17.
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 15 else { return 0 }
+    let ticks = fields[11...14].compactMap { Double($0) }.reduce(0, +)
+    return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
@@ -50,6 +64,18 @@ try await TestSSHD.with(configuration: configuration) { server in
             floor, ["\(server.port)", "\(devicePort)", server.clientKeyFile, "\(connections)", "\(commands)"])
         print(output, terminator: "")
     }
+    if ProcessInfo.processInfo.environment["PHASES"] != nil {
+        for _ in 0..<5 {
+            let t0 = ContinuousClock.now
+            let session = try await driver.connect(to: linux, context: context)
+            let t1 = ContinuousClock.now
+            _ = try await session.execute(request)
+            let t2 = ContinuousClock.now
+            await session.close()
+            let t3 = ContinuousClock.now
+            print("connect \(t1 - t0) exec \(t2 - t1) close \(t3 - t2)")
+        }
+    }
     // Warm-up.
     for _ in 0..<10 {
         let session = try await driver.connect(to: linux, context: context)
@@ -58,6 +84,7 @@ try await TestSSHD.with(configuration: configuration) { server in
     }
     var cpu = cpuSeconds()
     var wall = ContinuousClock.now
+    let serverCPU = processTreeCPUSeconds(server.pid)
     for _ in 0..<connections {
         let session = try await driver.connect(to: linux, context: context)
         let outcome = try await session.execute(request)
@@ -70,6 +97,10 @@ try await TestSSHD.with(configuration: configuration) { server in
         String(
             format: "libssh2 fresh connection (connect+auth+exec+close): %.3f ms client CPU, %.2f ms wall, n=%d",
             cpuUsed / Double(connections) * 1000, wallUsed / .milliseconds(1) / Double(connections), connections))
+    print(
+        String(
+            format: "  (sshd, for comparison: %.2f ms CPU per connection, its reaped children included)",
+            (processTreeCPUSeconds(server.pid) - serverCPU) / Double(connections) * 1000))
 
     let device = DeviceTarget(
         host: server.host, port: devicePort, username: TestSSHD.username,
