@@ -117,7 +117,8 @@ let package = Package(
         .testTarget(
             name: "NetPulseServerTests",
             dependencies: [
-                "NetPulse", "NetPulseServer", "NetPulseLab", "NetPulseSSH", "NetPulseIO", "SSHTestSupport",
+                "NetPulse", "NetPulseServer", "NetPulseLab", "NetPulseSSH", "NetPulseIO", "NetPulseTesting",
+                "SSHTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

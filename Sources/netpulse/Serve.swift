@@ -41,6 +41,12 @@ extension NetPulseCommand {
         @Option(help: "Longest ?wait= on GET /batches/{id}, in seconds.")
         var maxWait: Int = 60
 
+        @Option(help: "Upper bound of a connection test's timeouts (POST /device/test), in seconds.")
+        var maxTestSeconds: Int = 60
+
+        @Option(help: "Devices requests may target: comma-separated IPv4 networks (a.b.c.d/n), addresses, names.")
+        var allowTargets: String?
+
         @Option(help: "Seconds running jobs may go on at shutdown before they are cancelled.")
         var gracePeriod: Double = 10
 
@@ -48,6 +54,7 @@ extension NetPulseCommand {
 
         func validate() throws {
             try connection.validateLimits()
+            guard maxTestSeconds >= 1 else { throw ValidationError("--max-test-seconds: must be at least 1") }
             guard maxWait >= 0 else { throw ValidationError("--max-wait: must not be negative") }
             guard gracePeriod >= 0 && gracePeriod <= 3600 else {
                 throw ValidationError("--grace-period: must be between 0 and 3600")
@@ -69,9 +76,19 @@ extension NetPulseCommand {
             if open && !keys.isEmpty {
                 printError("--open: API keys were given; the server will require them")
             }
+            var targets: TargetFilter?
+            if let allowTargets {
+                do {
+                    targets = try TargetFilter(allowTargets.split(separator: ",").map(String.init))
+                } catch {
+                    printError("--allow-targets: \(error.reason)")
+                    throw ExitCode(2)
+                }
+            }
             let api = NetPulseAPIConfiguration(
                 apiKeys: keys, allowUnauthenticated: open, maxBodyBytes: maxBodyBytes, maxDevicesPerRequest: maxDevices,
-                maxWait: .seconds(maxWait), logger: connection.logger)
+                maxWait: .seconds(maxWait), maxTestDuration: .seconds(maxTestSeconds), allowedTargets: targets,
+                logger: connection.logger)
             let configuration = NetPulseServerConfiguration(host: bind, port: port, api: api, logger: connection.logger)
             do {
                 try configuration.validate()

@@ -69,11 +69,19 @@ struct Admitter: Sendable {
     var drivers: DriverRegistry
     var platforms: PlatformRegistry
     var maxDevices: Int
+    var allowedTargets: TargetFilter?
+
+    /// Why a device's host may not be used, or `nil` when it may.
+    func refusal(host: String) -> String? {
+        guard let allowedTargets, !allowedTargets.allows(host) else { return nil }
+        return "'\(host)' is not among the targets this server may connect to (\(allowedTargets))"
+    }
 
     /// Parses JSON (400 when malformed).
     static func parse(_ body: Data) throws(APIError) -> JSONValue {
         if body.isEmpty {
-            throw APIError(.badRequest, code: "malformed_json", message: "the request body is empty; send a JSON object")
+            throw APIError(
+                .badRequest, code: "malformed_json", message: "the request body is empty; send a JSON object")
         }
         do {
             return try JSONDecoder().decode(JSONValue.self, from: body)
@@ -151,6 +159,11 @@ struct Admitter: Sendable {
                 guard error.field.hasPrefix("devices[0]") else { throw .invalid(error) }
                 let field = "devices[\(index)]" + error.field.dropFirst("devices[0]".count)
                 rejected.append(Rejection(index: index, host: device.host, field: field, reason: error.reason))
+                continue
+            }
+            if let reason = refusal(host: spec.target.host) {
+                rejected.append(
+                    Rejection(index: index, host: device.host, field: "devices[\(index)].host", reason: reason))
                 continue
             }
             if let mismatch = Self.operationMismatch(spec.operation, endpoint: endpoint) {

@@ -28,6 +28,7 @@ public final class NetPulseAPI: Sendable {
     private let drainState = Mutex(DrainState())
     private let runningTests = Atomic<Int>(0)
     private let admitter: Admitter
+    private let openAPI: String
 
     /// - Parameters:
     ///   - scheduler: Where batches run; its drivers and platforms are the ones requests may name.
@@ -35,9 +36,10 @@ public final class NetPulseAPI: Sendable {
     public init(scheduler: Scheduler, configuration: NetPulseAPIConfiguration = NetPulseAPIConfiguration()) {
         self.scheduler = scheduler
         self.configuration = configuration
+        self.openAPI = OpenAPIDocument.json(configuration)
         self.admitter = Admitter(
             drivers: scheduler.configuration.drivers, platforms: scheduler.configuration.platforms,
-            maxDevices: configuration.maxDevicesPerRequest)
+            maxDevices: configuration.maxDevicesPerRequest, allowedTargets: configuration.allowedTargets)
     }
 
     /// From now on, submissions are answered 503 and `/health` reports `draining`: called when the
@@ -79,7 +81,7 @@ public final class NetPulseAPI: Sendable {
         routes.get("openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+                body: .init(byteBuffer: ByteBuffer(string: self.openAPI)))
         }
         let secured = routes.group()
             .add(
@@ -101,6 +103,28 @@ public final class NetPulseAPI: Sendable {
         secured.get("jobs") { request, _ in try self.jobs(request) }
         secured.get("batches/:id") { request, context in
             try await self.batch(try self.parameter("id", context), request)
+        }
+        // Other methods on these paths: 405 with Allow, rather than the router's 404.
+        let served: [(path: String, methods: [HTTPRequest.Method])] = [
+            ("health", [.get]), ("openapi.json", [.get]), ("device/bulk", [.post]), ("device/exec", [.post]),
+            ("pull/batch", [.post]), ("push/batch", [.post]), ("device/test", [.post]), ("job", [.get]),
+            ("jobs", [.get]), ("jobs/:id", [.get, .delete]), ("batches/:id", [.get]),
+        ]
+        let candidates: [HTTPRequest.Method] = [
+            .get, .post, .put, .patch, .delete, .options, .trace, HTTPRequest.Method("QUERY")!,
+        ]
+        for (path, methods) in served {
+            let allow = methods.map(\.rawValue).joined(separator: ", ")
+            // HEAD goes with GET (hummingbird answers it for a GET route); elsewhere it is refused too.
+            let refused = candidates + (methods.contains(.get) ? [] : [.head])
+            for method in refused where !methods.contains(method) {
+                routes.on(RouterPath(path), method: method) { _, _ -> Response in
+                    throw APIError(
+                        .methodNotAllowed, code: "method_not_allowed",
+                        message: "\(method) is not served here; use \(allow)",
+                        headers: [.allow: allow])
+                }
+            }
         }
     }
 
@@ -181,6 +205,9 @@ public final class NetPulseAPI: Sendable {
                 .resolve(host: device.host, platforms: platforms, path: "devices[0]")
         } catch {
             throw APIError.invalid(error)
+        }
+        if let reason = admitter.refusal(host: target.host) {
+            throw APIError.invalid(field: "devices[0].host", reason)
         }
         guard let profile = platforms.profile(named: target.platform) else {
             throw APIError.invalid(field: "devices[0].device_type", "unknown device_type '\(target.platform)'")
@@ -302,7 +329,8 @@ public final class NetPulseAPI: Sendable {
         let limit = configuration.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw APIError(
-                .contentTooLarge, code: "body_too_large", message: "the request body is \(length) bytes; at most \(limit)")
+                .contentTooLarge, code: "body_too_large",
+                message: "the request body is \(length) bytes; at most \(limit)")
         }
         do {
             let buffer = try await request.body.collect(upTo: limit)

@@ -17,8 +17,11 @@ public struct NetPulseAPIConfiguration: Sendable {
     public var maxJobsListed: Int
     /// Connection tests (`POST /device/test`) running at once; more are answered 429.
     public var maxConcurrentTests: Int
-    /// Upper bound of one connection test, whatever the request's timeouts say.
+    /// Upper bound of the timeouts of one connection test, whatever the request says.
     public var maxTestDuration: Duration
+    /// The devices requests may target; `nil` for any. Devices outside are rejected (field
+    /// `devices[i].host`) before any connection or name lookup.
+    public var allowedTargets: TargetFilter?
     /// Where the API logs (never a body, a key or a secret).
     public var logger: Logger
 
@@ -30,7 +33,8 @@ public struct NetPulseAPIConfiguration: Sendable {
     ///   - maxWait: Longest `?wait=` (default 60 s).
     ///   - maxJobsListed: Most jobs per `GET /jobs` (default 1,000).
     ///   - maxConcurrentTests: Connection tests at once (default 16).
-    ///   - maxTestDuration: Upper bound of one connection test (default 60 s).
+    ///   - maxTestDuration: Upper bound of a connection test's timeouts (default 60 s).
+    ///   - allowedTargets: The devices requests may target (default: any).
     ///   - logger: Where to log.
     public init(
         apiKeys: APIKeys = APIKeys(),
@@ -41,6 +45,7 @@ public struct NetPulseAPIConfiguration: Sendable {
         maxJobsListed: Int = 1_000,
         maxConcurrentTests: Int = 16,
         maxTestDuration: Duration = .seconds(60),
+        allowedTargets: TargetFilter? = nil,
         logger: Logger = Logger(label: "netpulse.api")
     ) {
         self.apiKeys = apiKeys
@@ -51,6 +56,7 @@ public struct NetPulseAPIConfiguration: Sendable {
         self.maxJobsListed = maxJobsListed
         self.maxConcurrentTests = maxConcurrentTests
         self.maxTestDuration = maxTestDuration
+        self.allowedTargets = allowedTargets
         self.logger = logger
     }
 

@@ -57,7 +57,9 @@ struct JobView: Encodable {
     init(_ info: JobInfo, entry: BatchDirectory.Entry?) {
         id = info.id
         batchID = info.batchID
-        let requestIndex = entry.flatMap { $0.requestIndices.indices.contains(info.index) ? $0.requestIndices[info.index] : nil }
+        let requestIndex = entry.flatMap {
+            $0.requestIndices.indices.contains(info.index) ? $0.requestIndices[info.index] : nil
+        }
         index = requestIndex ?? info.index
         status = info.status.rawValue
         host = info.device.host
