@@ -60,9 +60,10 @@ struct SecurityTests {
                 #expect(try reply.error()["code"] as? String == "body_too_large")
 
                 // Chunked: no length up front, the limit is found while reading.
-                var raw = Array(
-                    "POST /device/bulk HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-KEY: \(Fixture.key)\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-                        .utf8)
+                let head =
+                    "POST /device/bulk HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-KEY: \(Fixture.key)\r\n"
+                    + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                var raw = Array(head.utf8)
                 for _ in 0..<4 {
                     let chunk = String(repeating: " ", count: 2_000)
                     raw += Array("\(String(chunk.utf8.count, radix: 16))\r\n\(chunk)\r\n".utf8)
@@ -102,7 +103,8 @@ struct SecurityTests {
                 #expect(rejected.map { $0["field"] as? String } == ["devices[1].host", "devices[2].host"])
                 let test = try await client.post(
                     "/device/test",
-                    #"{"driver": "netmiko", "connection_args": {"host": "192.0.2.10", "device_type": "cisco_ios", "username": "a", "password": "x"}}"#
+                    #"{"driver": "netmiko", "connection_args": {"host": "192.0.2.10", "device_type": "cisco_ios", "#
+                        + #""username": "a", "password": "x"}}"#
                 )
                 #expect(test.status == 422)
                 #expect(try test.error()["field"] as? String == "devices[0].host")
@@ -126,7 +128,8 @@ struct SecurityTests {
             ("[1, 2]", 422, "invalid_request", ""),
             (#"{"devices": [{"host": "h"}], "command": "x"}"#, 422, "invalid_request", "driver"),
             (
-                #"{"driver": "telnet", "devices": [{"host": "h", "device_type": "linux", "username": "u", "password": "p"}], "command": "x"}"#,
+                #"{"driver": "telnet", "devices": [{"host": "h", "device_type": "linux", "username": "u", "#
+                    + #""password": "p"}], "command": "x"}"#,
                 422, "invalid_request", "driver"
             ),
             (
@@ -168,7 +171,8 @@ struct SecurityTests {
                     {"driver": "netmiko", "connection_args": {"device_type": "cisco_ios", "timeout": 30},
                      "command": "show version", "options": {"queue_strategy": "pinned"},
                      "devices": [\(devices.joined(separator: ", ")),
-                                 {"host": "10.0.0.7", "username": "u", "password": "\(Fixture.password)", "device_type": "x"}]}
+                                 {"host": "10.0.0.7", "username": "u", "password": "\(Fixture.password)",
+                                  "device_type": "x"}]}
                     """
                 let submitted = try await client.post("/device/bulk", body)
                 let id = try submitted.batchID()
@@ -186,7 +190,8 @@ struct SecurityTests {
                 // Every device rejected: the error names the field, not the secret.
                 let rejected = try await client.post(
                     "/device/bulk",
-                    #"{"driver": "netmiko", "devices": [{"host": "h", "username": "u", "password": "\#(wrongPassword)"}], "command": "x"}"#
+                    #"{"driver": "netmiko", "devices": [{"host": "h", "username": "u", "#
+                        + #""password": "\#(wrongPassword)"}], "command": "x"}"#
                 )
                 #expect(rejected.status == 422)
                 replies.append(rejected)

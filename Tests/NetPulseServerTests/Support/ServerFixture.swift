@@ -100,7 +100,8 @@ enum ServerFixture {
     /// A lab device as the guide's device entry, with the lab's enable secret (an emulated IOS
     /// logs users in at `>`, and config mode needs enable).
     static func device(_ device: LabDevice, password: String = password) -> String {
-        #"{"host": "\#(device.host)", "port": \#(device.port), "username": "admin", "password": "\#(password)", "secret": "\#(enableSecret)"}"#
+        #"{"host": "\#(device.host)", "port": \#(device.port), "username": "admin", "password": "\#(password)", "#
+            + #""secret": "\#(enableSecret)"}"#
     }
 
     /// The guide's example with its two devices replaced by the given lab devices.
