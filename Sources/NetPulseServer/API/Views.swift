@@ -69,7 +69,7 @@ struct JobView: Encodable {
         submittedAt = entry.map { iso8601($0.submittedAt) }
         var result = info.result
         result?.index = index
-        startedAt = result?.startedAt.map(iso8601)
+        startedAt = (result?.startedAt ?? info.startedAt).map(iso8601)
         finishedAt = result?.finishedAt.map(iso8601)
         self.result = result
     }
