@@ -43,6 +43,7 @@ struct OpenAPITests {
                 #expect(put.status == 405)
                 #expect(put.header("Allow") == "POST")
                 #expect(try await client.send("PATCH", "/jobs/x.0").header("Allow") == "GET, DELETE")
+                #expect(try await client.send("HEAD", "/health").status == 405)
             }
         }
     }
