@@ -51,6 +51,15 @@ let package = Package(
             dependencies: ["NetPulse", "NetPulseIO", "CLibSSH2", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // Client CPU per connection and per command of the libssh2 driver against a local sshd.
+        .executableTarget(
+            name: "netpulse-sshbench",
+            dependencies: [
+                "NetPulse", "NetPulseIO", "NetPulseSSH2", "SSHTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // In-memory driver for tests of host apps and of the scheduler.
         .target(
             name: "NetPulseTesting",

@@ -5,7 +5,9 @@ import Testing
 
 @Suite("Driver: host keys")
 struct HostKeyScenarios {
-    @Test("a known_hosts with another key for the host: host_key_mismatch naming the fingerprint", arguments: Backends.all)
+    @Test(
+        "a known_hosts with another key for the host: host_key_mismatch naming the fingerprint", arguments: Backends.all
+    )
     func mismatch(_ backend: Backend) async throws {
         try await TestSSHD.with { server in
             let other = try String(contentsOfFile: server.unauthorizedKeyFile + ".pub", encoding: .utf8)
@@ -48,7 +50,9 @@ struct HostKeyScenarios {
             let file = Fixture.temporaryPath("known_hosts")
             defer { unlink(file) }
             let first = Fixture.target(server, policy: .acceptNew(knownHostsFile: file))
-            _ = try await Fixture.withSession(Fixture.driver(backend), first) { try await $0.execute(Fixture.commands("true")) }
+            _ = try await Fixture.withSession(Fixture.driver(backend), first) {
+                try await $0.execute(Fixture.commands("true"))
+            }
             let recorded = try String(contentsOfFile: file, encoding: .utf8)
             #expect(recorded == "[127.0.0.1]:\(server.port) \(server.hostPublicKey)\n")
             // OpenSSH itself accepts the recorded line for the host.

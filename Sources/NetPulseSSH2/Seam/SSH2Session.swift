@@ -37,7 +37,8 @@ final class SSH2Session: @unchecked Sendable {
     init(fd: Int32, peer: String, loop: ReadinessLoop) throws(NetPulseError) {
         LibSSH2.initializeOnce()
         context = .allocate(capacity: 1)
-        context.initialize(to: np_ssh2_context(kbdint_password: nil, kbdint_password_length: 0, kbdint_prompts_answered: 0))
+        context.initialize(
+            to: np_ssh2_context(kbdint_password: nil, kbdint_password_length: 0, kbdint_prompts_answered: 0))
         guard let raw = np_ssh2_session_init(context) else {
             context.deallocate()
             loop.forget(fd: fd)
@@ -224,6 +225,16 @@ final class SSH2Session: @unchecked Sendable {
 
     func release() {
         state.withLock { $0.busy = false }
+    }
+
+    /// Runs a short C call only when no operation holds the session (for keepalives), without
+    /// claiming it: an execution starting at the same moment is never refused because of it.
+    ///
+    /// - Returns: `nil` when an operation is running or the session is freed.
+    func withRawIfIdle<T>(_ body: (OpaquePointer) -> T) -> T? {
+        state.withLock { state -> T? in
+            state.freed || state.busy ? nil : body(raw)
+        }
     }
 
     /// Runs `body` as the session's only operation; a second concurrent one is a `driver_error`.
