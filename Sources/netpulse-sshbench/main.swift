@@ -2,6 +2,10 @@
 //
 //   swift run -c release netpulse-sshbench [connections] [commands]
 //
+// Both drivers run in the same process against the same sshd, one after the other, in two rounds
+// (libssh2, libssh, libssh2, libssh) so that drift in the machine's load shows up. NETPULSE_BACKENDS
+// (e.g. `libssh`) limits the run to some of them.
+//
 // Fresh connections: TCP connect, handshake, public-key login, one exec (`true`), close — one after
 // another. Reused shell: one pty session on the device-like shell, commands one after another
 // through the CLI engine. CPU is getrusage(RUSAGE_SELF) user+system around the loop (all threads of
@@ -10,6 +14,7 @@ import Foundation
 import Logging
 import NetPulse
 import NetPulseIO
+import NetPulseSSH
 import NetPulseSSH2
 import SSHTestSupport
 
@@ -29,9 +34,37 @@ let (deviceConfiguration, devicePort) = try DeviceShell.configuration()
 var configuration = deviceConfiguration
 configuration.extraConfig.insert("UsePAM no", at: 0)  // overrides the default
 configuration.arguments = ["-r"]
+let backends: [(name: String, make: (SSHDriverConfiguration) -> any Driver)] = [
+    (LibSSH2Driver.name, { LibSSH2Driver(configuration: $0) }),
+    (LibSSHDriver.name, { LibSSHDriver(configuration: $0) }),
+].filter { backend in
+    ProcessInfo.processInfo.environment["NETPULSE_BACKENDS"].map {
+        $0.split(separator: ",").contains(Substring(backend.name))
+    }
+        ?? true
+}
+
 try await TestSSHD.with(configuration: configuration) { server in
-    let driver = LibSSH2Driver(
-        configuration: SSHDriverConfiguration(hostKeyPolicy: .strict(knownHostsFile: server.knownHostsFile)))
+    // For calibration under the machine's current load: raw C clients (blocking mode, TCP_NODELAY)
+    // doing the same, when NETPULSE_FLOOR / NETPULSE_FLOOR_LIBSSH name their binaries (args: port key count).
+    for variable in ["NETPULSE_FLOOR", "NETPULSE_FLOOR_LIBSSH"] {
+        if let floor = ProcessInfo.processInfo.environment[variable] {
+            let (_, output) = try await ChildProcess.run(
+                floor, ["\(server.port)", server.clientKeyFile, "\(connections)"])
+            print(output, terminator: "")
+            fflush(nil)
+        }
+    }
+    for _ in 0..<2 {
+        for backend in backends {
+            try await measure(backend.name, backend.make, server: server)
+        }
+    }
+}
+
+@MainActor
+func measure(_ name: String, _ make: (SSHDriverConfiguration) -> any Driver, server: TestSSHD) async throws {
+    let driver = make(SSHDriverConfiguration(hostKeyPolicy: .strict(knownHostsFile: server.knownHostsFile)))
     let linux = DeviceTarget(
         host: server.host, port: server.port, username: TestSSHD.username,
         credentials: [.privateKey(path: server.clientKeyFile, passphrase: nil)], platform: "linux")
@@ -47,14 +80,8 @@ try await TestSSHD.with(configuration: configuration) { server in
             let t2 = ContinuousClock.now
             await session.close()
             let t3 = ContinuousClock.now
-            print("connect \(t1 - t0) exec \(t2 - t1) close \(t3 - t2)")
+            print("\(name) connect \(t1 - t0) exec \(t2 - t1) close \(t3 - t2)")
         }
-    }
-    // For calibration under the machine's current load: a raw C libssh2 client (blocking mode,
-    // TCP_NODELAY) doing the same, when NETPULSE_FLOOR names its binary (args: port key count).
-    if let floor = ProcessInfo.processInfo.environment["NETPULSE_FLOOR"] {
-        let (_, output) = try await ChildProcess.run(floor, ["\(server.port)", server.clientKeyFile, "\(connections)"])
-        print(output, terminator: "")
     }
     // Warm-up.
     for _ in 0..<10 {
@@ -73,9 +100,11 @@ try await TestSSHD.with(configuration: configuration) { server in
     var cpuUsed = cpuSeconds() - cpu
     var wallUsed = ContinuousClock.now - wall
     print(
-        String(
-            format: "libssh2 fresh connection (connect+auth+exec+close): %.3f ms client CPU, %.2f ms wall, n=%d",
-            cpuUsed / Double(connections) * 1000, wallUsed / .milliseconds(1) / Double(connections), connections))
+        "\(name) "
+            + String(
+                format: "fresh connection (connect+auth+exec+close): %.3f ms client CPU, %.2f ms wall, n=%d",
+                cpuUsed / Double(connections) * 1000, wallUsed / .milliseconds(1) / Double(connections), connections))
+    fflush(nil)  // figures survive a later crash
 
     let device = DeviceTarget(
         host: server.host, port: devicePort, username: TestSSHD.username,
@@ -92,8 +121,10 @@ try await TestSSHD.with(configuration: configuration) { server in
     cpuUsed = cpuSeconds() - cpu
     wallUsed = ContinuousClock.now - wall
     print(
-        String(
-            format: "libssh2 command on a reused shell (CLIEngine): %.1f µs client CPU, %.1f µs wall, n=%d",
-            cpuUsed / Double(commands) * 1e6, wallUsed / .microseconds(1) / Double(commands), commands))
+        "\(name) "
+            + String(
+                format: "command on a reused shell (CLIEngine): %.1f µs client CPU, %.1f µs wall, n=%d",
+                cpuUsed / Double(commands) * 1e6, wallUsed / .microseconds(1) / Double(commands), commands))
+    fflush(nil)
     await shell.close()
 }

@@ -103,7 +103,8 @@ struct LibSSHSpecificTests {
                 try await Self.expectLogin(Self.target(server))
                 let kind = await Self.kind {
                     _ = try await Self.login(
-                        Self.target(server, credentials: [.privateKey(path: server.unauthorizedKeyFile, passphrase: nil)]))
+                        Self.target(
+                            server, credentials: [.privateKey(path: server.unauthorizedKeyFile, passphrase: nil)]))
                 }
                 #expect(kind == .authentication, "round \(round)")
             }

@@ -253,8 +253,10 @@ final class LibSSHHandle {
     func authenticatePassword(
         _ password: Secret, deadline: ContinuousClock.Instant, isolation: isolated (any Actor)? = #isolation
     ) async throws -> AuthResult {
-        let code = try await drive("password authentication", kind: .authentication, again: Self.authAgain,
-                                   deadline: deadline) { ssh_userauth_password($0, nil, password.revealed) }
+        let code = try await drive(
+            "password authentication", kind: .authentication, again: Self.authAgain,
+            deadline: deadline
+        ) { ssh_userauth_password($0, nil, password.revealed) }
         return authResult(code)
     }
 
@@ -265,8 +267,10 @@ final class LibSSHHandle {
     ) async throws -> AuthResult {
         var rounds = 0
         while true {
-            let code = try await drive("keyboard-interactive authentication", kind: .authentication,
-                                       again: Self.authAgain, deadline: deadline) { ssh_userauth_kbdint($0, nil, nil) }
+            let code = try await drive(
+                "keyboard-interactive authentication", kind: .authentication,
+                again: Self.authAgain, deadline: deadline
+            ) { ssh_userauth_kbdint($0, nil, nil) }
             guard code == Int32(SSH_AUTH_INFO.rawValue) else { return authResult(code) }
             rounds += 1
             // A server that keeps asking is not going to accept us.
@@ -302,8 +306,10 @@ final class LibSSHHandle {
                     : "cannot read private key file \(path)")
         }
         defer { ssh_key_free(key) }
-        let code = try await drive("public key authentication", kind: .authentication, again: Self.authAgain,
-                                   deadline: deadline) { ssh_userauth_publickey($0, nil, key) }
+        let code = try await drive(
+            "public key authentication", kind: .authentication, again: Self.authAgain,
+            deadline: deadline
+        ) { ssh_userauth_publickey($0, nil, key) }
         return authResult(code)
     }
 
