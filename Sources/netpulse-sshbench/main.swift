@@ -3,8 +3,17 @@
 //   swift run -c release netpulse-sshbench [connections] [commands]
 //
 // Both drivers run in the same process against the same sshd, one after the other, in two rounds
-// (libssh2, libssh, libssh2, libssh) so that drift in the machine's load shows up. NETPULSE_BACKENDS
-// (e.g. `libssh`) limits the run to some of them.
+// (libssh2, libssh, libssh2, libssh), so that drift in the machine's load shows up.
+// NETPULSE_BACKENDS (e.g. `libssh`) limits the run to some of them.
+//
+// PHASES=1 first prints connect / exec / close wall times of 5 connections.
+//
+// With the raw C floor side by side (same server, same moment):
+//   cc -O2 -o /tmp/libssh2-floor scripts/bench/libssh2-floor.c -lssh2
+//   NETPULSE_FLOOR=/tmp/libssh2-floor swift run -c release netpulse-sshbench 300 3000
+// and for libssh (fresh connections only):
+//   cc -O2 -o /tmp/libssh-floor scripts/bench/libssh-floor.c -lssh
+//   NETPULSE_FLOOR_LIBSSH=/tmp/libssh-floor swift run -c release netpulse-sshbench 300 3000
 //
 // Fresh connections: TCP connect, handshake, public-key login, one exec (`true`), close — one after
 // another. Reused shell: one pty session on the device-like shell, commands one after another
@@ -25,6 +34,18 @@ func cpuSeconds() -> Double {
         + Double(usage.ru_stime.tv_usec) / 1e6
 }
 
+/// CPU seconds of a process and its reaped children (sshd's per-connection processes), from /proc.
+func processTreeCPUSeconds(_ pid: pid_t) -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return 0 }
+    // Fields after the command name: state is field 3; utime, stime, cutime, cstime are 14-17.
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 15 else { return 0 }
+    let ticks = fields[11...14].compactMap { Double($0) }.reduce(0, +)
+    return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let connections = arguments.first ?? 300
 let commands = arguments.dropFirst().first ?? 3000
@@ -40,20 +61,23 @@ let backends: [(name: String, make: (SSHDriverConfiguration) -> any Driver)] = [
 ].filter { backend in
     ProcessInfo.processInfo.environment["NETPULSE_BACKENDS"].map {
         $0.split(separator: ",").contains(Substring(backend.name))
-    }
-        ?? true
+    } ?? true
 }
 
 try await TestSSHD.with(configuration: configuration) { server in
-    // For calibration under the machine's current load: raw C clients (blocking mode, TCP_NODELAY)
-    // doing the same, when NETPULSE_FLOOR / NETPULSE_FLOOR_LIBSSH name their binaries (args: port key count).
-    for variable in ["NETPULSE_FLOOR", "NETPULSE_FLOOR_LIBSSH"] {
-        if let floor = ProcessInfo.processInfo.environment[variable] {
-            let (_, output) = try await ChildProcess.run(
-                floor, ["\(server.port)", server.clientKeyFile, "\(connections)"])
-            print(output, terminator: "")
-            fflush(nil)
-        }
+    // For calibration under the machine's current load: the raw C libssh2 client of
+    // scripts/bench/libssh2-floor.c (blocking mode, TCP_NODELAY) doing the same against the same server,
+    // when NETPULSE_FLOOR names its binary.
+    if let floor = ProcessInfo.processInfo.environment["NETPULSE_FLOOR"] {
+        let (_, output) = try await ChildProcess.run(
+            floor, ["\(server.port)", "\(devicePort)", server.clientKeyFile, "\(connections)", "\(commands)"])
+        print(output, terminator: "")
+    }
+    // The raw C libssh client of scripts/bench/libssh-floor.c (blocking, SSH_OPTIONS_NODELAY): fresh
+    // connections only.
+    if let floor = ProcessInfo.processInfo.environment["NETPULSE_FLOOR_LIBSSH"] {
+        let (_, output) = try await ChildProcess.run(floor, ["\(server.port)", server.clientKeyFile, "\(connections)"])
+        print(output, terminator: "")
     }
     for _ in 0..<2 {
         for backend in backends {
@@ -91,6 +115,7 @@ func measure(_ name: String, _ make: (SSHDriverConfiguration) -> any Driver, ser
     }
     var cpu = cpuSeconds()
     var wall = ContinuousClock.now
+    let serverCPU = processTreeCPUSeconds(server.pid)
     for _ in 0..<connections {
         let session = try await driver.connect(to: linux, context: context)
         let outcome = try await session.execute(request)
@@ -104,6 +129,10 @@ func measure(_ name: String, _ make: (SSHDriverConfiguration) -> any Driver, ser
             + String(
                 format: "fresh connection (connect+auth+exec+close): %.3f ms client CPU, %.2f ms wall, n=%d",
                 cpuUsed / Double(connections) * 1000, wallUsed / .milliseconds(1) / Double(connections), connections))
+    print(
+        String(
+            format: "  (sshd, for comparison: %.2f ms CPU per connection, its reaped children included)",
+            (processTreeCPUSeconds(server.pid) - serverCPU) / Double(connections) * 1000))
     fflush(nil)  // figures survive a later crash
 
     let device = DeviceTarget(

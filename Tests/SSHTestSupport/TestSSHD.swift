@@ -187,9 +187,10 @@ public final class TestSSHD: Sendable {
                 let count = read(readEnd, &buffer, buffer.count)
                 if count <= 0 { break }
                 let text = String(decoding: buffer[0..<count], as: UTF8.self)
+                // Markers are searched for only until found: the log grows with every login.
                 let ready = log.text.withLock { log -> Bool in
                     log += text
-                    return markers.allSatisfy { log.contains($0) }
+                    return !announced && markers.allSatisfy { log.contains($0) }
                 }
                 log.notifyWaiters()
                 if ready && !announced {
@@ -334,6 +335,7 @@ final class LogBuffer: Sendable {
     /// Wakes the waiters whose text has arrived (called by the reader after each append).
     func notifyWaiters() {
         let ready = waiters.withLock { waiters -> [CheckedContinuation<Void, Never>] in
+            if waiters.pending.isEmpty { return [] }
             let current = text.withLock { $0 }
             let matched = waiters.pending.filter { current.contains($0.value.needle) }
             for id in matched.keys { waiters.pending[id] = nil }

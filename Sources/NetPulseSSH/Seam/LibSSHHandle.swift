@@ -232,6 +232,17 @@ final class LibSSHHandle {
         return "\(type) \(String(cString: text))"
     }
 
+    /// The server key as known_hosts writes it: its type name and base64 blob.
+    func hostKeyBlob() -> (type: String, base64: String)? {
+        var key: ssh_key?
+        guard ssh_get_server_publickey(session, &key) == SSH_OK, let key else { return nil }
+        defer { ssh_key_free(key) }
+        var blob: UnsafeMutablePointer<CChar>?
+        guard ssh_pki_export_pubkey_base64(key, &blob) == SSH_OK, let blob else { return nil }
+        defer { ssh_string_free_char(blob) }
+        return (String(cString: ssh_key_type_to_char(ssh_key_type(key))), String(cString: blob))
+    }
+
     /// The negotiated algorithms, for logs and tests: key exchange, cipher, MAC (server to client).
     var negotiated: (kex: String, cipher: String, mac: String) {
         func text(_ pointer: UnsafePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "" }

@@ -149,6 +149,14 @@ final class SSH2Session: @unchecked Sendable {
         if directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0 { interest.insert(.read) }
         if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 { interest.insert(.write) }
         if interest.isEmpty { interest = .read }
+        if interest.contains(.read) {
+            // Acknowledge at once what arrives during this wait. OpenSSH's sshd leaves Nagle on for
+            // sessions without a pty: when it writes two small packets in a row, the second waits for
+            // our ACK, which Linux would delay by ~40 ms. Measured here: an exec round went from
+            // 55-77 ms to 6-11 ms. (TCP_QUICKACK is not sticky, so it is set before each wait.)
+            var one: Int32 = 1
+            _ = setsockopt(fd, Int32(IPPROTO_TCP), Int32(TCP_QUICKACK), &one, socklen_t(MemoryLayout<Int32>.size))
+        }
         let readiness: ReadinessLoop.Readiness
         do {
             readiness = try await loop.wait(fd: fd, for: interest, deadline: deadline)
