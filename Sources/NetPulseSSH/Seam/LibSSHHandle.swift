@@ -90,6 +90,11 @@ final class LibSSHHandle {
         }
         var interest: ReadinessLoop.Interest = .read
         if ssh_get_poll_flags(session) & SSH_WRITE_PENDING != 0 { interest.insert(.write) }
+        // Acknowledge at once what arrives during this wait: OpenSSH's sshd leaves Nagle on for sessions
+        // without a pty, so its second small packet in a row waits for our ACK, which Linux delays by
+        // ~40 ms. TCP_QUICKACK is not sticky: it is set before each wait (as the libssh2 driver does).
+        var one: Int32 = 1
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), Int32(TCP_QUICKACK), &one, socklen_t(MemoryLayout<Int32>.size))
         let readiness: ReadinessLoop.Readiness
         do {
             readiness = try await loop.wait(fd: fd, for: interest, deadline: deadline)
