@@ -225,16 +225,16 @@ extension ScriptedShellChannel {
     }
 
     private static func takeReplies(_ steps: inout ArraySlice<Step>) -> Reply {
-            var reply = Reply()
-            while let step = steps.first {
-                switch step {
-                case .device(let text): reply.chunks.append(Array(text.utf8))
-                case .close: reply.closes = true
-                case .expect: return reply
-                }
-                steps.removeFirst()
+        var reply = Reply()
+        while let step = steps.first {
+            switch step {
+            case .device(let text): reply.chunks.append(Array(text.utf8))
+            case .close: reply.closes = true
+            case .expect: return reply
             }
-            return reply
+            steps.removeFirst()
+        }
+        return reply
     }
 }
 

@@ -20,7 +20,15 @@ public import Logging
 /// What it does with each output: strips the echoed command and the trailing prompt (and, for Junos,
 /// the `[edit]` line above it), normalises `\r\n` to `\n`, drops ANSI escapes, answers and removes any
 /// pager, trims blank lines at both ends, and keeps lines in the middle that only look like a prompt.
-/// Only a prompt at the very end of the data received, with nothing after it, ends an output.
+/// Only a prompt at the very end of the data received, with nothing after it, ends an output; after
+/// the base prompt is learned (`R1`), a prompt must carry it, except in configuration mode, where a
+/// new hostname is followed. A prompt that comes before the echo of the command sent (left over from
+/// the line endings used to confirm the prompt at start) is skipped.
+///
+/// Limits: a line of output that is exactly the device's prompt and happens to be the last bytes of
+/// a read cannot be told from the real prompt, and ends the output there (as in every prompt-driven
+/// tool). Lines that open a multi-line input (Cisco `banner motd ^C`) or that ask an unexpected
+/// question time out.
 ///
 /// After a timeout, a lost connection or a cancellation, the engine no longer knows where the device
 /// is in the conversation: every later ``execute(_:)`` throws ``NetPulseError/Kind/sessionUnavailable``
@@ -124,6 +132,29 @@ public actor CLIEngine {
         }
     }
 
+    /// Whether the engine has started and no failure has put it out of step with the device.
+    public var isUsable: Bool { started && failure == nil }
+
+    /// Checks that the device still answers: sends a line ending and waits for the prompt.
+    ///
+    /// For a backend's `DriverSession.isAlive()`. A failure puts the engine out of step, like any failed
+    /// wait.
+    ///
+    /// - Parameter deadline: When to give up.
+    /// - Returns: `true` when the prompt came back in time.
+    public func ping(deadline: ContinuousClock.Instant) async -> Bool {
+        guard isUsable, !busy else { return false }
+        busy = true
+        defer { busy = false }
+        do {
+            _ = try await run("", deadline: deadline, budget: ContinuousClock.now.duration(to: deadline), rename: false)
+            return true
+        } catch {
+            failure = NetPulseError(wrapping: error)
+            return false
+        }
+    }
+
     // MARK: - Execute
 
     /// Runs commands or pushes configuration, and reports each line's output.
@@ -144,7 +175,9 @@ public actor CLIEngine {
     ///   ``NetPulseError/Kind/commandError``) names the first rejected line and the device's message.
     /// - Throws: ``NetPulseError/Kind/timeout``, ``NetPulseError/Kind/connectionLost``,
     ///   ``NetPulseError/Kind/authentication`` (enable secret missing or rejected),
-    ///   ``NetPulseError/Kind/unsupported`` (configuration on a platform without it),
+    ///   ``NetPulseError/Kind/unsupported`` (configuration on a platform without it, or `save` on a
+    ///   platform with neither a save command nor a commit), ``NetPulseError/Kind/unexpectedOutput``
+    ///   (the device keeps asking for the enable secret),
     ///   ``NetPulseError/Kind/invalidRequest`` (a line holding a line break),
     ///   ``NetPulseError/Kind/sessionUnavailable`` (an earlier failure left the session out of step),
     ///   `CancellationError`.
@@ -196,6 +229,9 @@ public actor CLIEngine {
         guard let mode = profile.configMode else {
             throw NetPulseError.unsupported(
                 "platform \(profile.name) has no configuration mode; send the lines as commands")
+        }
+        if request.save && profile.save == nil && mode.commit == nil {
+            throw NetPulseError.unsupported("platform \(profile.name) has no save command; push without save")
         }
         if request.enable ?? (profile.enable?.requiredForConfig ?? false) { try await enablePrivileged(request) }
         let timeout = request.readTimeout
@@ -281,7 +317,7 @@ public actor CLIEngine {
                     secretSent = true
                     extraAnswers += 1
                     guard extraAnswers <= 5 else {
-                        throw NetPulseError.timeout(
+                        throw NetPulseError.unexpectedOutput(
                             "the device keeps asking for the enable secret; last bytes received: \(recentText())")
                     }
                     try await send([], deadline: deadline, what: "an empty answer to the password prompt")
@@ -378,8 +414,6 @@ public actor CLIEngine {
     /// Reads chunks until the current line is a prompt (after the echo), or shows one of `questions`.
     /// Pagers are answered and removed on the way.
     private func waitFor(_ wait: Wait, echo: Echo, questions: [TextPattern], rename: Bool) async throws -> Stop {
-        // The data already buffered may hold the answer (nothing is buffered after a prompt, but a
-        // question answered on this line leaves the rest).
         while true {
             try Task.checkCancellation()
             let chunk: [UInt8]?
@@ -390,8 +424,9 @@ public actor CLIEngine {
                     "\(error.message) (while waiting for \(wait.what); last bytes received: \(recentText()))")
             }
             guard let chunk else {
+                let waited = Self.describe(wait.budget)
                 throw NetPulseError.timeout(
-                    "timed out after \(Self.describe(wait.budget)) waiting for \(wait.what); last bytes received: \(recentText())")
+                    "timed out after \(waited) waiting for \(wait.what); last bytes received: \(recentText())")
             }
             remember(chunk)
             terminal.feed(chunk)
@@ -458,7 +493,9 @@ public actor CLIEngine {
                     var last = end
                     while last > start, output[last - 1] == UInt8(ascii: " ") { last -= 1 }
                     let line = UnsafeBufferPointer(rebasing: output[start..<last])
-                    if line.isEmpty || isPromptLine(line) {
+                    if line.isEmpty || isPromptLine(line)
+                        || profile.promptPreamble.contains(where: { $0.matches(line) })
+                    {
                         start = end + 1
                         continue
                     }
@@ -518,7 +555,8 @@ public actor CLIEngine {
                     }
                 }
             }
-            let text = String(decoding: output[lines[first].lowerBound..<lines[lines.count - 1].upperBound], as: UTF8.self)
+            let text = String(
+                decoding: output[lines[first].lowerBound..<lines[lines.count - 1].upperBound], as: UTF8.self)
             return LineResult(output: text, error: error)
         }
         terminal.clearLine()
@@ -573,7 +611,8 @@ public actor CLIEngine {
 
     private func mask(_ text: String) -> String {
         guard !secretBytes.isEmpty else { return text }
-        return String(decoding: Self.replacing(secretBytes, in: Array(text.utf8), with: Array(Secret.mask.utf8)), as: UTF8.self)
+        return String(
+            decoding: Self.replacing(secretBytes, in: Array(text.utf8), with: Array(Secret.mask.utf8)), as: UTF8.self)
     }
 
     static func replacing(_ needle: [UInt8], in haystack: [UInt8], with replacement: [UInt8]) -> [UInt8] {

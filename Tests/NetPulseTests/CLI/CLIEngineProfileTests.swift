@@ -45,11 +45,15 @@ enum Fixture {
     static func configLines(_ platform: String) -> (lines: [String], bad: String) {
         switch platform {
         case "juniper_junos":
-            (["set interfaces ge-0/0/0 description uplink", "set bogus thing", "set system ntp server 10.0.0.1"],
-             "set bogus thing")
+            (
+                ["set interfaces ge-0/0/0 description uplink", "set bogus thing", "set system ntp server 10.0.0.1"],
+                "set bogus thing"
+            )
         case "huawei", "hp_comware":
-            (["interface GigabitEthernet0/0/1", "description uplink", "bogus thing", "quit", "ntp enable"],
-             "bogus thing")
+            (
+                ["interface GigabitEthernet0/0/1", "description uplink", "bogus thing", "quit", "ntp enable"],
+                "bogus thing"
+            )
         default:
             (["interface Gi0/1", "description uplink", "bogus thing", "exit", "ntp server 10.0.0.1"], "bogus thing")
         }
@@ -85,7 +89,9 @@ enum Fixture {
 
 @Suite("CLI engine: every built-in profile against a simulated device")
 struct CLIEngineProfileTests {
-    @Test("start, then several commands: one output each, echo/prompt/CR/ANSI stripped", arguments: Fixture.platforms, Fixture.chunkings)
+    @Test(
+        "start, then several commands: one output each, echo/prompt/CR/ANSI stripped", arguments: Fixture.platforms,
+        Fixture.chunkings)
     func commands(platform: String, chunking: ScriptedShellChannel.Chunking) async throws {
         var setup = Fixture.setup(platform)
         setup.colourPrompt = true
@@ -98,7 +104,8 @@ struct CLIEngineProfileTests {
         try await engine.start(deadline: .now + .seconds(5))
         #expect(await engine.basePrompt == Fixture.base(platform))
 
-        let outcome = try await engine.execute(Fixture.request(.commands(["show version", "show clock", "show empty"])))
+        let outcome = try await engine.execute(
+            Fixture.request(.commands(["show version", "show clock", "show empty"])))
         #expect(outcome.success)
         #expect(outcome.outputs.map(\.command) == ["show version", "show clock", "show empty"])
         #expect(outcome.outputs[0].output == "Software version 1.2.3\nUptime is 5 weeks\n\nLast line")
@@ -134,8 +141,9 @@ struct CLIEngineProfileTests {
         }
     }
 
-    @Test("config push, stop on error: the failing line is named, the rest skipped, nothing saved",
-          arguments: Fixture.configPlatforms, Fixture.chunkings)
+    @Test(
+        "config push, stop on error: the failing line is named, the rest skipped, nothing saved",
+        arguments: Fixture.configPlatforms, Fixture.chunkings)
     func configStopOnError(platform: String, chunking: ScriptedShellChannel.Chunking) async throws {
         let (lines, bad) = Fixture.configLines(platform)
         var setup = Fixture.setup(platform)
@@ -153,7 +161,8 @@ struct CLIEngineProfileTests {
         let error = try #require(outcome.error)
         #expect(error.kind == .commandError)
         #expect(error.message.contains("`\(bad)`"))
-        #expect(error.message.contains(platform == "juniper_junos" ? "syntax error." : "ecognized command")
+        #expect(
+            error.message.contains(platform == "juniper_junos" ? "syntax error." : "ecognized command")
                 || error.message.contains("% Invalid input detected"))
         // Lines after the failure never reached the device; no save; Junos discards instead of committing.
         for line in lines[(badIndex + 1)...] { #expect(!channel.written.contains(line + "\n")) }
@@ -166,11 +175,14 @@ struct CLIEngineProfileTests {
         let next = try await engine.execute(Fixture.request(.commands(["show clock"])))
         #expect(next.outputs[0].output == "output of show clock")
         let prompt = await engine.prompt
-        #expect(!prompt.contains("config") && !prompt.hasPrefix("[") && !prompt.hasSuffix("# ") || platform != "juniper_junos" && prompt.hasSuffix("#") && !prompt.contains("("))
+        #expect(
+            !prompt.contains("config") && !prompt.hasPrefix("[") && !prompt.hasSuffix("# ")
+                || platform != "juniper_junos" && prompt.hasSuffix("#") && !prompt.contains("("))
     }
 
-    @Test("config push, continue on error: every line sent, the failing one marked, no save",
-          arguments: Fixture.configPlatforms)
+    @Test(
+        "config push, continue on error: every line sent, the failing one marked, no save",
+        arguments: Fixture.configPlatforms)
     func configContinue(platform: String) async throws {
         let (lines, bad) = Fixture.configLines(platform)
         var setup = Fixture.setup(platform)
@@ -250,8 +262,9 @@ struct CLIEngineProfileTests {
         #expect(outcome.outputs[1].output == "output of show clock")
     }
 
-    @Test("a command that hangs times out, names the command, and leaves the session unusable",
-          arguments: Fixture.platforms)
+    @Test(
+        "a command that hangs times out, names the command, and leaves the session unusable",
+        arguments: Fixture.platforms)
     func hangMidCommand(platform: String) async throws {
         var setup = Fixture.setup(platform)
         setup.hangOn = ["show tech-support"]
@@ -260,7 +273,8 @@ struct CLIEngineProfileTests {
         let (engine, _) = Fixture.engine(device)
         try await engine.start(deadline: .now + .seconds(5))
         let error = await #expect(throws: NetPulseError.self) {
-            try await engine.execute(Fixture.request(.commands(["show clock", "show tech-support"]), timeout: .seconds(2)))
+            try await engine.execute(
+                Fixture.request(.commands(["show clock", "show tech-support"]), timeout: .seconds(2)))
         }
         #expect(error?.kind == .timeout)
         #expect(error?.message.contains("the prompt after `show tech-support`") == true)

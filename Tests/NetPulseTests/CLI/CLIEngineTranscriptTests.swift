@@ -40,15 +40,18 @@ struct CLIEngineTranscriptTests {
         #expect(await engine.isPrivileged)
     }
 
-    @Test("a banner with lines that are exactly prompts: the real prompt is confirmed before use",
-          arguments: Fixture.chunkings)
-    func bannerWithPrompts(chunking: ScriptedShellChannel.Chunking) async throws {
-        var setup = Fixture.setup("cisco_ios")
-        setup.banner = "\r\n####### R1# #######\r\nrouter#\r\nR1>\r\n> # >\r\n"
+    @Test(
+        "a banner with lines that are exactly prompts: the real prompt is confirmed before use",
+        arguments: Fixture.platforms, Fixture.chunkings)
+    func bannerWithPrompts(platform: String, chunking: ScriptedShellChannel.Chunking) async throws {
+        var setup = Fixture.setup(platform)
+        let base = Fixture.base(platform)
+        let lookalikes = ["router#", "\(base)>", "\(base)# ", "<\(base)>", "[\(base)]", "other@box:~$ ", "> # >"]
+        setup.banner = "\r\n####### \(base)# #######\r\n" + lookalikes.map { $0 + "\r\n" }.joined()
         let device = SimulatedDevice(setup)
         let (engine, _) = Fixture.engine(device, chunking: chunking)
         try await engine.start(deadline: .now + .seconds(5))
-        #expect(await engine.basePrompt == "R1")
+        #expect(await engine.basePrompt == base)
         let outcome = try await engine.execute(Fixture.request(.commands(["show clock", "show version"])))
         #expect(outcome.outputs.map(\.output) == ["output of show clock", "output of show version"])
     }
@@ -66,8 +69,9 @@ struct CLIEngineTranscriptTests {
         #expect(device.log == ["interface Gi0/1", "description x"])
     }
 
-    @Test("enable with a wrong secret: authentication error without the secret; the session goes on",
-          arguments: ["cisco_ios", "cisco_xe", "arista_eos"])
+    @Test(
+        "enable with a wrong secret: authentication error without the secret; the session goes on",
+        arguments: ["cisco_ios", "cisco_xe", "arista_eos"])
     func enableWrong(platform: String) async throws {
         let device = SimulatedDevice(Fixture.setup(platform))
         let (engine, _) = Fixture.engine(device, chunking: .every(3), secret: "wrong-Secret-42")
@@ -95,14 +99,18 @@ struct CLIEngineTranscriptTests {
         #expect(error?.message.contains("connection_args.secret") == true)
     }
 
-    @Test("a device that never shows a prompt: timeout with the last bytes, the secret masked")
-    func neverAPrompt() async throws {
+    @Test(
+        "a device that never shows a prompt: timeout with the last bytes, the secret masked",
+        arguments: Fixture.platforms)
+    func neverAPrompt(platform: String) async throws {
         let secret = "Top-Secret-99"
         let noise = String(repeating: "garbage line without a prompt\r\n", count: 40)
         let channel = ScriptedShellChannel(
             greeting: .text(noise + "enable secret \(secret) seen in a banner\r\n\u{1B}[31mno prompt here")
         ) { _ in .silence }
-        let engine = CLIEngine(channel: channel, profile: .ciscoIOS, enableSecret: Secret(secret), logger: Fixture.logger)
+        let engine = CLIEngine(
+            channel: channel, profile: Fixture.profile(platform), enableSecret: Secret(secret),
+            logger: Fixture.logger)
         let error = await #expect(throws: NetPulseError.self) {
             try await engine.start(deadline: .now + .seconds(3))
         }
@@ -195,6 +203,24 @@ struct CLIEngineTranscriptTests {
         #expect(outcome.outputs[0].output == "Current time: 2026-11-29\nSystem booted: 2026-01-01")
     }
 
+    @Test("Junos: a prompt left over from the login is skipped, {master:0} included", arguments: Fixture.chunkings)
+    func junosLeftoverPrompt(chunking: ScriptedShellChannel.Chunking) async throws {
+        let channel = ScriptedShellChannel(
+            transcript: [
+                .device("--- JUNOS 23.4R1\r\nadmin@mx1> \r\n{master:0}\r\nadmin@mx1> "),
+                .expect("\n"), .device("\r\n\r\n{master:0}\r\nadmin@mx1> "),
+                .expect("set cli screen-length 0\n"),
+                .device("set cli screen-length 0 \r\nScreen length set to 0\r\n\r\n{master:0}\r\nadmin@mx1> "),
+                .expect("set cli screen-width 0\n"),
+                .device("set cli screen-width 0 \r\nScreen width set to 0\r\n\r\n{master:0}\r\nadmin@mx1> "),
+                .expect("show version\n"), .device("show version \r\nJunos: 23.4R1\r\n\r\n{master:0}\r\nadmin@mx1> "),
+            ], chunking: chunking)
+        let engine = CLIEngine(channel: channel, profile: .juniperJunos, enableSecret: nil, logger: Fixture.logger)
+        try await engine.start(deadline: .now + .seconds(5))
+        let outcome = try await engine.execute(Fixture.request(.commands(["show version"])))
+        #expect(outcome.outputs[0].output == "Junos: 23.4R1")
+    }
+
     @Test("bad input is refused before anything is sent; Linux has no config mode")
     func badInput() async throws {
         let device = SimulatedDevice(Fixture.setup("linux"))
@@ -227,6 +253,27 @@ struct CLIEngineTranscriptTests {
         #expect(outcome.error?.message == "command line `show bogus` rejected: % Invalid input detected at '^' marker.")
     }
 
+    @Test("save on a platform without a save command is refused before anything is sent")
+    func saveUnsupported() async throws {
+        var profile = PlatformProfile.ciscoIOS
+        profile.name = "ios_without_save"
+        profile.save = nil
+        let device = SimulatedDevice(Fixture.setup("cisco_ios"))
+        let channel = device.channel()
+        let engine = CLIEngine(
+            channel: channel, profile: profile, enableSecret: Secret(Fixture.secret), logger: Fixture.logger)
+        try await engine.start(deadline: .now + .seconds(5))
+        let before = channel.written.count
+        let error = await #expect(throws: NetPulseError.self) {
+            try await engine.execute(Fixture.request(.config(["ntp server 10.0.0.1"]), save: true))
+        }
+        #expect(error?.kind == .unsupported)
+        #expect(channel.written.count == before)
+        let unsaved = try await engine.execute(Fixture.request(.config(["ntp server 10.0.0.1"])))
+        #expect(unsaved.success)
+        #expect(device.log == ["ntp server 10.0.0.1"])
+    }
+
     @Test("a user-registered profile drives its own prompt shape")
     func customProfile() async throws {
         var platforms = PlatformRegistry.builtin
@@ -242,7 +289,8 @@ struct CLIEngineTranscriptTests {
                 .expect("\n"), .device("\r\n[admin@MikroTik] > "),
                 .expect("/system identity print\n"),
                 .device("/system identity print\r\n  name: MikroTik\r\n[admin@MikroTik] > "),
-                .expect("/bogus\n"), .device("/bogus\r\nbad command name bogus (line 1 column 2)\r\n[admin@MikroTik] > "),
+                .expect("/bogus\n"),
+                .device("/bogus\r\nbad command name bogus (line 1 column 2)\r\n[admin@MikroTik] > "),
             ])
         let engine = CLIEngine(channel: channel, profile: profile, enableSecret: nil, logger: Fixture.logger)
         try await engine.start(deadline: .now + .seconds(5))
@@ -250,5 +298,24 @@ struct CLIEngineTranscriptTests {
         let outcome = try await engine.execute(Fixture.request(.commands(["/system identity print", "/bogus"])))
         #expect(outcome.outputs.map(\.output) == ["  name: MikroTik", "bad command name bogus (line 1 column 2)"])
         #expect(outcome.outputs.map(\.status) == [.ok, .failed])
+    }
+}
+
+@Suite("CLI engine: liveness")
+struct CLIEngineLivenessTests {
+    @Test("ping: true while the device answers, false once it is gone, then the engine is out of step")
+    func ping() async throws {
+        let device = SimulatedDevice(Fixture.setup("huawei"))
+        let (engine, channel) = Fixture.engine(device, chunking: .every(2), secret: nil)
+        try await engine.start(deadline: .now + .seconds(5))
+        #expect(await engine.ping(deadline: .now + .seconds(5)))
+        #expect(await engine.isUsable)
+        channel.close(reason: "peer reset")
+        #expect(await !engine.ping(deadline: .now + .seconds(5)))
+        #expect(await !engine.isUsable)
+        let error = await #expect(throws: NetPulseError.self) {
+            try await engine.execute(Fixture.request(.commands(["display version"])))
+        }
+        #expect(error?.kind == .sessionUnavailable)
     }
 }

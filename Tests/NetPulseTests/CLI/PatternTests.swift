@@ -56,7 +56,8 @@ struct PatternTests {
         #expect(Self.render(["\u{1B}]0;title\u{7}R1#"]) == ("", "R1#"))
         #expect(Self.render(["\u{1B}]0;ti", "tle\u{1B}", "\\x"]) == ("", "x"))
         // Cisco pager erase: backspaces, spaces, backspaces, then the next line.
-        let erase = String(repeating: "\u{8}", count: 10) + String(repeating: " ", count: 10)
+        let erase =
+            String(repeating: "\u{8}", count: 10) + String(repeating: " ", count: 10)
             + String(repeating: "\u{8}", count: 10)
         #expect(Self.render([" --More-- ", erase, "next\r\n"]) == ("next\n", ""))
         // Huawei: ESC[16D, spaces, ESC[16D.

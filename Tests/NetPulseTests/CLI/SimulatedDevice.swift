@@ -121,8 +121,9 @@ final class SimulatedDevice: Sendable {
 
     private var pagerErase: String {
         switch style {
-        case .cisco: String(repeating: "\u{8}", count: 10) + String(repeating: " ", count: 10)
-            + String(repeating: "\u{8}", count: 10)
+        case .cisco:
+            String(repeating: "\u{8}", count: 10) + String(repeating: " ", count: 10)
+                + String(repeating: "\u{8}", count: 10)
         case .junos: "\r" + String(repeating: " ", count: 12) + "\r"
         case .vrp, .comware: "\u{1B}[16D" + String(repeating: " ", count: 16) + "\u{1B}[16D"
         case .linux: ""
