@@ -59,11 +59,11 @@ let package = Package(
             dependencies: ["NetPulse", "NetPulseIO", "CLibSSH2", .product(name: "Logging", package: "swift-log")]
         ),
 
-        // Client CPU per connection and per command of the libssh2 driver against a local sshd.
+        // Client CPU per connection and per command of both SSH drivers against a local sshd.
         .executableTarget(
             name: "netpulse-sshbench",
             dependencies: [
-                "NetPulse", "NetPulseIO", "NetPulseSSH2", "SSHTestSupport",
+                "NetPulse", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2", "SSHTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -2,11 +2,18 @@
 //
 //   swift run -c release netpulse-sshbench [connections] [commands]
 //
+// Both drivers run in the same process against the same sshd, one after the other, in two rounds
+// (libssh2, libssh, libssh2, libssh), so that drift in the machine's load shows up.
+// NETPULSE_BACKENDS (e.g. `libssh`) limits the run to some of them.
+//
 // PHASES=1 first prints connect / exec / close wall times of 5 connections.
 //
 // With the raw C floor side by side (same server, same moment):
 //   cc -O2 -o /tmp/libssh2-floor scripts/bench/libssh2-floor.c -lssh2
 //   NETPULSE_FLOOR=/tmp/libssh2-floor swift run -c release netpulse-sshbench 300 3000
+// and for libssh (fresh connections only):
+//   cc -O2 -o /tmp/libssh-floor scripts/bench/libssh-floor.c -lssh
+//   NETPULSE_FLOOR_LIBSSH=/tmp/libssh-floor swift run -c release netpulse-sshbench 300 3000
 //
 // Fresh connections: TCP connect, handshake, public-key login, one exec (`true`), close — one after
 // another. Reused shell: one pty session on the device-like shell, commands one after another
@@ -16,6 +23,7 @@ import Foundation
 import Logging
 import NetPulse
 import NetPulseIO
+import NetPulseSSH
 import NetPulseSSH2
 import SSHTestSupport
 
@@ -47,15 +55,16 @@ let (deviceConfiguration, devicePort) = try DeviceShell.configuration()
 var configuration = deviceConfiguration
 configuration.extraConfig.insert("UsePAM no", at: 0)  // overrides the default
 configuration.arguments = ["-r"]
-try await TestSSHD.with(configuration: configuration) { server in
-    let driver = LibSSH2Driver(
-        configuration: SSHDriverConfiguration(hostKeyPolicy: .strict(knownHostsFile: server.knownHostsFile)))
-    let linux = DeviceTarget(
-        host: server.host, port: server.port, username: TestSSHD.username,
-        credentials: [.privateKey(path: server.clientKeyFile, passphrase: nil)], platform: "linux")
-    let context = DriverContext(platform: .linux, logger: logger)
-    let request = ExecutionRequest(operation: .commands(["true"]), logger: logger)
+let backends: [(name: String, make: (SSHDriverConfiguration) -> any Driver)] = [
+    (LibSSH2Driver.name, { LibSSH2Driver(configuration: $0) }),
+    (LibSSHDriver.name, { LibSSHDriver(configuration: $0) }),
+].filter { backend in
+    ProcessInfo.processInfo.environment["NETPULSE_BACKENDS"].map {
+        $0.split(separator: ",").contains(Substring(backend.name))
+    } ?? true
+}
 
+try await TestSSHD.with(configuration: configuration) { server in
     // For calibration under the machine's current load: the raw C libssh2 client of
     // scripts/bench/libssh2-floor.c (blocking mode, TCP_NODELAY) doing the same against the same server,
     // when NETPULSE_FLOOR names its binary.
@@ -64,6 +73,28 @@ try await TestSSHD.with(configuration: configuration) { server in
             floor, ["\(server.port)", "\(devicePort)", server.clientKeyFile, "\(connections)", "\(commands)"])
         print(output, terminator: "")
     }
+    // The raw C libssh client of scripts/bench/libssh-floor.c (blocking, SSH_OPTIONS_NODELAY): fresh
+    // connections only.
+    if let floor = ProcessInfo.processInfo.environment["NETPULSE_FLOOR_LIBSSH"] {
+        let (_, output) = try await ChildProcess.run(floor, ["\(server.port)", server.clientKeyFile, "\(connections)"])
+        print(output, terminator: "")
+    }
+    for _ in 0..<2 {
+        for backend in backends {
+            try await measure(backend.name, backend.make, server: server)
+        }
+    }
+}
+
+@MainActor
+func measure(_ name: String, _ make: (SSHDriverConfiguration) -> any Driver, server: TestSSHD) async throws {
+    let driver = make(SSHDriverConfiguration(hostKeyPolicy: .strict(knownHostsFile: server.knownHostsFile)))
+    let linux = DeviceTarget(
+        host: server.host, port: server.port, username: TestSSHD.username,
+        credentials: [.privateKey(path: server.clientKeyFile, passphrase: nil)], platform: "linux")
+    let context = DriverContext(platform: .linux, logger: logger)
+    let request = ExecutionRequest(operation: .commands(["true"]), logger: logger)
+
     if ProcessInfo.processInfo.environment["PHASES"] != nil {
         for _ in 0..<5 {
             let t0 = ContinuousClock.now
@@ -73,7 +104,7 @@ try await TestSSHD.with(configuration: configuration) { server in
             let t2 = ContinuousClock.now
             await session.close()
             let t3 = ContinuousClock.now
-            print("connect \(t1 - t0) exec \(t2 - t1) close \(t3 - t2)")
+            print("\(name) connect \(t1 - t0) exec \(t2 - t1) close \(t3 - t2)")
         }
     }
     // Warm-up.
@@ -94,13 +125,15 @@ try await TestSSHD.with(configuration: configuration) { server in
     var cpuUsed = cpuSeconds() - cpu
     var wallUsed = ContinuousClock.now - wall
     print(
-        String(
-            format: "libssh2 fresh connection (connect+auth+exec+close): %.3f ms client CPU, %.2f ms wall, n=%d",
-            cpuUsed / Double(connections) * 1000, wallUsed / .milliseconds(1) / Double(connections), connections))
+        "\(name) "
+            + String(
+                format: "fresh connection (connect+auth+exec+close): %.3f ms client CPU, %.2f ms wall, n=%d",
+                cpuUsed / Double(connections) * 1000, wallUsed / .milliseconds(1) / Double(connections), connections))
     print(
         String(
             format: "  (sshd, for comparison: %.2f ms CPU per connection, its reaped children included)",
             (processTreeCPUSeconds(server.pid) - serverCPU) / Double(connections) * 1000))
+    fflush(nil)  // figures survive a later crash
 
     let device = DeviceTarget(
         host: server.host, port: devicePort, username: TestSSHD.username,
@@ -117,8 +150,10 @@ try await TestSSHD.with(configuration: configuration) { server in
     cpuUsed = cpuSeconds() - cpu
     wallUsed = ContinuousClock.now - wall
     print(
-        String(
-            format: "libssh2 command on a reused shell (CLIEngine): %.1f µs client CPU, %.1f µs wall, n=%d",
-            cpuUsed / Double(commands) * 1e6, wallUsed / .microseconds(1) / Double(commands), commands))
+        "\(name) "
+            + String(
+                format: "command on a reused shell (CLIEngine): %.1f µs client CPU, %.1f µs wall, n=%d",
+                cpuUsed / Double(commands) * 1e6, wallUsed / .microseconds(1) / Double(commands), commands))
+    fflush(nil)
     await shell.close()
 }

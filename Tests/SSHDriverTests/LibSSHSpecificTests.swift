@@ -103,7 +103,8 @@ struct LibSSHSpecificTests {
                 try await Self.expectLogin(Self.target(server))
                 let kind = await Self.kind {
                     _ = try await Self.login(
-                        Self.target(server, credentials: [.privateKey(path: server.unauthorizedKeyFile, passphrase: nil)]))
+                        Self.target(
+                            server, credentials: [.privateKey(path: server.unauthorizedKeyFile, passphrase: nil)]))
                 }
                 #expect(kind == .authentication, "round \(round)")
             }
@@ -116,41 +117,6 @@ struct LibSSHSpecificTests {
                 #expect(kind == .protocolError)
             }
             #expect(Fixture.socketsConnected(toPort: server.port).isEmpty)
-        }
-    }
-
-    // MARK: Known hosts (libssh's reading of the file)
-
-    @Test("hashed known_hosts entries (ssh-keygen -H) are understood")
-    func hashedKnownHosts() async throws {
-        try await TestSSHD.with { server in
-            let file = server.directory + "/hashed_known_hosts"
-            try FileManager.default.copyItem(atPath: server.knownHostsFile, toPath: file)
-            let (status, output) = try await ChildProcess.run("/usr/bin/ssh-keygen", ["-H", "-f", file])
-            #expect(status == 0, "\(output)")
-            let text = try String(contentsOfFile: file, encoding: .utf8)
-            #expect(text.hasPrefix("|1|"))
-            try await Self.expectLogin(Self.target(server, policy: .strict(knownHostsFile: file)))
-        }
-    }
-
-    @Test("a known key of another type for the host is a mismatch, not an unknown host (SSH_KNOWN_HOSTS_OTHER)")
-    func otherKeyType() async throws {
-        try await TestSSHD.with { server in
-            let keyFile = server.directory + "/other_ecdsa"
-            let (status, _) = try await ChildProcess.run(
-                "/usr/bin/ssh-keygen", ["-q", "-t", "ecdsa", "-N", "", "-f", keyFile])
-            #expect(status == 0)
-            let key = try String(contentsOfFile: keyFile + ".pub", encoding: .utf8)
-                .split(separator: " ").prefix(2).joined(separator: " ")
-            let file = server.directory + "/ecdsa_known_hosts"
-            try "[127.0.0.1]:\(server.port) \(key)\n".write(toFile: file, atomically: true, encoding: .utf8)
-            for policy: HostKeyPolicy in [.strict(knownHostsFile: file), .acceptNew(knownHostsFile: file)] {
-                let kind = await Self.kind { _ = try await Self.login(Self.target(server, policy: policy)) }
-                #expect(kind == .hostKeyMismatch, "\(policy)")
-            }
-            // accept-new did not append anything.
-            #expect(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").count == 1)
         }
     }
 }

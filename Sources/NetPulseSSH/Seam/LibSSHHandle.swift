@@ -90,6 +90,11 @@ final class LibSSHHandle {
         }
         var interest: ReadinessLoop.Interest = .read
         if ssh_get_poll_flags(session) & SSH_WRITE_PENDING != 0 { interest.insert(.write) }
+        // Acknowledge at once what arrives during this wait: OpenSSH's sshd leaves Nagle on for sessions
+        // without a pty, so its second small packet in a row waits for our ACK, which Linux delays by
+        // ~40 ms. TCP_QUICKACK is not sticky: it is set before each wait (as the libssh2 driver does).
+        var one: Int32 = 1
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), Int32(TCP_QUICKACK), &one, socklen_t(MemoryLayout<Int32>.size))
         let readiness: ReadinessLoop.Readiness
         do {
             readiness = try await loop.wait(fd: fd, for: interest, deadline: deadline)
@@ -232,6 +237,17 @@ final class LibSSHHandle {
         return "\(type) \(String(cString: text))"
     }
 
+    /// The server key as known_hosts writes it: its type name and base64 blob.
+    func hostKeyBlob() -> (type: String, base64: String)? {
+        var key: ssh_key?
+        guard ssh_get_server_publickey(session, &key) == SSH_OK, let key else { return nil }
+        defer { ssh_key_free(key) }
+        var blob: UnsafeMutablePointer<CChar>?
+        guard ssh_pki_export_pubkey_base64(key, &blob) == SSH_OK, let blob else { return nil }
+        defer { ssh_string_free_char(blob) }
+        return (String(cString: ssh_key_type_to_char(ssh_key_type(key))), String(cString: blob))
+    }
+
     /// The negotiated algorithms, for logs and tests: key exchange, cipher, MAC (server to client).
     var negotiated: (kex: String, cipher: String, mac: String) {
         func text(_ pointer: UnsafePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "" }
@@ -253,8 +269,10 @@ final class LibSSHHandle {
     func authenticatePassword(
         _ password: Secret, deadline: ContinuousClock.Instant, isolation: isolated (any Actor)? = #isolation
     ) async throws -> AuthResult {
-        let code = try await drive("password authentication", kind: .authentication, again: Self.authAgain,
-                                   deadline: deadline) { ssh_userauth_password($0, nil, password.revealed) }
+        let code = try await drive(
+            "password authentication", kind: .authentication, again: Self.authAgain,
+            deadline: deadline
+        ) { ssh_userauth_password($0, nil, password.revealed) }
         return authResult(code)
     }
 
@@ -265,8 +283,10 @@ final class LibSSHHandle {
     ) async throws -> AuthResult {
         var rounds = 0
         while true {
-            let code = try await drive("keyboard-interactive authentication", kind: .authentication,
-                                       again: Self.authAgain, deadline: deadline) { ssh_userauth_kbdint($0, nil, nil) }
+            let code = try await drive(
+                "keyboard-interactive authentication", kind: .authentication,
+                again: Self.authAgain, deadline: deadline
+            ) { ssh_userauth_kbdint($0, nil, nil) }
             guard code == Int32(SSH_AUTH_INFO.rawValue) else { return authResult(code) }
             rounds += 1
             // A server that keeps asking is not going to accept us.
@@ -302,8 +322,10 @@ final class LibSSHHandle {
                     : "cannot read private key file \(path)")
         }
         defer { ssh_key_free(key) }
-        let code = try await drive("public key authentication", kind: .authentication, again: Self.authAgain,
-                                   deadline: deadline) { ssh_userauth_publickey($0, nil, key) }
+        let code = try await drive(
+            "public key authentication", kind: .authentication, again: Self.authAgain,
+            deadline: deadline
+        ) { ssh_userauth_publickey($0, nil, key) }
         return authResult(code)
     }
 

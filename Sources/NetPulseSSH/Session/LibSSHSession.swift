@@ -66,7 +66,13 @@ actor LibSSHSession: DriverSession {
                 "host key checking is off: the server's key is not verified",
                 metadata: ["peer": "\(handle.peer)", "key": "\(handle.hostKeyFingerprint())"])
             return
-        case .strict, .acceptNew:
+        case .strict(let file), .acceptNew(let file):
+            // libssh skips `@revoked` lines: check them first.
+            let revoked = RevokedHostKeys(file: file ?? "~/.ssh/known_hosts")
+            if let blob = handle.hostKeyBlob(), revoked.contains(type: blob.type, base64: blob.base64) {
+                throw NetPulseError.hostKeyMismatch(
+                    "the host key of \(handle.peer) (\(handle.hostKeyFingerprint())) is marked @revoked in known_hosts")
+            }
             state = handle.hostKeyState()
         }
         switch (state, policy) {
