@@ -277,24 +277,45 @@ public final class TestSSHD: Sendable {
         return output
     }
 
-    /// A loopback port that was free a moment ago.
+    /// Ports this process has handed out, so two servers never get the same one.
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// A loopback port that was free a moment ago, chosen below the kernel's ephemeral range: a port
+    /// from that range could be taken as the local port of an outgoing connection (tests make
+    /// thousands) between this check and the server's bind.
     public static func freePort() throws -> Int {
+        let range = ephemeralRange()
+        let low = 10_000
+        let high = max(low + 1_000, range.lowerBound)
+        for _ in 0..<200 {
+            let candidate = Int.random(in: low..<high)
+            let fresh = handedOut.withLock { $0.insert(candidate).inserted }
+            if fresh, canBind(candidate) { return candidate }
+        }
+        throw Failure(description: "no free loopback port in \(low)..<\(high)")
+    }
+
+    /// The kernel's range of ports for outgoing connections.
+    static func ephemeralRange() -> ClosedRange<Int> {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        let numbers = text.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        guard numbers.count == 2, numbers[0] <= numbers[1] else { return 32_768...60_999 }
+        return numbers[0]...numbers[1]
+    }
+
+    static func canBind(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
             }
         }
-        guard bound == 0 else { throw Failure(description: "cannot bind a loopback port") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
