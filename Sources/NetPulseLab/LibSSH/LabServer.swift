@@ -122,6 +122,10 @@ final class LabServer {
     private let logger: Logger
     private let event: OpaquePointer
     private let wakeReadFD: Int32
+    /// Every listening socket, in one epoll set that is a single fd of the ssh_event: the poll over the
+    /// event (which libssh repeats inside every channel write) then grows with sessions, not devices.
+    private let listeners: Int32
+    var acceptPending = false
     private(set) var devices: [Device] = []
     private var sessions: [ObjectIdentifier: LabSession] = [:]
     /// Sessions whose callbacks ran or whose output waits for the socket or the window.
@@ -144,6 +148,11 @@ final class LabServer {
         guard let event = ssh_event_new() else { throw LabError(reason: "ssh_event_new failed") }
         self.event = event
         authorizedKeys = try AuthorizedKeys(lines: plan.authorizedKeys)
+        listeners = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard listeners >= 0 else {
+            ssh_event_free(event)
+            throw LabError(reason: "epoll_create1 failed: \(String(cString: strerror(errno)))")
+        }
         let me = Unmanaged.passUnretained(self).toOpaque()
         guard ssh_event_add_fd(event, wakeReadFD, Int16(POLLIN), { fd, _, _ in
             var buffer = [UInt8](repeating: 0, count: 64)
@@ -171,17 +180,23 @@ final class LabServer {
                 devices.append(entry)
                 try key.give(to: bind)
                 if device.fault != .refuse {
-                    let userdata = Unmanaged.passUnretained(entry).toOpaque()
-                    guard ssh_event_add_fd(event, fd, Int16(POLLIN), { _, _, userdata in
-                        Unmanaged<Device>.fromOpaque(userdata!).takeUnretainedValue().acceptReady = true
-                        return 0
-                    }, userdata) == SSH_OK else {
-                        throw LabError(reason: "ssh_event_add_fd failed for port \(port)")
+                    var interest = epoll_event()
+                    interest.events = EPOLLIN.rawValue
+                    interest.data.u64 = UInt64(devices.count - 1)
+                    guard epoll_ctl(listeners, EPOLL_CTL_ADD, fd, &interest) == 0 else {
+                        throw LabError(reason: "epoll_ctl failed for port \(port)")
                     }
                 }
             }
+            guard ssh_event_add_fd(event, listeners, Int16(POLLIN), { _, _, userdata in
+                Unmanaged<LabServer>.fromOpaque(userdata!).takeUnretainedValue().acceptPending = true
+                return 0
+            }, me) == SSH_OK else {
+                throw LabError(reason: "ssh_event_add_fd failed for the listening sockets")
+            }
         } catch {
             freeDevices()
+            close(listeners)
             ssh_event_free(event)
             throw error
         }
@@ -244,9 +259,9 @@ final class LabServer {
             if !dirty.isEmpty { timeout = .zero }
             let milliseconds = max(0, Int32(clamping: Int((timeout / .milliseconds(1)).rounded(.up))))
             let rc = ssh_event_dopoll(event, milliseconds)
-            for device in devices where device.acceptReady {
-                device.acceptReady = false
-                accept(device)
+            if acceptPending {
+                acceptPending = false
+                acceptReadyDevices()
             }
             serviceDirtyAndTimed()
             if rc == SSH_ERROR || ContinuousClock.now >= nextSweep {
@@ -264,6 +279,13 @@ final class LabServer {
         stats.peakSessions = max(stats.peakSessions, sessions.count)
         let snapshot = stats
         handle.statistics.withLock { $0 = snapshot }
+    }
+
+    private func acceptReadyDevices() {
+        var ready = [epoll_event](repeating: epoll_event(), count: 256)
+        let count = epoll_wait(listeners, &ready, Int32(ready.count), 0)
+        guard count > 0 else { return }
+        for index in 0..<Int(count) { accept(devices[Int(ready[index].data.u64)]) }
     }
 
     private func accept(_ device: Device) {
@@ -378,6 +400,8 @@ final class LabServer {
     func shutdown() {
         for session in Array(sessions.values) { free(session) }
         freeDevices()
+        ssh_event_remove_fd(event, listeners)
+        close(listeners)
         ssh_event_remove_fd(event, wakeReadFD)
         ssh_event_free(event)
         publishStatistics()
@@ -385,7 +409,6 @@ final class LabServer {
 
     private func freeDevices() {
         for device in devices {
-            ssh_event_remove_fd(event, device.fd)
             ssh_bind_free(device.bind)
             close(device.fd)
         }

@@ -202,18 +202,31 @@ final class LabSession {
         return .zero
     }
 
+    /// Appends output, merged into the last queued item when nothing (delay, mid-command fault) tells
+    /// them apart: each write costs a poll over the whole event inside libssh, so fewer writes matter.
+    private func append(_ bytes: [UInt8], isCommand: Bool, delay: Duration) {
+        let fault = device.plan.fault
+        let faultPending = !midCommandFaultDone && (fault == .hangMidCommand || fault == .dropMidOutput)
+        if delay == .zero, !(isCommand && faultPending), head < queue.count, let last = queue.indices.last,
+            case .data(false, let lastIsCommand) = queue[last].kind, !(lastIsCommand && faultPending),
+            queue[last].delay == .zero || queue[last].notBefore.map({ $0 <= .now }) == true
+        {
+            queue[last].bytes += bytes
+            return
+        }
+        queue.append(Item(kind: .data(stderr: false, isCommand: isCommand), bytes: bytes, delay: delay))
+    }
+
     private func enqueue(_ events: [TerminalEvent]) {
         for event in events {
             switch event {
             case .echo(let bytes):
-                queue.append(Item(kind: .data(stderr: false, isCommand: false), bytes: garbageMode ? [] : bytes))
+                if !garbageMode { append(bytes, isCommand: false, delay: .zero) }
             case .output(let bytes, let isCommand):
                 if isCommand { server.stats.commands += 1 }
-                queue.append(
-                    Item(
-                        kind: .data(stderr: false, isCommand: isCommand),
-                        bytes: garbageMode ? server.garbage(count: bytes.count / 2) : bytes,
-                        delay: isCommand ? latency : .zero))
+                append(
+                    garbageMode ? server.garbage(count: bytes.count / 2) : bytes, isCommand: isCommand,
+                    delay: isCommand ? latency : .zero)
             case .close:
                 // As sshd does on logout; without it OpenSSH's client reports 255.
                 queue.append(Item(kind: .exitStatus(0)))
