@@ -317,7 +317,9 @@ final class LabSession {
                     advance()
                     continue
                 }
-                if ssh_get_poll_flags(session) & SSH_WRITE_PENDING != 0 {
+                // Bytes still in libssh's output buffer (ssh_get_poll_flags would report POLLOUT interest,
+                // which libssh re-arms after every send even when everything went out).
+                if ssh_get_status(session) & SSH_WRITE_PENDING != 0 {
                     server.blocked.append(self)
                     return
                 }
