@@ -154,11 +154,15 @@ final class LabServer {
             throw LabError(reason: "epoll_create1 failed: \(String(cString: strerror(errno)))")
         }
         let me = Unmanaged.passUnretained(self).toOpaque()
-        guard ssh_event_add_fd(event, wakeReadFD, Int16(POLLIN), { fd, _, _ in
-            var buffer = [UInt8](repeating: 0, count: 64)
-            _ = read(fd, &buffer, buffer.count)
-            return 0
-        }, me) == SSH_OK else {
+        guard
+            ssh_event_add_fd(
+                event, wakeReadFD, Int16(POLLIN),
+                { fd, _, _ in
+                    var buffer = [UInt8](repeating: 0, count: 64)
+                    _ = read(fd, &buffer, buffer.count)
+                    return 0
+                }, me) == SSH_OK
+        else {
             throw LabError(reason: "ssh_event_add_fd failed for the wake-up pipe")
         }
         let started = ContinuousClock.now
@@ -168,7 +172,8 @@ final class LabServer {
                 let before = ContinuousClock.now
                 let key = try HostKey(path: device.hostKeyPath)
                 keyTime += ContinuousClock.now - before
-                let (fd, port) = try Self.openSocket(address: plan.bindAddress, port: device.port, listen: device.fault != .refuse)
+                let (fd, port) = try Self.openSocket(
+                    address: plan.bindAddress, port: device.port, listen: device.fault != .refuse)
                 guard let bind = ssh_bind_new() else {
                     close(fd)
                     throw LabError(reason: "ssh_bind_new failed")
@@ -188,10 +193,14 @@ final class LabServer {
                     }
                 }
             }
-            guard ssh_event_add_fd(event, listeners, Int16(POLLIN), { _, _, userdata in
-                Unmanaged<LabServer>.fromOpaque(userdata!).takeUnretainedValue().acceptPending = true
-                return 0
-            }, me) == SSH_OK else {
+            guard
+                ssh_event_add_fd(
+                    event, listeners, Int16(POLLIN),
+                    { _, _, userdata in
+                        Unmanaged<LabServer>.fromOpaque(userdata!).takeUnretainedValue().acceptPending = true
+                        return 0
+                    }, me) == SSH_OK
+            else {
                 throw LabError(reason: "ssh_event_add_fd failed for the listening sockets")
             }
         } catch {
@@ -203,17 +212,24 @@ final class LabServer {
         stats.hostKeySetupTime = keyTime
         logger.info(
             "lab devices bound",
-            metadata: ["devices": "\(devices.count)", "setup": "\(ContinuousClock.now - started)", "keys": "\(keyTime)"])
+            metadata: [
+                "devices": "\(devices.count)", "setup": "\(ContinuousClock.now - started)", "keys": "\(keyTime)",
+            ])
     }
 
     var startedDevices: [StartedDevice] {
-        devices.map { StartedDevice(index: $0.plan.index, port: $0.port, hostKey: $0.hostKey, fingerprint: $0.fingerprint) }
+        devices.map {
+            StartedDevice(index: $0.plan.index, port: $0.port, hostKey: $0.hostKey, fingerprint: $0.fingerprint)
+        }
     }
 
     /// A TCP socket on `address:port` (0: any), non-blocking, listening with a deep backlog unless
     /// `listen` is false (then connections are refused while the port stays reserved).
-    private static func openSocket(address: String, port: Int, listen shouldListen: Bool) throws(LabError) -> (Int32, Int) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    private static func openSocket(address: String, port: Int, listen shouldListen: Bool) throws(LabError) -> (
+        Int32, Int
+    ) {
+        let fd = socket(
+            AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw LabError(reason: "socket() failed: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -225,7 +241,9 @@ final class LabServer {
             throw LabError(field: "bindAddress", reason: "'\(address)' is not an IPv4 address")
         }
         let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0 else {
             let reason = String(cString: strerror(errno))
@@ -304,7 +322,9 @@ final class LabServer {
                 continue
             }
             guard ssh_bind_accept_fd(device.bind, session, fd) == SSH_OK else {
-                logger.warning("ssh_bind_accept_fd failed", metadata: ["error": "\(String(cString: ssh_get_error(UnsafeMutableRawPointer(device.bind))))"])
+                logger.warning(
+                    "ssh_bind_accept_fd failed",
+                    metadata: ["error": "\(String(cString: ssh_get_error(UnsafeMutableRawPointer(device.bind))))"])
                 ssh_free(session)
                 close(fd)
                 continue

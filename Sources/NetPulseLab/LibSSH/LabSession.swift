@@ -80,7 +80,9 @@ final class LabSession {
             let lab = LabSession.from(userdata)
             guard let user, let password else { return SSH_AUTH_DENIED.rawValue }
             lab.lastActivity = .now
-            guard lab.server.checkPassword(user: String(cString: user), password: String(cString: password), device: lab.device)
+            guard
+                lab.server.checkPassword(
+                    user: String(cString: user), password: String(cString: password), device: lab.device)
             else { return SSH_AUTH_DENIED.rawValue }
             lab.authenticated = true
             return SSH_AUTH_SUCCESS.rawValue
@@ -106,33 +108,36 @@ final class LabSession {
         serverCallbacks = callbacks
         netpulse_set_server_callbacks(session, callbacks)
         // Keyboard-interactive has no server callback in libssh 0.10: it arrives as a message.
-        ssh_set_message_callback(session, { session, message, userdata in
-            let lab = LabSession.from(userdata)
-            guard let message, ssh_message_type(message) == SSH_REQUEST_AUTH.rawValue,
-                ssh_message_subtype(message) == Int32(SSH_AUTH_METHOD_INTERACTIVE)
-            else { return 1 }
-            if ssh_message_auth_kbdint_is_response(message) == 0 {
-                // The response message carries no user name: remember it from the request.
-                lab.kbdintUser = ssh_message_auth_user(message).map { String(cString: $0) } ?? ""
-                let prompt = strdup("Password: ")
-                defer { Glibc.free(prompt) }
-                var prompts: [UnsafePointer<CChar>?] = [UnsafePointer(prompt)]
-                var echo: [CChar] = [0]
-                ssh_message_auth_interactive_request(message, "", "", 1, &prompts, &echo)
-                return 0
-            }
-            let answer = ssh_userauth_kbdint_getnanswers(session) == 1
-                ? ssh_userauth_kbdint_getanswer(session, 0).map { String(cString: $0) } : nil
-            let user = lab.kbdintUser
-            if let answer, lab.server.checkPassword(user: user, password: answer, device: lab.device) {
-                lab.authenticated = true
-                ssh_message_auth_reply_success(message, 0)
-                return 0
-            }
-            ssh_message_auth_set_methods(
-                message, LabSession.methods)
-            return 1
-        }, me)
+        ssh_set_message_callback(
+            session,
+            { session, message, userdata in
+                let lab = LabSession.from(userdata)
+                guard let message, ssh_message_type(message) == SSH_REQUEST_AUTH.rawValue,
+                    ssh_message_subtype(message) == Int32(SSH_AUTH_METHOD_INTERACTIVE)
+                else { return 1 }
+                if ssh_message_auth_kbdint_is_response(message) == 0 {
+                    // The response message carries no user name: remember it from the request.
+                    lab.kbdintUser = ssh_message_auth_user(message).map { String(cString: $0) } ?? ""
+                    let prompt = strdup("Password: ")
+                    defer { Glibc.free(prompt) }
+                    var prompts: [UnsafePointer<CChar>?] = [UnsafePointer(prompt)]
+                    var echo: [CChar] = [0]
+                    ssh_message_auth_interactive_request(message, "", "", 1, &prompts, &echo)
+                    return 0
+                }
+                let answer =
+                    ssh_userauth_kbdint_getnanswers(session) == 1
+                    ? ssh_userauth_kbdint_getanswer(session, 0).map { String(cString: $0) } : nil
+                let user = lab.kbdintUser
+                if let answer, lab.server.checkPassword(user: user, password: answer, device: lab.device) {
+                    lab.authenticated = true
+                    ssh_message_auth_reply_success(message, 0)
+                    return 0
+                }
+                ssh_message_auth_set_methods(
+                    message, LabSession.methods)
+                return 1
+            }, me)
     }
 
     static func from(_ userdata: UnsafeMutableRawPointer?) -> LabSession {
@@ -260,7 +265,11 @@ final class LabSession {
                 if case .output(let bytes, _) = events.first {
                     let text = String(decoding: bytes, as: UTF8.self)
                     let prompt = (terminal as? RouterTerminal)?.prompt ?? (terminal as? LinuxTerminal)?.prompt ?? ""
-                    events = [.output(Array(text.hasSuffix(prompt) ? String(text.dropLast(prompt.count)) : text), isCommand: false)]
+                    events = [
+                        .output(
+                            Array(text.hasSuffix(prompt) ? String(text.dropLast(prompt.count)) : text), isCommand: false
+                        )
+                    ]
                 }
                 ignoreInput = true
                 enqueue(events)
