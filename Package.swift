@@ -73,7 +73,7 @@ let package = Package(
         // Load generator for the lab's scale figures (a libssh client, one process apart from the lab).
         .executableTarget(name: "netpulse-lab-bench", dependencies: ["CLibSSH"], path: "Sources/LabBench"),
 
-        .testTarget(name: "NetPulseLabTests", dependencies: ["NetPulse", "NetPulseLab", "CLibSSH"]),
+        .testTarget(name: "NetPulseLabTests", dependencies: ["NetPulse", "NetPulseLab"]),
         .testTarget(name: "NetPulseTests", dependencies: ["NetPulse", "NetPulseTesting"]),
         .testTarget(name: "NetPulseTestingTests", dependencies: ["NetPulse", "NetPulseTesting"]),
     ]
