@@ -23,13 +23,17 @@ struct LabCommandTests {
         ]
         lab.standardOutput = output
         lab.standardError = FileHandle.nullDevice
-        try lab.run()
-        // Read lines until "ready:" (the read blocks until the lab prints; bounded by the lab's own start).
-        var text = ""
-        while !text.contains("ready:") {
-            let data = output.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            text += String(decoding: data, as: UTF8.self)
+        try launch(lab, pipes: [output])
+        // Read until "ready:" on a Dispatch thread (the read blocks until the lab prints).
+        let reader = output.fileHandleForReading
+        let text = await offPool {
+            var text = ""
+            while !text.contains("ready:") {
+                let data = reader.availableData
+                if data.isEmpty { break }
+                text += String(decoding: data, as: UTF8.self)
+            }
+            return text
         }
         #expect(text.contains("ready: 6 devices on 127.0.0.1"))
         #expect(text.components(separatedBy: "fault: ").count - 1 == 3)
@@ -39,13 +43,13 @@ struct LabCommandTests {
         let sidecar = try String(contentsOfFile: folder + "/inventory.json.faults.json", encoding: .utf8)
         #expect(sidecar.components(separatedBy: "\"fault\":").count - 1 == 3)
         lab.terminate()
-        let rest = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        lab.waitUntilExit()
+        let rest = await offPool { String(decoding: reader.readDataToEndOfFile(), as: UTF8.self) }
+        await offPool { lab.waitUntilExit() }
         #expect(lab.terminationStatus == 0)
         #expect(rest.contains("stopping on signal 15"))
     }
 
-    @Test func refusesANonLoopbackAddress() throws {
+    @Test func refusesANonLoopbackAddress() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.executable), "build the netpulse product first")
         let lab = Process()
         let errors = Pipe()
@@ -53,9 +57,10 @@ struct LabCommandTests {
         lab.arguments = ["lab", "--devices", "1", "--bind", "0.0.0.0"]
         lab.standardOutput = FileHandle.nullDevice
         lab.standardError = errors
-        try lab.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        lab.waitUntilExit()
+        try launch(lab, pipes: [errors])
+        let reader = errors.fileHandleForReading
+        let message = await offPool { String(decoding: reader.readDataToEndOfFile(), as: UTF8.self) }
+        await offPool { lab.waitUntilExit() }
         #expect(lab.terminationStatus != 0)
         #expect(message.contains("bindAddress: '0.0.0.0' is not a loopback address"))
     }

@@ -62,7 +62,7 @@ final class OpenSSHClient: Sendable {
 
     /// Serialises pipe creation and spawning: the pipes are made close-on-exec before any other client is
     /// spawned, so no ssh process inherits another one's pipe ends (which would hide end of file).
-    private static let spawnLock = Mutex(())
+    static let spawnLock = Mutex(())
 
     /// Starts `ssh` with these arguments; `password` answers prompts through SSH_ASKPASS.
     init(_ arguments: [String], password: String? = nil) throws {
@@ -241,6 +241,25 @@ final class OpenSSHClient: Sendable {
     }
 }
 
+/// Starts a process the way every test here must: under the spawn lock, with its pipes close-on-exec,
+/// so that no other child inherits them (an inherited write end hides end of file until that child exits).
+func launch(_ process: Process, pipes: [Pipe]) throws {
+    try OpenSSHClient.spawnLock.withLock { _ in
+        for pipe in pipes {
+            _ = fcntl(pipe.fileHandleForReading.fileDescriptor, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(pipe.fileHandleForWriting.fileDescriptor, F_SETFD, FD_CLOEXEC)
+        }
+        try process.run()
+    }
+}
+
+/// Runs blocking work on a Dispatch thread, off Swift's cooperative pool (2 threads on this machine).
+func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: work()) }
+    }
+}
+
 /// A fresh ed25519 key pair made by OpenSSH's ssh-keygen.
 func makeClientKey(in folder: String, name: String = "id_ed25519") throws -> (privateKey: String, publicLine: String) {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -248,7 +267,9 @@ func makeClientKey(in folder: String, name: String = "id_ed25519") throws -> (pr
     let keygen = Process()
     keygen.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
     keygen.arguments = ["-q", "-t", "ed25519", "-N", "", "-C", "lab-test", "-f", path]
-    try keygen.run()
+    keygen.standardOutput = FileHandle.nullDevice
+    keygen.standardError = FileHandle.nullDevice
+    try launch(keygen, pipes: [])
     keygen.waitUntilExit()
     try #require(keygen.terminationStatus == 0)
     return (

@@ -104,13 +104,16 @@ struct OpenSSHTests {
             #expect(result.stderr.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"))
             // The fingerprint the lab reports is the one ssh-keygen computes.
             let keygen = Process()
-            let pipe = Pipe()
+            let listingFile = lab.folder + "/fingerprints.txt"
+            FileManager.default.createFile(atPath: listingFile, contents: nil)
+            let listingHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: listingFile))
             keygen.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
             keygen.arguments = ["-l", "-f", lab.knownHostsFile]
-            keygen.standardOutput = pipe
-            try keygen.run()
-            let listing = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            keygen.waitUntilExit()
+            keygen.standardOutput = listingHandle
+            try launch(keygen, pipes: [])
+            await offPool { keygen.waitUntilExit() }
+            try listingHandle.close()
+            let listing = try String(contentsOfFile: listingFile, encoding: .utf8)
             for device in lab.devices { #expect(listing.contains(device.hostKeyFingerprint)) }
         }
     }
