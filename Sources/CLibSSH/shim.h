@@ -4,6 +4,7 @@
 #include <libssh/libssh.h>
 #include <libssh/callbacks.h>
 #include <libssh/server.h>
+#include <sys/epoll.h>
 
 /* ssh_callbacks_init is a macro (it sets the struct's size); these shims do it before registering. */
 static inline int netpulse_set_server_callbacks(ssh_session session, struct ssh_server_callbacks_struct *cb) {

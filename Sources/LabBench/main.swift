@@ -52,7 +52,8 @@ func usage(of pid: Int32) -> (cpu: Double, rssKB: Int) {
     let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
     let cpu = fields.count > 12 ? (Double(fields[11]) ?? 0) / ticks + (Double(fields[12]) ?? 0) / ticks : 0
     let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-    let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+    let rss =
+        status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
         .flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
     return (cpu, rss)
 }
@@ -123,7 +124,9 @@ struct BenchError: Error, CustomStringConvertible {
 let options = Options()
 let folder = NSTemporaryDirectory() + "netpulse-lab-bench-\(getpid())"
 let inventory = folder + "/inventory.json"
-let labPath = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("netpulse").path
+let labPath = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+    "netpulse"
+).path
 let lab = Process()
 lab.executableURL = URL(fileURLWithPath: labPath)
 lab.arguments = [
@@ -183,7 +186,8 @@ let afterLogin = usage(of: pid)
 let loginCPU = afterLogin.cpu - idle.cpu
 print(
     String(
-        format: "logins: %d sessions held open in %.2f s wall; lab CPU %.3f s = %.3f ms per login (incl. shell start%@)",
+        format:
+            "logins: %d sessions held open in %.2f s wall; lab CPU %.3f s = %.3f ms per login (incl. shell start%@)",
         options.sessions, loginWall, loginCPU, loginCPU * 1000 / Double(options.sessions),
         options.platform == "linux" ? "" : " and paging off"))
 print(
@@ -192,7 +196,8 @@ print(
         idle.rssKB, options.devices, afterLogin.rssKB, options.sessions,
         Double(afterLogin.rssKB - idle.rssKB) / Double(options.sessions)))
 
-let command = options.platform == "linux" ? "echo x\n" : (options.platform == "huawei" ? "display clock\n" : "show clock\n")
+let command =
+    options.platform == "linux" ? "echo x\n" : (options.platform == "huawei" ? "display clock\n" : "show clock\n")
 let commandStart = Date()
 for round in 0..<options.commands {
     for (index, client) in clients.enumerated() {

@@ -23,7 +23,7 @@ extension NetPulseCommand {
 
         @Option(
             help:
-                "Comma-separated platforms assigned in turn: \(LabPlatform.allCases.map(\.rawValue).joined(separator: ","))."
+                "Comma-separated platforms assigned in turn: \(platformNames)."
         )
         var platforms: String = LabPlatform.allCases.map(\.rawValue).joined(separator: ",")
 
@@ -57,7 +57,7 @@ extension NetPulseCommand {
         @Option(help: "Fraction of devices (0...1) given a fault.")
         var faultRate: Double = 0
 
-        @Option(help: "Comma-separated fault kinds: \(LabFault.Kind.allCases.map(\.rawValue).joined(separator: ",")).")
+        @Option(help: "Comma-separated fault kinds: \(faultNames).")
         var faults: String = LabFault.Kind.allCases.map(\.rawValue).joined(separator: ",")
 
         @Flag(help: "Print one line per device.")
@@ -68,7 +68,7 @@ extension NetPulseCommand {
             for name in platforms.split(separator: ",") {
                 guard let platform = LabPlatform(rawValue: String(name)) else {
                     throw ValidationError(
-                        "--platforms: unknown platform '\(name)'; known: \(LabPlatform.allCases.map(\.rawValue).joined(separator: ", "))"
+                        "--platforms: unknown platform '\(name)'; known: \(platformNames)"
                     )
                 }
                 parsedPlatforms.append(platform)
@@ -77,7 +77,7 @@ extension NetPulseCommand {
             for name in faults.split(separator: ",") {
                 guard let kind = LabFault.Kind(rawValue: String(name)) else {
                     throw ValidationError(
-                        "--faults: unknown fault '\(name)'; known: \(LabFault.Kind.allCases.map(\.rawValue).joined(separator: ", "))"
+                        "--faults: unknown fault '\(name)'; known: \(faultNames)"
                     )
                 }
                 kinds.append(kind)
@@ -120,12 +120,16 @@ extension NetPulseCommand {
                 let final = lab.statistics()
                 print(
                     "stopping on signal \(signal): \(final.connections) connections, \(final.logins) logins, "
-                        + "\(final.commands) commands, peak \(final.peakSessions) sessions, loop CPU \(final.loopCPUTime)"
+                        + "\(final.commands) commands, peak \(final.peakSessions) sessions, "
+                        + "loop CPU \(final.loopCPUTime)"
                 )
             }
         }
     }
 }
+
+private let platformNames = LabPlatform.allCases.map(\.rawValue).joined(separator: ",")
+private let faultNames = LabFault.Kind.allCases.map(\.rawValue).joined(separator: ",")
 
 /// The process environment, without Foundation.
 struct ProcessInfoEnvironment {

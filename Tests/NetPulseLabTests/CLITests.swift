@@ -127,7 +127,8 @@ struct CiscoIOSTests {
         #expect(type(terminal, "write memory\r").contains("[OK]"))
         #expect(type(terminal, "show startup-config\r").contains("hostname SAVED1"))
         _ = type(terminal, "configure terminal\rhostname SAVED2\rend\r")
-        #expect(type(terminal, "copy running-config startup-config\r").hasSuffix("Destination filename [startup-config]? "))
+        #expect(
+            type(terminal, "copy running-config startup-config\r").hasSuffix("Destination filename [startup-config]? "))
         #expect(type(terminal, "\r").contains("[OK]"))
         #expect(type(terminal, "show startup-config\r").contains("hostname SAVED2"))
     }
@@ -148,7 +149,9 @@ struct CiscoIOSTests {
         for terminal in [a, b, c] { _ = type(terminal, "terminal length 0\r") }
         let versionA = type(a, "show version\r")
         #expect(versionA == type(b, "show version\r"))
-        #expect(versionA.replacingOccurrences(of: "R4", with: "") != type(c, "show version\r").replacingOccurrences(of: "R5", with: ""))
+        #expect(
+            versionA.replacingOccurrences(of: "R4", with: "")
+                != type(c, "show version\r").replacingOccurrences(of: "R5", with: ""))
     }
 
     @Test func execRunsOneCommandWithoutPaging() {
@@ -273,7 +276,9 @@ struct LinuxTests {
 @Suite("Command matching and fault plans")
 struct MatcherAndPlanTests {
     @Test func abbreviationsAndArguments() {
-        let matcher = CommandMatcher([("run", "show running-config"), ("ver", "show version"), ("host", "hostname <x>")])
+        let matcher = CommandMatcher([
+            ("run", "show running-config"), ("ver", "show version"), ("host", "hostname <x>"),
+        ])
         #expect(matcher.match("sh run") == .command(id: "run", args: []))
         #expect(matcher.match("SH VER") == .command(id: "ver", args: []))
         #expect(matcher.match("host R9") == .command(id: "host", args: ["R9"]))

@@ -17,8 +17,9 @@ struct ConcurrencyTests {
                 let device = lab.devices[index % lab.devices.count]
                 clients.append(
                     try OpenSSHClient(
-                        ["-tt"] + OpenSSHClient.options(
-                            for: device, knownHosts: lab.knownHostsFile, auth: OpenSSHClient.key(key.privateKey))))
+                        ["-tt"]
+                            + OpenSSHClient.options(
+                                for: device, knownHosts: lab.knownHostsFile, auth: OpenSSHClient.key(key.privateKey))))
             }
             defer { for client in clients { client.terminate() } }
             // One deadline for the whole test, so a failure cannot multiply waits.
@@ -26,7 +27,9 @@ struct ConcurrencyTests {
             func remaining() -> Duration { max(.zero, deadline - ContinuousClock.now) }
             // Every client sees its first prompt; none has left.
             for client in clients {
-                let prompted = await client.wait(upTo: remaining()) { $0.hasSuffix(">") || $0.hasSuffix("$ ") || $0.hasSuffix("> ") }
+                let prompted = await client.wait(upTo: remaining()) {
+                    $0.hasSuffix(">") || $0.hasSuffix("$ ") || $0.hasSuffix("> ")
+                }
                 #expect(prompted, "no prompt: \(client.errorOutput)")
             }
             // One round trip each while all are open.
@@ -45,7 +48,9 @@ struct ConcurrencyTests {
                 let answered = await client.wait(upTo: remaining()) { text in
                     if device.platform == .linux { return text.contains("ping-\(index)\r\nadmin@") }
                     // The answer to `show version` ends with the next prompt.
-                    guard let answer = text.components(separatedBy: " version\r\n").dropFirst().last else { return false }
+                    guard let answer = text.components(separatedBy: " version\r\n").dropFirst().last else {
+                        return false
+                    }
                     return answer.count > 100 && (answer.hasSuffix(">") || answer.hasSuffix("> "))
                 }
                 #expect(answered)
@@ -56,7 +61,10 @@ struct ConcurrencyTests {
             for (index, client) in clients.enumerated() {
                 client.send(lab.devices[index % lab.devices.count].platform == .huawei ? "quit\n" : "exit\n")
                 let status = await client.exitStatus(within: remaining())
-                #expect(status == 0, "\(lab.devices[index % lab.devices.count].platform): \(client.diagnosis) \(client.output.suffix(80).debugDescription)")
+                #expect(
+                    status == 0,
+                    "\(lab.devices[index % lab.devices.count].platform): \(client.diagnosis) \(client.tail)"
+                )
             }
         }
     }

@@ -61,7 +61,8 @@ struct FaultTests {
 
             // Hang mid-command: some output, then nothing, and no exit.
             let hanging = try OpenSSHClient(
-                OpenSSHClient.options(for: lab.devices[4], knownHosts: lab.knownHostsFile, auth: OpenSSHClient.password())
+                OpenSSHClient.options(
+                    for: lab.devices[4], knownHosts: lab.knownHostsFile, auth: OpenSSHClient.password())
                     + ["seq 100000"],
                 password: "admin")
             #expect(await hanging.wait(upTo: .seconds(10)) { $0.hasPrefix("1\n2\n") })
@@ -73,11 +74,14 @@ struct FaultTests {
     @Test func hangBeforePromptSendsTheBannerOnly() async throws {
         try await withLab(Self.configuration()) { lab in
             let client = try OpenSSHClient(
-                ["-tt"] + OpenSSHClient.options(for: lab.devices[1], knownHosts: lab.knownHostsFile, auth: OpenSSHClient.password()),
+                ["-tt"]
+                    + OpenSSHClient.options(
+                        for: lab.devices[1], knownHosts: lab.knownHostsFile, auth: OpenSSHClient.password()),
                 password: "admin")
             #expect(await client.wait(upTo: .seconds(10)) { $0.contains("Unauthorized access is prohibited") })
             client.send("show version\n")
-            #expect(await client.wait(upTo: .seconds(1)) { $0.contains("R2>") || $0.contains("Processor board") } == false)
+            #expect(
+                await client.wait(upTo: .seconds(1)) { $0.contains("R2>") || $0.contains("Processor board") } == false)
             client.terminate()
         }
     }
@@ -88,7 +92,9 @@ struct FaultTests {
             #expect(!exec.stdout.contains("hello"))
             #expect(exec.stdout.unicodeScalars.contains { $0 == "\u{FFFD}" }, "non-UTF-8 bytes expected")
             let shell = try OpenSSHClient(
-                ["-tt"] + OpenSSHClient.options(for: lab.devices[6], knownHosts: lab.knownHostsFile, auth: OpenSSHClient.password()),
+                ["-tt"]
+                    + OpenSSHClient.options(
+                        for: lab.devices[6], knownHosts: lab.knownHostsFile, auth: OpenSSHClient.password()),
                 password: "admin")
             #expect(await shell.wait(upTo: .seconds(10)) { $0.utf8.count >= 128 })
             #expect(!shell.output.contains("R7>"))

@@ -10,7 +10,11 @@ final class OpenSSHClient: Sendable {
     private struct State {
         var stdout: [UInt8] = []
         var stderr: [UInt8] = []
-        var status: Int32?
+        /// The status this helper reaped itself, or Foundation's when it reaped first.
+        var reaped: Int32?
+        var foundation: Int32?
+        var reapFailed = false
+        var status: Int32? { reaped ?? (reapFailed ? foundation : nil) }
         var openPipes = 2
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextWaiter = 0
@@ -30,7 +34,8 @@ final class OpenSSHClient: Sendable {
     /// A script answering ssh's password and keyboard-interactive prompts from the environment.
     static let askpass: String = {
         let path = NSTemporaryDirectory() + "netpulse-lab-askpass-\(getpid()).sh"
-        try? "#!/bin/sh\nprintf '%s\\n' \"$NETPULSE_TEST_PASSWORD\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try? "#!/bin/sh\nprintf '%s\\n' \"$NETPULSE_TEST_PASSWORD\"\n".write(
+            toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o700)
         return path
     }()
@@ -45,7 +50,10 @@ final class OpenSSHClient: Sendable {
     }
 
     static func password(_ method: String = "password") -> [String] {
-        ["-o", "PreferredAuthentications=\(method)", "-o", "NumberOfPasswordPrompts=1", "-o", "PubkeyAuthentication=no"]
+        [
+            "-o", "PreferredAuthentications=\(method)", "-o", "NumberOfPasswordPrompts=1", "-o",
+            "PubkeyAuthentication=no",
+        ]
     }
 
     static func key(_ path: String) -> [String] {
@@ -54,7 +62,7 @@ final class OpenSSHClient: Sendable {
 
     /// Serialises pipe creation and spawning: the pipes are made close-on-exec before any other client is
     /// spawned, so no ssh process inherits another one's pipe ends (which would hide end of file).
-    private static let spawnLock = Mutex(())
+    static let spawnLock = Mutex(())
 
     /// Starts `ssh` with these arguments; `password` answers prompts through SSH_ASKPASS.
     init(_ arguments: [String], password: String? = nil) throws {
@@ -74,9 +82,11 @@ final class OpenSSHClient: Sendable {
         process.environment = environment
         let stdout = Pipe()
         let stderr = Pipe()
-        for fd in [input.fileHandleForReading.fileDescriptor, input.fileHandleForWriting.fileDescriptor,
-                   stdout.fileHandleForReading.fileDescriptor, stdout.fileHandleForWriting.fileDescriptor,
-                   stderr.fileHandleForReading.fileDescriptor, stderr.fileHandleForWriting.fileDescriptor] {
+        for fd in [
+            input.fileHandleForReading.fileDescriptor, input.fileHandleForWriting.fileDescriptor,
+            stdout.fileHandleForReading.fileDescriptor, stdout.fileHandleForWriting.fileDescriptor,
+            stderr.fileHandleForReading.fileDescriptor, stderr.fileHandleForWriting.fileDescriptor,
+        ] {
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         }
         process.standardInput = input
@@ -116,10 +126,11 @@ final class OpenSSHClient: Sendable {
             // always notice the exit of one of many children (seen here: pipes at EOF, isRunning still true).
             var raw: Int32 = 0
             let pid = shared.state.withLock { $0.pid }
-            if pid > 0, waitpid(pid, &raw, 0) == pid {
-                let status = raw & 0x7F == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)
+            let reaped = pid > 0 && waitpid(pid, &raw, 0) == pid
+            do {
+                let status = (raw & 0x7F) == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)
                 let waiters = shared.state.withLock { state -> [CheckedContinuation<Void, Never>] in
-                    state.status = state.status ?? status
+                    if reaped { state.reaped = status } else { state.reapFailed = true }
                     state.version += 1
                     defer { state.waiters = [:] }
                     return Array(state.waiters.values)
@@ -130,7 +141,7 @@ final class OpenSSHClient: Sendable {
         self.pipes = (stdout, stderr)
         process.terminationHandler = { [shared] process in
             let waiters = shared.state.withLock { state -> [CheckedContinuation<Void, Never>] in
-                state.status = process.terminationStatus
+                state.foundation = process.terminationStatus
                 state.version += 1
                 defer { state.waiters = [:] }
                 return Array(state.waiters.values)
@@ -152,6 +163,8 @@ final class OpenSSHClient: Sendable {
         let (status, open) = shared.state.withLock { ($0.status, $0.openPipes) }
         return "running=\(process.isRunning) status=\(String(describing: status)) openPipes=\(open)"
     }
+
+    var tail: String { output.suffix(80).debugDescription }
 
     func send(_ text: String) {
         input.fileHandleForWriting.write(Data(text.utf8))
@@ -220,10 +233,30 @@ final class OpenSSHClient: Sendable {
         _ device: LabDevice, knownHosts: String, auth: [String], password: String?, command: String,
         within limit: Duration = .seconds(20)
     ) async throws -> (status: Int32?, stdout: String, stderr: String) {
-        let client = try OpenSSHClient(options(for: device, knownHosts: knownHosts, auth: auth) + [command], password: password)
+        let client = try OpenSSHClient(
+            options(for: device, knownHosts: knownHosts, auth: auth) + [command], password: password)
         client.closeInput()
         let status = await client.exitStatus(within: limit)
         return (status, client.output, client.errorOutput)
+    }
+}
+
+/// Starts a process the way every test here must: under the spawn lock, with its pipes close-on-exec,
+/// so that no other child inherits them (an inherited write end hides end of file until that child exits).
+func launch(_ process: Process, pipes: [Pipe]) throws {
+    try OpenSSHClient.spawnLock.withLock { _ in
+        for pipe in pipes {
+            _ = fcntl(pipe.fileHandleForReading.fileDescriptor, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(pipe.fileHandleForWriting.fileDescriptor, F_SETFD, FD_CLOEXEC)
+        }
+        try process.run()
+    }
+}
+
+/// Runs blocking work on a Dispatch thread, off Swift's cooperative pool (2 threads on this machine).
+func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: work()) }
     }
 }
 
@@ -234,10 +267,14 @@ func makeClientKey(in folder: String, name: String = "id_ed25519") throws -> (pr
     let keygen = Process()
     keygen.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
     keygen.arguments = ["-q", "-t", "ed25519", "-N", "", "-C", "lab-test", "-f", path]
-    try keygen.run()
+    keygen.standardOutput = FileHandle.nullDevice
+    keygen.standardError = FileHandle.nullDevice
+    try launch(keygen, pipes: [])
     keygen.waitUntilExit()
     try #require(keygen.terminationStatus == 0)
-    return (path, try String(contentsOfFile: path + ".pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+    return (
+        path, try String(contentsOfFile: path + ".pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    )
 }
 
 func temporaryFolder() -> String {

@@ -3,14 +3,17 @@ import NetPulse
 import NetPulseLab
 import Testing
 
-    /// Typed into an interactive `ssh -tt` shell: disable paging, change config, show it, save, leave.
+/// Typed into an interactive `ssh -tt` shell: disable paging, change config, show it, save, leave.
 let routerScripts: [(LabPlatform, String, [String])] = [
     (
         .ciscoIOS,
         "terminal length 0\nenable\nenable\nconfigure terminal\nhostname CORE9\ninterface Gi0/1\n"
-            + "description set by openssh\nvlan 42\nname SALES\nend\nshow running-config\nshow foo\nwrite memory\nexit\n",
-        ["CORE9(config)#", "hostname CORE9", " description set by openssh", "vlan 42\r\n name SALES",
-         "% Invalid input detected at '^' marker.", "[OK]"]
+            + "description set by openssh\nvlan 42\nname SALES\nend\nshow running-config\nshow foo\n"
+            + "write memory\nexit\n",
+        [
+            "CORE9(config)#", "hostname CORE9", " description set by openssh", "vlan 42\r\n name SALES",
+            "% Invalid input detected at '^' marker.", "[OK]",
+        ]
     ),
     (
         .aristaEOS,
@@ -28,11 +31,12 @@ let routerScripts: [(LabPlatform, String, [String])] = [
         .huawei,
         "screen-length 0 temporary\nsystem-view\nsysname AGG9\ninterface GigabitEthernet0/0/1\n"
             + "description set by openssh\nreturn\ndisplay current-configuration\nsave\ny\nquit\n",
-        ["[AGG9-GigabitEthernet0/0/1]", " sysname AGG9", " description set by openssh",
-         "Save the configuration successfully."]
+        [
+            "[AGG9-GigabitEthernet0/0/1]", " sysname AGG9", " description set by openssh",
+            "Save the configuration successfully.",
+        ]
     ),
 ]
-
 
 @Suite("Lab devices with OpenSSH's ssh client")
 struct OpenSSHTests {
@@ -67,7 +71,8 @@ struct OpenSSHTests {
         let allowed = try makeClientKey(in: folder, name: "allowed")
         let other = try makeClientKey(in: folder, name: "other")
         try (allowed.publicLine + "\n").write(toFile: folder + "/authorized_keys", atomically: true, encoding: .utf8)
-        let configuration = LabConfiguration(devices: 1, platforms: [.linux], authorizedKeysFile: folder + "/authorized_keys")
+        let configuration = LabConfiguration(
+            devices: 1, platforms: [.linux], authorizedKeysFile: folder + "/authorized_keys")
         try await withLab(configuration) { lab in
             let device = lab.devices[0]
             let ok = try await OpenSSHClient.exec(
@@ -93,18 +98,22 @@ struct OpenSSHTests {
             try "[127.0.0.1]:\(lab.devices[1].port) \(lab.devices[0].hostKey)\n"
                 .write(toFile: wrong, atomically: true, encoding: .utf8)
             let result = try await OpenSSHClient.exec(
-                lab.devices[1], knownHosts: wrong, auth: OpenSSHClient.password(), password: "admin", command: "hostname")
+                lab.devices[1], knownHosts: wrong, auth: OpenSSHClient.password(), password: "admin",
+                command: "hostname")
             #expect(result.status == 255)
             #expect(result.stderr.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"))
             // The fingerprint the lab reports is the one ssh-keygen computes.
             let keygen = Process()
-            let pipe = Pipe()
+            let listingFile = lab.folder + "/fingerprints.txt"
+            FileManager.default.createFile(atPath: listingFile, contents: nil)
+            let listingHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: listingFile))
             keygen.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
             keygen.arguments = ["-l", "-f", lab.knownHostsFile]
-            keygen.standardOutput = pipe
-            try keygen.run()
-            let listing = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            keygen.waitUntilExit()
+            keygen.standardOutput = listingHandle
+            try launch(keygen, pipes: [])
+            await offPool { keygen.waitUntilExit() }
+            try listingHandle.close()
+            let listing = try String(contentsOfFile: listingFile, encoding: .utf8)
             for device in lab.devices { #expect(listing.contains(device.hostKeyFingerprint)) }
         }
     }
@@ -112,8 +121,10 @@ struct OpenSSHTests {
     @Test func hostKeysPersistInTheLabFolder() async throws {
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let first = try await withLab(LabConfiguration(devices: 3, folder: folder)) { lab in lab.devices.map(\.hostKey) }
-        let second = try await withLab(LabConfiguration(devices: 3, folder: folder)) { lab in lab.devices.map(\.hostKey) }
+        let first = try await withLab(LabConfiguration(devices: 3, folder: folder)) { lab in lab.devices.map(\.hostKey)
+        }
+        let second = try await withLab(LabConfiguration(devices: 3, folder: folder)) { lab in lab.devices.map(\.hostKey)
+        }
         #expect(first == second)
         #expect(Set(first).count == 3)
     }

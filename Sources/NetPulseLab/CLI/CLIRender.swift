@@ -102,7 +102,8 @@ enum CLIRender {
         case .ciscoIOS:
             var text = "Interface              IP-Address      OK? Method Status                Protocol\n"
             for interface in interfaces {
-                text += pad(interface.name, 23) + pad(interface.address ?? "unassigned", 16) + "YES "
+                text +=
+                    pad(interface.name, 23) + pad(interface.address ?? "unassigned", 16) + "YES "
                     + pad(interface.address == nil ? "unset" : "NVRAM", 7) + pad(status(interface), 22)
                     + (interface.shutdown ? "down" : "up") + "\n"
             }
@@ -113,7 +114,8 @@ enum CLIRender {
             text += "--------------- --------------------- ------------ -------------- ---------- -------\n"
             for interface in interfaces {
                 let address = interface.address.map { "\($0)/\(prefixLength(interface.mask))" } ?? "unassigned"
-                text += pad(interface.name, 16) + pad(address, 22) + pad(interface.shutdown ? "adminDown" : "up", 13)
+                text +=
+                    pad(interface.name, 16) + pad(address, 22) + pad(interface.shutdown ? "adminDown" : "up", 13)
                     + pad(interface.shutdown ? "down" : "up", 15) + "1500\n"
             }
             return text
@@ -123,7 +125,8 @@ enum CLIRender {
                 let admin = interface.shutdown ? "down" : "up"
                 text += pad(interface.name, 24) + pad(admin, 6) + admin + "\n"
                 if let address = interface.address {
-                    text += pad(interface.name + ".0", 24) + pad(admin, 6) + pad(admin, 5) + pad("inet", 9)
+                    text +=
+                        pad(interface.name + ".0", 24) + pad(admin, 6) + pad(admin, 5) + pad("inet", 9)
                         + "\(address)/\(prefixLength(interface.mask))\n"
                 }
             }
@@ -132,7 +135,8 @@ enum CLIRender {
             var text = "PHY: Physical\n*down: administratively down\n(l): loopback\n(s): spoofing\n"
             text += "Interface                   PHY   Protocol  InUti OutUti   inErrors  outErrors\n"
             for interface in interfaces {
-                text += pad(interface.name, 28) + pad(interface.shutdown ? "*down" : "up", 6)
+                text +=
+                    pad(interface.name, 28) + pad(interface.shutdown ? "*down" : "up", 6)
                     + pad(interface.shutdown ? "down" : "up", 9) + "   0%     0%          0          0\n"
             }
             return text
@@ -144,11 +148,13 @@ enum CLIRender {
         for (number, interface) in device.running.interfaces.enumerated() {
             let state = interface.shutdown ? "administratively down" : "up"
             let protocolState = interface.shutdown ? "down" : "up"
+            let linkState = interface.shutdown ? "Down" : "Up"
+            let address = interface.address.map { "\($0)/\(prefixLength(interface.mask))" } ?? "unassigned"
             let packets = (device.index + 1) * 7919 * (number + 3) % 9_999_991
             switch device.platform {
             case .juniperJunos:
                 text += """
-                    Physical interface: \(interface.name), Enabled, Physical link is \(protocolState == "up" ? "Up" : "Down")
+                    Physical interface: \(interface.name), Enabled, Physical link is \(linkState)
                       Interface index: \(148 + number), SNMP ifIndex: \(500 + number)
                       Description: \(interface.description ?? "")
                       Link-level type: Ethernet, MTU: 1514, Speed: 1000mbps
@@ -175,7 +181,7 @@ enum CLIRender {
                     \(interface.name) is \(state), line protocol is \(protocolState)
                       Hardware is Ethernet, address is \(interface.mac) (bia \(interface.mac))
                       Description: \(interface.description ?? "")
-                      Internet address is \(interface.address.map { "\($0)/\(prefixLength(interface.mask))" } ?? "unassigned")
+                      Internet address is \(address)
                       MTU 1500 bytes, BW 1000000 Kbit/sec, DLY 10 usec,
                          reliability 255/255, txload 1/255, rxload 1/255
                       Encapsulation ARPA, loopback not set
@@ -220,12 +226,18 @@ enum CLIRender {
         case .ciscoIOS, .aristaEOS:
             let ios = device.platform == .ciscoIOS
             let indent = ios ? " " : "   "
-            var body = ios
+            var body =
+                ios
                 ? "!\nversion \(device.version.split(separator: ".").prefix(2).joined(separator: "."))\n"
                     + "service timestamps debug datetime msec\nservice timestamps log datetime msec\n!\n"
-                : "! Command: show running-config\n! device: \(config.hostname) (\(device.model), EOS-\(device.version))\n!\n"
+                : "! Command: show running-config\n"
+                    + "! device: \(config.hostname) (\(device.model), EOS-\(device.version))\n!\n"
             body += "hostname \(config.hostname)\n!\n"
-            if ios { body += "boot-start-marker\nboot-end-marker\n!\nusername \(device.username) privilege 15 secret 9 $9$lab\n!\n" }
+            if ios {
+                body +=
+                    "boot-start-marker\nboot-end-marker\n!\n"
+                    + "username \(device.username) privilege 15 secret 9 $9$lab\n!\n"
+            }
             for id in ids where id != 1 {
                 body += "vlan \(id)\n\(indent)name \(config.vlans[id]!)\n!\n"
             }
@@ -233,7 +245,8 @@ enum CLIRender {
                 body += "interface \(interface.name)\n"
                 if let description = interface.description { body += "\(indent)description \(description)\n" }
                 if let address = interface.address {
-                    body += ios
+                    body +=
+                        ios
                         ? "\(indent)ip address \(address) \(interface.mask ?? "255.255.255.0")\n"
                         : "\(indent)no switchport\n\(indent)ip address \(address)/\(prefixLength(interface.mask))\n"
                 } else if ios {
@@ -242,7 +255,8 @@ enum CLIRender {
                 if interface.shutdown { body += "\(indent)shutdown\n" }
                 body += "!\n"
             }
-            body += ios
+            body +=
+                ios
                 ? "ip ssh version 2\n!\nline vty 0 4\n login local\n transport input ssh\n!\nend\n"
                 : "management ssh\n   idle-timeout 0\n!\nend\n"
             return ios ? "Building configuration...\n\nCurrent configuration : \(body.utf8.count) bytes\n" + body : body

@@ -11,11 +11,13 @@ final class LinuxTerminal: Terminal {
     }
 
     var prompt: String {
-        device.username == "root" ? "root@\(device.running.hostname):~# " : "\(device.username)@\(device.running.hostname):~$ "
+        device.username == "root"
+            ? "root@\(device.running.hostname):~# " : "\(device.username)@\(device.running.hostname):~$ "
     }
 
     func start() -> [TerminalEvent] {
-        let motd = "Linux \(device.running.hostname) \(device.version) #1 SMP PREEMPT_DYNAMIC Debian x86_64\r\n\r\n"
+        let motd =
+            "Linux \(device.running.hostname) \(device.version) #1 SMP PREEMPT_DYNAMIC Debian x86_64\r\n\r\n"
             + "The programs included with the Debian GNU/Linux system are free software.\r\n"
         return [.output(Array(motd + prompt), isCommand: false)]
     }
@@ -69,7 +71,9 @@ final class LinuxTerminal: Terminal {
                 ? ExecResult(stdout: [], stderr: Array(text), status: status)
                 : ExecResult(stdout: Array(text), stderr: [], status: status)
         }
-        func err(_ text: String, status: Int) -> ExecResult { ExecResult(stdout: [], stderr: Array(text), status: status) }
+        func err(_ text: String, status: Int) -> ExecResult {
+            ExecResult(stdout: [], stderr: Array(text), status: status)
+        }
         let hostname = device.running.hostname
         switch name {
         case "echo": return out(arguments.joined(separator: " ") + "\n")
@@ -80,7 +84,10 @@ final class LinuxTerminal: Terminal {
         case "pwd": return out(device.username == "root" ? "/root\n" : "/home/\(device.username)\n")
         case "uname":
             if arguments.contains("-a") {
-                return out("Linux \(hostname) \(device.version) #1 SMP PREEMPT_DYNAMIC Debian \(device.version) x86_64 GNU/Linux\n")
+                return out(
+                    "Linux \(hostname) \(device.version) #1 SMP PREEMPT_DYNAMIC Debian \(device.version) "
+                        + "x86_64 GNU/Linux\n"
+                )
             }
             if arguments.contains("-r") { return out(device.version + "\n") }
             return out("Linux\n")
@@ -93,9 +100,14 @@ final class LinuxTerminal: Terminal {
             return out(hostname + "\n")
         case "cat", "ls":
             let path = arguments.last ?? ""
-            return err("\(name): \(name == "ls" ? "cannot access '\(path)'" : path): No such file or directory\n", status: name == "ls" ? 2 : 1)
+            return err(
+                "\(name): \(name == "ls" ? "cannot access '\(path)'" : path): No such file or directory\n",
+                status: name == "ls" ? 2 : 1)
         case "uptime":
-            return out(" 08:00:00 up \(device.uptime.split(separator: ",").first ?? ""),  1 user,  load average: 0.00, 0.01, 0.05\n")
+            return out(
+                " 08:00:00 up \(device.uptime.split(separator: ",").first ?? ""),  1 user,  "
+                    + "load average: 0.00, 0.01, 0.05\n"
+            )
         case "seq":
             guard arguments.count == 1, let count = Int(arguments[0]), count >= 0, count <= Self.maxSeq else {
                 return err("seq: invalid argument (0...\(Self.maxSeq))\n", status: 1)
@@ -106,7 +118,8 @@ final class LinuxTerminal: Terminal {
                 bytes += Array(String(number).utf8)
                 bytes.append(10)
             }
-            return toStderr ? ExecResult(stdout: [], stderr: bytes, status: 0) : ExecResult(stdout: bytes, stderr: [], status: 0)
+            return toStderr
+                ? ExecResult(stdout: [], stderr: bytes, status: 0) : ExecResult(stdout: bytes, stderr: [], status: 0)
         case "hostnamectl" where arguments.count == 2 && arguments[0] == "set-hostname":
             device.running.hostname = arguments[1]
             return out("")

@@ -75,7 +75,8 @@ final class RouterTerminal: Terminal {
         let banner: String
         switch platform {
         case .ciscoIOS:
-            banner = "\r\n**************************************************\r\n"
+            banner =
+                "\r\n**************************************************\r\n"
                 + "* \(hostname): NetPulseLab emulated Cisco IOS XE device *\r\n"
                 + "* Unauthorized access is prohibited.             *\r\n"
                 + "**************************************************\r\n\r\n"
@@ -84,7 +85,8 @@ final class RouterTerminal: Terminal {
         case .juniperJunos:
             banner = "--- JUNOS \(device.version) Kernel 64-bit  JNPR-12.1-20210101.0_builder_stable_12\r\n"
         case .huawei:
-            banner = "\r\nInfo: The max number of VTY users is 20, and the number\r\n"
+            banner =
+                "\r\nInfo: The max number of VTY users is 20, and the number\r\n"
                 + "      of current VTY users on line is 1.\r\n"
                 + "      The current login time is 2026-11-29 08:00:00.\r\n"
         case .linux:
@@ -122,7 +124,8 @@ final class RouterTerminal: Terminal {
     }
 
     private func pagerKey(_ byte: UInt8, lines: [String], isCommand: Bool) -> [TerminalEvent] {
-        let erase = String(repeating: "\u{8}", count: pagerText.count) + String(repeating: " ", count: pagerText.count)
+        let erase =
+            String(repeating: "\u{8}", count: pagerText.count) + String(repeating: " ", count: pagerText.count)
             + String(repeating: "\u{8}", count: pagerText.count)
         switch byte {
         case UInt8(ascii: "q"), UInt8(ascii: "Q"), 3:
@@ -131,7 +134,9 @@ final class RouterTerminal: Terminal {
         case 13, 10:
             return [.output(Array(erase) + page(lines, count: 1, isCommand: isCommand), isCommand: false)]
         default:
-            return [.output(Array(erase) + page(lines, count: device.pageLines, isCommand: isCommand), isCommand: false)]
+            return [
+                .output(Array(erase) + page(lines, count: device.pageLines, isCommand: isCommand), isCommand: false)
+            ]
         }
     }
 
@@ -310,7 +315,9 @@ final class RouterTerminal: Terminal {
         case "running": return respond(CLIRender.config(device, device.running))
         case "startup": return respond(CLIRender.config(device, device.startup))
         case "length":
-            guard let length = Int(args[0]), length >= 0 else { return error(.invalid(token: 2, column: 16), line: line) }
+            guard let length = Int(args[0]), length >= 0 else {
+                return error(.invalid(token: 2, column: 16), line: line)
+            }
             pagingEnabled = length != 0
             return respond("")
         case "width": return respond("")
@@ -326,10 +333,12 @@ final class RouterTerminal: Terminal {
             return respond("")
         case "configure":
             mode = .config(.global)
-            return respond(platform == .ciscoIOS ? "Enter configuration commands, one per line.  End with CNTL/Z.\n" : "")
+            return respond(
+                platform == .ciscoIOS ? "Enter configuration commands, one per line.  End with CNTL/Z.\n" : "")
         case "write":
             device.startup = device.running
-            return respond(platform == .ciscoIOS ? "Building configuration...\n[OK]\n" : "Copy completed successfully.\n")
+            return respond(
+                platform == .ciscoIOS ? "Building configuration...\n[OK]\n" : "Copy completed successfully.\n")
         case "copy":
             if platform == .ciscoIOS {
                 awaiting = .copyDestination
@@ -410,7 +419,8 @@ final class RouterTerminal: Terminal {
                 let text = String(decoding: bytes, as: UTF8.self)
                 let privileged = "\(hostname)#"
                 if text.hasSuffix(privileged) {
-                    events[events.count - 1] = .output(Array(text.dropLast(privileged.count) + prompt), isCommand: isCommand)
+                    events[events.count - 1] = .output(
+                        Array(text.dropLast(privileged.count) + prompt), isCommand: isCommand)
                 }
             }
             return events
@@ -437,7 +447,9 @@ final class RouterTerminal: Terminal {
             }
         guard let firstDigit = lowered.firstIndex(where: \.isNumber) else { return typed }
         let prefix = lowered[..<firstDigit]
-        guard !prefix.isEmpty, let kind = kinds.first(where: { $0.lowercased().hasPrefix(prefix) }) else { return typed }
+        guard !prefix.isEmpty, let kind = kinds.first(where: { $0.lowercased().hasPrefix(prefix) }) else {
+            return typed
+        }
         return kind + typed[firstDigit...]
     }
 
@@ -498,7 +510,8 @@ final class RouterTerminal: Terminal {
         switch id {
         case "hostname": edit.hostname = args[0]
         case "description":
-            let text = args[1].hasPrefix("\"") && args[1].hasSuffix("\"") && args[1].count >= 2
+            let text =
+                args[1].hasPrefix("\"") && args[1].hasSuffix("\"") && args[1].count >= 2
                 ? String(args[1].dropFirst().dropLast()) : args[1]
             edit.withInterface(args[0]) { $0.description = text }
         case "deletedescription": edit.withInterface(args[0]) { $0.description = nil }
@@ -530,7 +543,8 @@ final class RouterTerminal: Terminal {
             return respond("commit complete\n")
         case "show": return respond(CLIRender.config(device, edit))
         case "compare":
-            return respond(edit == device.running ? "" : "[edit]\n+  (candidate differs from the active configuration)\n")
+            return respond(
+                edit == device.running ? "" : "[edit]\n+  (candidate differs from the active configuration)\n")
         case "rollback":
             edit = device.running
             return respond("load complete\n")
@@ -633,7 +647,9 @@ final class RouterTerminal: Terminal {
         case "vlanbatch":
             guard context != nil else { return invalid }
             let ids = args[0].split(separator: " ").compactMap { Int($0) }.filter { (1...4094).contains($0) }
-            for vlanID in ids where device.running.vlans[vlanID] == nil { device.running.vlans[vlanID] = "VLAN \(vlanID)" }
+            for vlanID in ids where device.running.vlans[vlanID] == nil {
+                device.running.vlans[vlanID] = "VLAN \(vlanID)"
+            }
             return respond("Info: This operation may take a few seconds. Please wait for a moment...done.\n")
         case "description", "name":
             switch context {

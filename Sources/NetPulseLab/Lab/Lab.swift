@@ -149,7 +149,8 @@ extension Lab {
                 .write(toFile: knownHosts, atomically: true, encoding: .utf8)
             if let file = configuration.inventoryFile {
                 try inventory.write(toFile: file, atomically: true, encoding: .utf8)
-                try Inventory.faults(devices: devices).write(toFile: file + ".faults.json", atomically: true, encoding: .utf8)
+                try Inventory.faults(devices: devices).write(
+                    toFile: file + ".faults.json", atomically: true, encoding: .utf8)
             }
         } catch {
             await handle.stop()

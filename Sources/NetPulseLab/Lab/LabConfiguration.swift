@@ -106,7 +106,8 @@ public struct LabConfiguration: Sendable {
                 reason: "'\(bindAddress)' is not a loopback address; NetPulseLab binds to 127.0.0.0/8 only")
         }
         if let basePort, basePort < 1 || basePort + devices - 1 > 65_535 {
-            throw LabError(field: "basePort", reason: "\(basePort)...\(basePort + devices - 1) is not a valid port range")
+            throw LabError(
+                field: "basePort", reason: "\(basePort)...\(basePort + devices - 1) is not a valid port range")
         }
         guard !username.isEmpty else { throw LabError(field: "username", reason: "must not be empty") }
         guard (0...1).contains(faultRate) else {

@@ -122,6 +122,10 @@ final class LabServer {
     private let logger: Logger
     private let event: OpaquePointer
     private let wakeReadFD: Int32
+    /// Every listening socket, in one epoll set that is a single fd of the ssh_event: the poll over the
+    /// event (which libssh repeats inside every channel write) then grows with sessions, not devices.
+    private let listeners: Int32
+    var acceptPending = false
     private(set) var devices: [Device] = []
     private var sessions: [ObjectIdentifier: LabSession] = [:]
     /// Sessions whose callbacks ran or whose output waits for the socket or the window.
@@ -144,12 +148,21 @@ final class LabServer {
         guard let event = ssh_event_new() else { throw LabError(reason: "ssh_event_new failed") }
         self.event = event
         authorizedKeys = try AuthorizedKeys(lines: plan.authorizedKeys)
+        listeners = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard listeners >= 0 else {
+            ssh_event_free(event)
+            throw LabError(reason: "epoll_create1 failed: \(String(cString: strerror(errno)))")
+        }
         let me = Unmanaged.passUnretained(self).toOpaque()
-        guard ssh_event_add_fd(event, wakeReadFD, Int16(POLLIN), { fd, _, _ in
-            var buffer = [UInt8](repeating: 0, count: 64)
-            _ = read(fd, &buffer, buffer.count)
-            return 0
-        }, me) == SSH_OK else {
+        guard
+            ssh_event_add_fd(
+                event, wakeReadFD, Int16(POLLIN),
+                { fd, _, _ in
+                    var buffer = [UInt8](repeating: 0, count: 64)
+                    _ = read(fd, &buffer, buffer.count)
+                    return 0
+                }, me) == SSH_OK
+        else {
             throw LabError(reason: "ssh_event_add_fd failed for the wake-up pipe")
         }
         let started = ContinuousClock.now
@@ -159,7 +172,8 @@ final class LabServer {
                 let before = ContinuousClock.now
                 let key = try HostKey(path: device.hostKeyPath)
                 keyTime += ContinuousClock.now - before
-                let (fd, port) = try Self.openSocket(address: plan.bindAddress, port: device.port, listen: device.fault != .refuse)
+                let (fd, port) = try Self.openSocket(
+                    address: plan.bindAddress, port: device.port, listen: device.fault != .refuse)
                 guard let bind = ssh_bind_new() else {
                     close(fd)
                     throw LabError(reason: "ssh_bind_new failed")
@@ -171,34 +185,51 @@ final class LabServer {
                 devices.append(entry)
                 try key.give(to: bind)
                 if device.fault != .refuse {
-                    let userdata = Unmanaged.passUnretained(entry).toOpaque()
-                    guard ssh_event_add_fd(event, fd, Int16(POLLIN), { _, _, userdata in
-                        Unmanaged<Device>.fromOpaque(userdata!).takeUnretainedValue().acceptReady = true
-                        return 0
-                    }, userdata) == SSH_OK else {
-                        throw LabError(reason: "ssh_event_add_fd failed for port \(port)")
+                    var interest = epoll_event()
+                    interest.events = EPOLLIN.rawValue
+                    interest.data.u64 = UInt64(devices.count - 1)
+                    guard epoll_ctl(listeners, EPOLL_CTL_ADD, fd, &interest) == 0 else {
+                        throw LabError(reason: "epoll_ctl failed for port \(port)")
                     }
                 }
             }
+            guard
+                ssh_event_add_fd(
+                    event, listeners, Int16(POLLIN),
+                    { _, _, userdata in
+                        Unmanaged<LabServer>.fromOpaque(userdata!).takeUnretainedValue().acceptPending = true
+                        return 0
+                    }, me) == SSH_OK
+            else {
+                throw LabError(reason: "ssh_event_add_fd failed for the listening sockets")
+            }
         } catch {
             freeDevices()
+            close(listeners)
             ssh_event_free(event)
             throw error
         }
         stats.hostKeySetupTime = keyTime
         logger.info(
             "lab devices bound",
-            metadata: ["devices": "\(devices.count)", "setup": "\(ContinuousClock.now - started)", "keys": "\(keyTime)"])
+            metadata: [
+                "devices": "\(devices.count)", "setup": "\(ContinuousClock.now - started)", "keys": "\(keyTime)",
+            ])
     }
 
     var startedDevices: [StartedDevice] {
-        devices.map { StartedDevice(index: $0.plan.index, port: $0.port, hostKey: $0.hostKey, fingerprint: $0.fingerprint) }
+        devices.map {
+            StartedDevice(index: $0.plan.index, port: $0.port, hostKey: $0.hostKey, fingerprint: $0.fingerprint)
+        }
     }
 
     /// A TCP socket on `address:port` (0: any), non-blocking, listening with a deep backlog unless
     /// `listen` is false (then connections are refused while the port stays reserved).
-    private static func openSocket(address: String, port: Int, listen shouldListen: Bool) throws(LabError) -> (Int32, Int) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    private static func openSocket(address: String, port: Int, listen shouldListen: Bool) throws(LabError) -> (
+        Int32, Int
+    ) {
+        let fd = socket(
+            AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw LabError(reason: "socket() failed: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -210,7 +241,9 @@ final class LabServer {
             throw LabError(field: "bindAddress", reason: "'\(address)' is not an IPv4 address")
         }
         let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0 else {
             let reason = String(cString: strerror(errno))
@@ -244,9 +277,9 @@ final class LabServer {
             if !dirty.isEmpty { timeout = .zero }
             let milliseconds = max(0, Int32(clamping: Int((timeout / .milliseconds(1)).rounded(.up))))
             let rc = ssh_event_dopoll(event, milliseconds)
-            for device in devices where device.acceptReady {
-                device.acceptReady = false
-                accept(device)
+            if acceptPending {
+                acceptPending = false
+                acceptReadyDevices()
             }
             serviceDirtyAndTimed()
             if rc == SSH_ERROR || ContinuousClock.now >= nextSweep {
@@ -266,6 +299,13 @@ final class LabServer {
         handle.statistics.withLock { $0 = snapshot }
     }
 
+    private func acceptReadyDevices() {
+        var ready = [epoll_event](repeating: epoll_event(), count: 256)
+        let count = epoll_wait(listeners, &ready, Int32(ready.count), 0)
+        guard count > 0 else { return }
+        for index in 0..<Int(count) { accept(devices[Int(ready[index].data.u64)]) }
+    }
+
     private func accept(_ device: Device) {
         // Bounded per wake-up so one busy device cannot starve the others.
         for _ in 0..<256 {
@@ -282,7 +322,9 @@ final class LabServer {
                 continue
             }
             guard ssh_bind_accept_fd(device.bind, session, fd) == SSH_OK else {
-                logger.warning("ssh_bind_accept_fd failed", metadata: ["error": "\(String(cString: ssh_get_error(UnsafeMutableRawPointer(device.bind))))"])
+                logger.warning(
+                    "ssh_bind_accept_fd failed",
+                    metadata: ["error": "\(String(cString: ssh_get_error(UnsafeMutableRawPointer(device.bind))))"])
                 ssh_free(session)
                 close(fd)
                 continue
@@ -378,6 +420,8 @@ final class LabServer {
     func shutdown() {
         for session in Array(sessions.values) { free(session) }
         freeDevices()
+        ssh_event_remove_fd(event, listeners)
+        close(listeners)
         ssh_event_remove_fd(event, wakeReadFD)
         ssh_event_free(event)
         publishStatistics()
@@ -385,7 +429,6 @@ final class LabServer {
 
     private func freeDevices() {
         for device in devices {
-            ssh_event_remove_fd(event, device.fd)
             ssh_bind_free(device.bind)
             close(device.fd)
         }

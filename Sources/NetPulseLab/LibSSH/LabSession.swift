@@ -80,7 +80,9 @@ final class LabSession {
             let lab = LabSession.from(userdata)
             guard let user, let password else { return SSH_AUTH_DENIED.rawValue }
             lab.lastActivity = .now
-            guard lab.server.checkPassword(user: String(cString: user), password: String(cString: password), device: lab.device)
+            guard
+                lab.server.checkPassword(
+                    user: String(cString: user), password: String(cString: password), device: lab.device)
             else { return SSH_AUTH_DENIED.rawValue }
             lab.authenticated = true
             return SSH_AUTH_SUCCESS.rawValue
@@ -106,33 +108,36 @@ final class LabSession {
         serverCallbacks = callbacks
         netpulse_set_server_callbacks(session, callbacks)
         // Keyboard-interactive has no server callback in libssh 0.10: it arrives as a message.
-        ssh_set_message_callback(session, { session, message, userdata in
-            let lab = LabSession.from(userdata)
-            guard let message, ssh_message_type(message) == SSH_REQUEST_AUTH.rawValue,
-                ssh_message_subtype(message) == Int32(SSH_AUTH_METHOD_INTERACTIVE)
-            else { return 1 }
-            if ssh_message_auth_kbdint_is_response(message) == 0 {
-                // The response message carries no user name: remember it from the request.
-                lab.kbdintUser = ssh_message_auth_user(message).map { String(cString: $0) } ?? ""
-                let prompt = strdup("Password: ")
-                defer { Glibc.free(prompt) }
-                var prompts: [UnsafePointer<CChar>?] = [UnsafePointer(prompt)]
-                var echo: [CChar] = [0]
-                ssh_message_auth_interactive_request(message, "", "", 1, &prompts, &echo)
-                return 0
-            }
-            let answer = ssh_userauth_kbdint_getnanswers(session) == 1
-                ? ssh_userauth_kbdint_getanswer(session, 0).map { String(cString: $0) } : nil
-            let user = lab.kbdintUser
-            if let answer, lab.server.checkPassword(user: user, password: answer, device: lab.device) {
-                lab.authenticated = true
-                ssh_message_auth_reply_success(message, 0)
-                return 0
-            }
-            ssh_message_auth_set_methods(
-                message, LabSession.methods)
-            return 1
-        }, me)
+        ssh_set_message_callback(
+            session,
+            { session, message, userdata in
+                let lab = LabSession.from(userdata)
+                guard let message, ssh_message_type(message) == SSH_REQUEST_AUTH.rawValue,
+                    ssh_message_subtype(message) == Int32(SSH_AUTH_METHOD_INTERACTIVE)
+                else { return 1 }
+                if ssh_message_auth_kbdint_is_response(message) == 0 {
+                    // The response message carries no user name: remember it from the request.
+                    lab.kbdintUser = ssh_message_auth_user(message).map { String(cString: $0) } ?? ""
+                    let prompt = strdup("Password: ")
+                    defer { Glibc.free(prompt) }
+                    var prompts: [UnsafePointer<CChar>?] = [UnsafePointer(prompt)]
+                    var echo: [CChar] = [0]
+                    ssh_message_auth_interactive_request(message, "", "", 1, &prompts, &echo)
+                    return 0
+                }
+                let answer =
+                    ssh_userauth_kbdint_getnanswers(session) == 1
+                    ? ssh_userauth_kbdint_getanswer(session, 0).map { String(cString: $0) } : nil
+                let user = lab.kbdintUser
+                if let answer, lab.server.checkPassword(user: user, password: answer, device: lab.device) {
+                    lab.authenticated = true
+                    ssh_message_auth_reply_success(message, 0)
+                    return 0
+                }
+                ssh_message_auth_set_methods(
+                    message, LabSession.methods)
+                return 1
+            }, me)
     }
 
     static func from(_ userdata: UnsafeMutableRawPointer?) -> LabSession {
@@ -202,18 +207,31 @@ final class LabSession {
         return .zero
     }
 
+    /// Appends output, merged into the last queued item when nothing (delay, mid-command fault) tells
+    /// them apart: each write costs a poll over the whole event inside libssh, so fewer writes matter.
+    private func append(_ bytes: [UInt8], isCommand: Bool, delay: Duration) {
+        let fault = device.plan.fault
+        let faultPending = !midCommandFaultDone && (fault == .hangMidCommand || fault == .dropMidOutput)
+        if delay == .zero, !(isCommand && faultPending), head < queue.count, let last = queue.indices.last,
+            case .data(false, let lastIsCommand) = queue[last].kind, !(lastIsCommand && faultPending),
+            queue[last].delay == .zero || queue[last].notBefore.map({ $0 <= .now }) == true
+        {
+            queue[last].bytes += bytes
+            return
+        }
+        queue.append(Item(kind: .data(stderr: false, isCommand: isCommand), bytes: bytes, delay: delay))
+    }
+
     private func enqueue(_ events: [TerminalEvent]) {
         for event in events {
             switch event {
             case .echo(let bytes):
-                queue.append(Item(kind: .data(stderr: false, isCommand: false), bytes: garbageMode ? [] : bytes))
+                if !garbageMode { append(bytes, isCommand: false, delay: .zero) }
             case .output(let bytes, let isCommand):
                 if isCommand { server.stats.commands += 1 }
-                queue.append(
-                    Item(
-                        kind: .data(stderr: false, isCommand: isCommand),
-                        bytes: garbageMode ? server.garbage(count: bytes.count / 2) : bytes,
-                        delay: isCommand ? latency : .zero))
+                append(
+                    garbageMode ? server.garbage(count: bytes.count / 2) : bytes, isCommand: isCommand,
+                    delay: isCommand ? latency : .zero)
             case .close:
                 // As sshd does on logout; without it OpenSSH's client reports 255.
                 queue.append(Item(kind: .exitStatus(0)))
@@ -247,7 +265,11 @@ final class LabSession {
                 if case .output(let bytes, _) = events.first {
                     let text = String(decoding: bytes, as: UTF8.self)
                     let prompt = (terminal as? RouterTerminal)?.prompt ?? (terminal as? LinuxTerminal)?.prompt ?? ""
-                    events = [.output(Array(text.hasSuffix(prompt) ? String(text.dropLast(prompt.count)) : text), isCommand: false)]
+                    events = [
+                        .output(
+                            Array(text.hasSuffix(prompt) ? String(text.dropLast(prompt.count)) : text), isCommand: false
+                        )
+                    ]
                 }
                 ignoreInput = true
                 enqueue(events)
@@ -304,7 +326,9 @@ final class LabSession {
                     advance()
                     continue
                 }
-                if ssh_get_poll_flags(session) & SSH_WRITE_PENDING != 0 {
+                // Bytes still in libssh's output buffer (ssh_get_poll_flags would report POLLOUT interest,
+                // which libssh re-arms after every send even when everything went out).
+                if ssh_get_status(session) & SSH_WRITE_PENDING != 0 {
                     server.blocked.append(self)
                     return
                 }
