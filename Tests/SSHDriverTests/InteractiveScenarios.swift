@@ -6,8 +6,7 @@ import Testing
 struct InteractiveScenarios {
     @Test("paging disabled at start, config mode, a rejected line", arguments: Backends.all)
     func ciscoLike(_ backend: Backend) async throws {
-        let (configuration, devicePort) = try DeviceShell.configuration()
-        try await TestSSHD.with(configuration: configuration) { server in
+        try await DeviceShell.with { server, devicePort in
             let target = Fixture.target(server, port: devicePort, platform: "cisco_ios")
             let context = Fixture.context(.ciscoIOS)
             try await Fixture.withSession(Fixture.driver(backend), target, context) { session in
@@ -35,8 +34,7 @@ struct InteractiveScenarios {
 
     @Test("paging stays on when the profile does not disable it: the engine answers --More--", arguments: Backends.all)
     func pagingOn(_ backend: Backend) async throws {
-        let (configuration, devicePort) = try DeviceShell.configuration()
-        try await TestSSHD.with(configuration: configuration) { server in
+        try await DeviceShell.with { server, devicePort in
             var profile = PlatformProfile.ciscoIOS
             profile.disablePaging = []
             let target = Fixture.target(server, port: devicePort, platform: "cisco_ios")
@@ -52,8 +50,7 @@ struct InteractiveScenarios {
 
     @Test("the device's session killed mid-output: connection_lost", arguments: Backends.all)
     func killedMidOutput(_ backend: Backend) async throws {
-        let (configuration, devicePort) = try DeviceShell.configuration()
-        try await TestSSHD.with(configuration: configuration) { server in
+        try await DeviceShell.with { server, devicePort in
             let target = Fixture.target(server, port: devicePort, platform: "cisco_ios")
             let session = try await Fixture.driver(backend).connect(to: target, context: Fixture.context(.ciscoIOS))
             let error = await #expect(throws: NetPulseError.self) {
@@ -67,8 +64,7 @@ struct InteractiveScenarios {
 
     @Test("a 10 MB output through the shell", arguments: Backends.all)
     func bigShellOutput(_ backend: Backend) async throws {
-        let (configuration, devicePort) = try DeviceShell.configuration()
-        try await TestSSHD.with(configuration: configuration) { server in
+        try await DeviceShell.with { server, devicePort in
             let target = Fixture.target(server, port: devicePort, platform: "cisco_ios")
             try await Fixture.withSession(Fixture.driver(backend), target, Fixture.context(.ciscoIOS)) { session in
                 let outcome = try await session.execute(Fixture.commands("show big 10000000"))

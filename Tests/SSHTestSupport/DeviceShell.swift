@@ -25,6 +25,19 @@ public enum DeviceShell {
         return (config, port)
     }
 
+    /// Runs `body` with a server that serves the device shell on its second port (retrying the
+    /// start with fresh ports if one was taken meanwhile).
+    public static func with<T>(_ body: (TestSSHD, _ devicePort: Int) async throws -> T) async throws -> T {
+        var devicePort = 0
+        return try await TestSSHD.with(configuration: {
+            let (configuration, port) = try DeviceShell.configuration()
+            devicePort = port
+            return configuration
+        }) { server in
+            try await body(server, devicePort)
+        }
+    }
+
     /// Writes the script (atomically) unless an identical one is there.
     static func installScript() throws {
         if let existing = try? String(contentsOfFile: scriptPath, encoding: .utf8), existing == script { return }

@@ -196,6 +196,11 @@ public final class TestSSHD: Sendable {
                 if ready && !announced {
                     announced = true
                     listening.continuation.yield(true)
+                } else if !announced && text.contains("Address already in use") {
+                    // A port picked as free was taken meanwhile (e.g. as another socket's ephemeral
+                    // port): fail at once, so that the caller can retry with other ports.
+                    announced = true
+                    listening.continuation.yield(false)
                 }
             }
             close(readEnd)
@@ -205,7 +210,7 @@ public final class TestSSHD: Sendable {
         // Wait for sshd's own "listening" line, with a deadline.
         let started = await withTaskGroup(of: Bool.self) { group in
             group.addTask {
-                for await _ in listening.stream { return true }
+                for await ok in listening.stream { return ok }
                 return false
             }
             group.addTask {
@@ -249,7 +254,25 @@ public final class TestSSHD: Sendable {
         configuration: Configuration = Configuration(),
         _ body: (TestSSHD) async throws -> T
     ) async throws -> T {
-        let server = try await start(configuration: configuration)
+        try await with(configuration: { configuration }, body)
+    }
+
+    /// Runs `body` with a started server, retrying the start (with a fresh configuration, so fresh
+    /// ports) when a port picked as free was taken before sshd could bind it.
+    public static func with<T>(
+        configuration makeConfiguration: () throws -> Configuration,
+        _ body: (TestSSHD) async throws -> T
+    ) async throws -> T {
+        var attempt = 1
+        var server: TestSSHD
+        while true {
+            do {
+                server = try await start(configuration: try makeConfiguration())
+                break
+            } catch let failure as Failure where failure.description.contains("Address already in use") && attempt < 4 {
+                attempt += 1
+            }
+        }
         do {
             let result = try await body(server)
             await server.stop()
