@@ -10,4 +10,4 @@ test: bootstrap
 	bash scripts/check-openapi.sh
 
 demo: bootstrap
-	swift run -c release netpulse demo
+	swift run netpulse demo

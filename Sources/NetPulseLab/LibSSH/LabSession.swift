@@ -50,6 +50,9 @@ final class LabSession {
     var kexAt: ContinuousClock.Instant?
     var wakeAt: ContinuousClock.Instant?
     var channelClosed = false
+    /// The client closed the channel and is waiting for our CLOSE in reply (sent from the loop).
+    var peerClosed = false
+    var closeSent = false
     var kbdintUser = ""
     private var terminal: (any Terminal)?
     private var pendingStart: Start?
@@ -176,6 +179,7 @@ final class LabSession {
         callbacks.pointee.channel_close_function = { _, _, userdata in
             let lab = LabSession.from(userdata)
             lab.channelClosed = true
+            lab.peerClosed = true
             lab.server.markDirty(lab)
         }
         channelCallbacks = callbacks
@@ -246,6 +250,11 @@ final class LabSession {
     }
 
     func service() {
+        // Answer the client's CLOSE with ours (libssh does not), or the client waits for it.
+        if peerClosed, !closeSent, let channel {
+            closeSent = true
+            ssh_channel_close(channel)
+        }
         if let start = pendingStart {
             pendingStart = nil
             begin(start)
@@ -372,6 +381,7 @@ final class LabSession {
             case .close:
                 ssh_channel_send_eof(channel)
                 ssh_channel_close(channel)
+                closeSent = true
                 channelClosed = true
                 lastActivity = .now
                 queue.removeAll()
