@@ -1,5 +1,6 @@
 import NetPulse
 import NetPulseIO
+import NetPulseSSH2
 
 /// One SSH backend under test. The driver suite is written once and runs for every entry of
 /// ``Backends/all``, so the two backends stay at parity.
@@ -14,5 +15,8 @@ struct Backend: Sendable, CustomStringConvertible {
 
 enum Backends {
     /// Every backend the suite runs against. Each backend adds itself here.
-    static let all: [Backend] = [.libssh]
+    static let all: [Backend] = [
+        Backend(name: "libssh2") { LibSSH2Driver(configuration: $0) },
+        .libssh,
+    ]
 }

@@ -23,6 +23,10 @@ public final class TestSSHD: Sendable {
     /// Why the server could not start.
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     /// The test user and its password.
@@ -136,7 +140,13 @@ public final class TestSSHD: Sendable {
         let log = LogBuffer()
         let listening = AsyncStream<Bool>.makeStream()
         let readEnd = pipeFDs[0]
-        let marker = "Server listening on 127.0.0.1 port \(port)"
+        // Every port the server listens on (its own and any `Port N` in the extra lines) must be
+        // announced before the server counts as started.
+        let extraPorts = configuration.extraConfig.compactMap { line -> Int? in
+            let words = line.split(separator: " ")
+            return words.count == 2 && words[0] == "Port" ? Int(words[1]) : nil
+        }
+        let markers = ([port] + extraPorts).map { "Server listening on 127.0.0.1 port \($0)." }
         Thread.detachNewThread {
             var buffer = [UInt8](repeating: 0, count: 4096)
             var announced = false
@@ -146,7 +156,7 @@ public final class TestSSHD: Sendable {
                 let text = String(decoding: buffer[0..<count], as: UTF8.self)
                 let ready = log.text.withLock { log -> Bool in
                     log += text
-                    return log.contains(marker)
+                    return markers.allSatisfy { log.contains($0) }
                 }
                 if ready && !announced {
                     announced = true

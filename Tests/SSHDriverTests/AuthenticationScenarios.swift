@@ -1,0 +1,83 @@
+import NetPulse
+import SSHTestSupport
+import Testing
+
+@Suite("Driver: authentication")
+struct AuthenticationScenarios {
+    @Test("password login", arguments: Backends.all)
+    func password(_ backend: Backend) async throws {
+        try await TestSSHD.with { server in
+            let outcome = try await Fixture.withSession(Fixture.driver(backend), Fixture.target(server)) {
+                try await $0.execute(Fixture.commands("id -un"))
+            }
+            #expect(outcome.success)
+            #expect(outcome.outputs.first?.output == "\(TestSSHD.username)\n")
+        }
+    }
+
+    @Test("keyboard-interactive login answers the password prompt", arguments: Backends.all)
+    func keyboardInteractive(_ backend: Backend) async throws {
+        try await TestSSHD.with { server in
+            let target = Fixture.target(server, credentials: [.keyboardInteractive(Secret(TestSSHD.password))])
+            let outcome = try await Fixture.withSession(Fixture.driver(backend), target) {
+                try await $0.execute(Fixture.commands("echo kbd"))
+            }
+            #expect(outcome.outputs.first?.output == "kbd\n")
+            #expect(server.logText.contains("Accepted keyboard-interactive"))
+        }
+    }
+
+    @Test("public-key login, with and without a passphrase", arguments: Backends.all)
+    func publicKey(_ backend: Backend) async throws {
+        try await TestSSHD.with { server in
+            let plain = Fixture.target(server, credentials: [.privateKey(path: server.clientKeyFile, passphrase: nil)])
+            let first = try await Fixture.withSession(Fixture.driver(backend), plain) {
+                try await $0.execute(Fixture.commands("echo key"))
+            }
+            #expect(first.outputs.first?.output == "key\n")
+            let phrase = Fixture.target(
+                server,
+                credentials: [.privateKey(path: server.passphraseKeyFile, passphrase: Secret(TestSSHD.keyPassphrase))])
+            let second = try await Fixture.withSession(Fixture.driver(backend), phrase) {
+                try await $0.execute(Fixture.commands("echo phrase"))
+            }
+            #expect(second.outputs.first?.output == "phrase\n")
+            #expect(server.logText.contains("Accepted publickey"))
+        }
+    }
+
+    @Test("credentials are tried in order: a refused key, then the password", arguments: Backends.all)
+    func fallsBack(_ backend: Backend) async throws {
+        try await TestSSHD.with { server in
+            let target = Fixture.target(
+                server,
+                credentials: [
+                    .privateKey(path: server.unauthorizedKeyFile, passphrase: nil), .password(Secret(TestSSHD.password)),
+                ])
+            let outcome = try await Fixture.withSession(Fixture.driver(backend), target) {
+                try await $0.execute(Fixture.commands("echo fallback"))
+            }
+            #expect(outcome.outputs.first?.output == "fallback\n")
+        }
+    }
+
+    @Test("wrong password, unauthorized key, wrong passphrase: authentication errors", arguments: Backends.all)
+    func rejected(_ backend: Backend) async throws {
+        try await TestSSHD.with { server in
+            let cases: [[Credential]] = [
+                [.password(Secret("not-the-password"))],
+                [.privateKey(path: server.unauthorizedKeyFile, passphrase: nil)],
+                [.privateKey(path: server.passphraseKeyFile, passphrase: Secret("wrong-phrase"))],
+            ]
+            for credentials in cases {
+                let target = Fixture.target(server, credentials: credentials)
+                let error = await #expect(throws: NetPulseError.self) {
+                    _ = try await Fixture.driver(backend).connect(to: target, context: Fixture.context())
+                }
+                #expect(error?.kind == .authentication, "\(credentials): \(String(describing: error))")
+                #expect(error?.message.contains("not-the-password") == false)
+                #expect(error?.message.contains("wrong-phrase") == false)
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Logging
+import NetPulse
+import NetPulseIO
+import SSHTestSupport
+
+/// Helpers shared by the driver scenarios (no backend-specific code here).
+enum Fixture {
+    static let logger = Logger(label: "netpulse.tests.driver")
+
+    /// A target on the test server, strict against its known_hosts file.
+    static func target(
+        _ server: TestSSHD,
+        port: Int? = nil,
+        platform: String = "linux",
+        credentials: [Credential]? = nil,
+        policy: HostKeyPolicy? = nil,
+        connectTimeout: Duration = .seconds(20),
+        readTimeout: Duration = .seconds(20)
+    ) -> DeviceTarget {
+        DeviceTarget(
+            host: server.host,
+            port: port ?? server.port,
+            username: TestSSHD.username,
+            credentials: credentials ?? [.password(Secret(TestSSHD.password))],
+            platform: platform,
+            connectTimeout: connectTimeout,
+            readTimeout: readTimeout,
+            hostKeyPolicy: policy ?? .strict(knownHostsFile: server.knownHostsFile)
+        )
+    }
+
+    static func driver(_ backend: Backend, keepalive: Duration? = nil) -> any Driver {
+        backend.makeDriver(
+            SSHDriverConfiguration(hostKeyPolicy: .strict(knownHostsFile: nil), keepaliveInterval: keepalive))
+    }
+
+    static func context(_ platform: PlatformProfile = .linux) -> DriverContext {
+        DriverContext(platform: platform, logger: logger)
+    }
+
+    static func commands(_ lines: String..., readTimeout: Duration = .seconds(20)) -> ExecutionRequest {
+        ExecutionRequest(operation: .commands(lines), readTimeout: readTimeout, logger: logger)
+    }
+
+    static func config(_ lines: String..., readTimeout: Duration = .seconds(20)) -> ExecutionRequest {
+        ExecutionRequest(operation: .config(lines), readTimeout: readTimeout, logger: logger)
+    }
+
+    /// Connects, runs `body` with the session, and always closes it.
+    static func withSession<T>(
+        _ driver: any Driver,
+        _ target: DeviceTarget,
+        _ context: DriverContext = Fixture.context(),
+        _ body: (any DriverSession) async throws -> T
+    ) async throws -> T {
+        let session = try await driver.connect(to: target, context: context)
+        do {
+            let result = try await body(session)
+            await session.close()
+            return result
+        } catch {
+            await session.close()
+            throw error
+        }
+    }
+
+    /// A fresh temporary path (no file yet).
+    static func temporaryPath(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("np-\(name)-\(UUID().uuidString)").path
+    }
+
+    /// The SHA256 fingerprint of the server's host key, as `ssh-keygen -l` prints it.
+    static func fingerprint(of server: TestSSHD) async throws -> String {
+        let (status, output) = try await ChildProcess.run("/usr/bin/ssh-keygen", ["-l", "-f", server.knownHostsFile])
+        guard status == 0, let field = output.split(separator: " ").first(where: { $0.hasPrefix("SHA256:") }) else {
+            throw TestSSHD.Failure(description: "ssh-keygen -l failed: \(output)")
+        }
+        return String(field)
+    }
+
+    /// Our descriptors that are TCP sockets connected to `port` on loopback (from /proc/self/fd and
+    /// /proc/net/tcp{,6}). Each test has its own sshd port, so tests running in parallel in the same
+    /// process do not disturb the count.
+    static func socketsConnected(toPort port: Int) -> Set<Int32> {
+        var inodes: Set<String> = []
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                guard fields.count > 9, let colon = fields[2].lastIndex(of: ":") else { continue }
+                let remotePort = Int(fields[2][fields[2].index(after: colon)...], radix: 16)
+                if remotePort == port { inodes.insert(String(fields[9])) }
+            }
+        }
+        var result: Set<Int32> = []
+        for fd in FileLimits.openDescriptors() {
+            var buffer = [CChar](repeating: 0, count: 256)
+            let count = readlink("/proc/self/fd/\(fd)", &buffer, buffer.count - 1)
+            guard count > 0 else { continue }
+            let link = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if link.hasPrefix("socket:["), inodes.contains(String(link.dropFirst(8).dropLast())) {
+                result.insert(fd)
+            }
+        }
+        return result
+    }
+}
