@@ -219,7 +219,7 @@ def main():
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--fault-timeout", type=float, default=5)
     parser.add_argument("--run-timeout", type=int, default=300, help="time limit of each client run, seconds")
-    parser.add_argument("--close-timeout", type=int, default=60,
+    parser.add_argument("--close-timeout", type=int, default=30,
                         help="how long a client may take to close its sessions after its figures, seconds")
     parser.add_argument("--work", default="/tmp/netpulse-bench")
     parser.add_argument("--output", default=RESULTS)
@@ -277,7 +277,9 @@ def main():
                     else:
                         lab = cli_lab if mode == "cli" else exec_lab
                         inventory = lab.inventory
+                    load1 = os.getloadavg()[0]
                     figures = run_client(client, scenario, inventory, lab, devices, options, faults)
+                    figures["load1"] = load1
                     figures.setdefault("mode", mode)
                     report["runs"].append(figures)
     finally:

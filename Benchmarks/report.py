@@ -129,7 +129,7 @@ def goals(report):
                    f"(goal < 1 ms: {'met' if mine['cpu_per_device_ms'] < 1 else 'NOT met'})"
             if fastest:
                 speedup = (fastest["wall_s"] / fastest["devices"]) / (mine["wall_s"] / mine["devices"])
-                text += f"; wall {speedup:.2f}× faster than the fastest peer ({fastest['client']}) " \
+                text += f"; wall per device {speedup:.2f}× the speed of the fastest peer ({fastest['client']}) " \
                         f"(goal ≥ 3×: {'met' if speedup >= 3 else 'NOT met'})"
             out.append(text)
     for client in NETPULSE:
@@ -157,6 +157,26 @@ def goals(report):
     return out
 
 
+def micro(folder):
+    """The package-benchmark tables (micro.md), if that part ran, as a pointer plus the p50 lines."""
+    path = os.path.join(folder, "micro.md")
+    if not os.path.exists(path):
+        return ["## Micro benchmarks", "", "Not run (`NETPULSE_BENCH_MICRO=0`).", ""]
+    out = ["## Micro benchmarks (package-benchmark, p50)", "",
+           "Full tables in [micro.md](micro.md). Time (total CPU) has the kernel's 10 ms tick as resolution "
+           "(per-job rows: 10 µs).", "", "| benchmark | metric | p50 |", "|---|---|---:|"]
+    name = None
+    with open(path) as handle:
+        for line in handle:
+            if line.startswith("### "):
+                name = line[4:].strip()
+            elif name and line.startswith("| ") and not line.startswith("| Metric") and "|" in line[2:]:
+                cells = [c.strip() for c in line.strip().strip("|").split("|")]
+                if len(cells) >= 4 and ("Time" in cells[0] or "Throughput" in cells[0] or "Malloc" in cells[0]):
+                    out.append(f"| {name} | {cells[0]} | {cells[3]} |")
+    return out + [""]
+
+
 def write(report, folder):
     sizes = report["sizes"]
     lines = [
@@ -168,6 +188,11 @@ def write(report, folder):
         "",
         f"Load (the machine is shared with other builds; prefer the CPU-time columns): at start "
         f"`{report['uptime_start']}`; at end `{report['uptime_end']}`.",
+        *([f"", "Load seen during the run (`uptime`, other helpers building): "
+           + "; ".join(report["load_observed"]) + "."] if report.get("load_observed") else []),
+        *([f"", "Load when each client run started (1-minute average): "
+           + ", ".join(f"{r['scenario']}/{r['client']} {r['load1']:.1f}" for r in report["runs"] if "load1" in r)
+           + "."] if any("load1" in r for r in report["runs"]) else []),
         "",
         "Reproduce: `Benchmarks/run-all.sh` from the repository root (release build, labs as separate "
         "`netpulse lab` processes, peers in `Benchmarks/.venv`).",
@@ -189,6 +214,8 @@ def write(report, folder):
         "of its job; CPU per op = client CPU / (devices × commands or lines). Lab CPU = CPU time of the "
         "separate lab process over the client's run.",
         "",
+        *(["## Notes on this run (written after reading the figures)", "", *[f"- {n}" for n in report["run_notes"]], ""]
+          if report.get("run_notes") else []),
         "## Goals (reported, not asserted)",
         "",
         *goals(report),
@@ -210,6 +237,7 @@ def write(report, folder):
         "",
         *ratios(report),
         "",
+        *micro(folder),
         "## Versions",
         "",
         *[f"- {k}: {v}" for k, v in sorted(report["versions"].items())],
