@@ -7,6 +7,7 @@ bootstrap:
 test: bootstrap
 	swift build --build-tests
 	swift test --skip-build
+	bash scripts/check-openapi.sh
 
 demo: bootstrap
 	swift run -c release netpulse demo

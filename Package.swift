@@ -11,12 +11,17 @@ let package = Package(
         .library(name: "NetPulseSSH2", targets: ["NetPulseSSH2"]),
         .library(name: "NetPulseTesting", targets: ["NetPulseTesting"]),
         .library(name: "NetPulseLab", targets: ["NetPulseLab"]),
+        .library(name: "NetPulseServer", targets: ["NetPulseServer"]),
         .executable(name: "netpulse", targets: ["netpulse"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // C libraries, each behind one system-library target with a shim header.
@@ -54,6 +59,15 @@ let package = Package(
             dependencies: ["NetPulse", "NetPulseIO", "CLibSSH2", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // Client CPU per connection and per command of the libssh2 driver against a local sshd.
+        .executableTarget(
+            name: "netpulse-sshbench",
+            dependencies: [
+                "NetPulse", "NetPulseIO", "NetPulseSSH2", "SSHTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // In-memory driver for tests of host apps and of the scheduler.
         .target(
             name: "NetPulseTesting",
@@ -66,11 +80,25 @@ let package = Package(
             dependencies: ["NetPulse", "CLibSSH", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // The HTTP API over the scheduler (hummingbird), apart so that embedding the core pulls in no server.
+        .target(
+            name: "NetPulseServer",
+            dependencies: [
+                "NetPulse",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The command-line tool.
         .executableTarget(
             name: "netpulse",
             dependencies: [
-                "NetPulse", "NetPulseLab", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2",
+                "NetPulse", "NetPulseLab", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2", "NetPulseServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -96,7 +124,9 @@ let package = Package(
         .testTarget(name: "NetPulseLabTests", dependencies: ["NetPulse", "NetPulseLab", "CLibSSH"]),
         .testTarget(
             name: "NetPulseTests",
-            dependencies: ["NetPulse", "NetPulseTesting", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "NetPulse", "NetPulseTesting", "SSHTestSupport", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(name: "NetPulseTestingTests", dependencies: ["NetPulse", "NetPulseTesting"]),
         .testTarget(name: "NetPulseIOTests", dependencies: ["NetPulse", "NetPulseIO"]),
@@ -106,6 +136,15 @@ let package = Package(
         .testTarget(name: "SSHTestSupportTests", dependencies: ["SSHTestSupport"]),
         // The `netpulse` binary run as a subprocess against lab devices.
         .testTarget(name: "NetPulseCLITests", dependencies: ["NetPulse", "NetPulseLab", "SSHTestSupport"]),
+        // The HTTP API over real HTTP on loopback, against lab devices.
+        .testTarget(
+            name: "NetPulseServerTests",
+            dependencies: [
+                "NetPulse", "NetPulseServer", "NetPulseLab", "NetPulseSSH", "NetPulseIO", "NetPulseTesting",
+                "SSHTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The driver suite, written once and run against both SSH backends.
         .testTarget(
             name: "SSHDriverTests",

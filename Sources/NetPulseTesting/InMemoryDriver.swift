@@ -50,6 +50,9 @@ public final class InMemoryDriver: Driver {
         var waiters: [UInt64: (predicate: @Sendable (Stats) -> Bool, continuation: CheckedContinuation<Void, Never>)] =
             [:]
         var nextWaiterID: UInt64 = 0
+        /// Hosts whose commands wait before answering, with the executions waiting.
+        var held: [String: [UInt64: CheckedContinuation<Void, any Error>]] = [:]
+        var nextHoldID: UInt64 = 0
 
         /// Resumes the waiters whose condition now holds.
         mutating func checkWaiters() {
@@ -110,6 +113,44 @@ public final class InMemoryDriver: Driver {
             }
         } onCancel: {
             state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume()
+        }
+    }
+
+    /// Makes the commands of a host wait before answering until ``release(host:)`` (or until their
+    /// task is cancelled): a device that is slow for exactly as long as a test needs.
+    public func hold(host: String) {
+        state.withLock { state in
+            if state.held[host] == nil { state.held[host] = [:] }
+        }
+    }
+
+    /// Lets the held commands of a host go on, and stops holding new ones.
+    public func release(host: String) {
+        let waiting = state.withLock { $0.held.removeValue(forKey: host) ?? [:] }
+        for continuation in waiting.values { continuation.resume() }
+    }
+
+    /// Waits while `host` is held; throws `CancellationError` if the task is cancelled meanwhile.
+    func passHold(host: String) async throws {
+        let id = state.withLock { state -> UInt64? in
+            guard state.held[host] != nil else { return nil }
+            state.nextHoldID += 1
+            return state.nextHoldID
+        }
+        guard let id else { return }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let outcome = state.withLock { state -> Result<Void, any Error>? in
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    guard state.held[host] != nil else { return .success(()) }
+                    state.held[host]?[id] = continuation
+                    return nil
+                }
+                if let outcome { continuation.resume(with: outcome) }
+            }
+        } onCancel: {
+            let continuation = state.withLock { $0.held[host]?.removeValue(forKey: id) }
+            continuation?.resume(throwing: CancellationError())
         }
     }
 

@@ -53,6 +53,7 @@ final class InMemorySession: DriverSession {
         var failure: NetPulseError?
         let lines = request.operation.lines
         for (number, line) in lines.enumerated() {
+            try await driver.passHold(host: target.host)
             if script.fault == .hangOnCommand { try await hangUntilCancelled() }
             if case .dropAfter(let count)? = script.fault, number >= count {
                 kill()

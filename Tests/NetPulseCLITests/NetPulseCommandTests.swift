@@ -36,43 +36,8 @@ struct NetPulseCommandTests {
         return example.replacingOccurrences(of: original, with: devices.joined(separator: ",\n"))
     }
 
-    static let commandExample = """
-        {
-          "driver": "netmiko",
-          "devices": [
-            {"host": "192.168.1.1", "username": "admin", "password": "admin123"},
-            {"host": "192.168.1.2", "username": "admin", "password": "admin123"}
-          ],
-          "connection_args": {
-            "device_type": "cisco_ios",
-            "timeout": 30
-          },
-          "command": "show version",
-          "options": {
-            "queue_strategy": "pinned",
-            "ttl": 600
-          }
-        }
-        """
-
-    static let configExample = """
-        {
-          "driver": "netmiko",
-          "devices": [
-            {"host": "192.168.1.1", "username": "admin", "password": "admin123"},
-            {"host": "192.168.1.2", "username": "admin", "password": "admin123"}
-          ],
-          "connection_args": {
-            "device_type": "cisco_ios",
-            "timeout": 30
-          },
-          "config": "interface GigabitEthernet0/1\\n description Batch Config",
-          "options": {
-            "queue_strategy": "pinned",
-            "ttl": 600
-          }
-        }
-        """
+    static let commandExample = GuideExamples.batchCommand
+    static let configExample = GuideExamples.batchConfig
 
     func netpulse(_ arguments: [String], input: String? = nil, environment: [String: String] = [:]) async throws
         -> ChildProcess.Output

@@ -1,5 +1,6 @@
 import Foundation
 import NetPulse
+import SSHTestSupport
 import Testing
 
 @Suite("Batch request JSON")

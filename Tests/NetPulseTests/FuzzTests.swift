@@ -1,5 +1,6 @@
 import Foundation
 import NetPulse
+import SSHTestSupport
 import Testing
 
 /// Feeds truncated and mutated versions of the guide's JSON: each must give a value or a

@@ -52,7 +52,8 @@ struct AuthenticationScenarios {
             let target = Fixture.target(
                 server,
                 credentials: [
-                    .privateKey(path: server.unauthorizedKeyFile, passphrase: nil), .password(Secret(TestSSHD.password)),
+                    .privateKey(path: server.unauthorizedKeyFile, passphrase: nil),
+                    .password(Secret(TestSSHD.password)),
                 ])
             let outcome = try await Fixture.withSession(Fixture.driver(backend), target) {
                 try await $0.execute(Fixture.commands("echo fallback"))

@@ -107,3 +107,38 @@ enum Listener {
         return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 }
+
+@Suite("Driver: keepalive and cancellation")
+struct KeepaliveScenarios {
+    @Test("an idle session sends keepalives at its interval and stays alive", arguments: Backends.all)
+    func keepalive(_ backend: Backend) async throws {
+        try await TestSSHD.with(configuration: TestSSHD.Configuration(extraConfig: ["LogLevel DEBUG1"])) { server in
+            let driver = Fixture.driver(backend, keepalive: .seconds(1))
+            try await Fixture.withSession(driver, Fixture.target(server)) { session in
+                let seen = await server.waitForLog(
+                    containing: "server_input_global_request: rtype keepalive@", timeout: .seconds(10))
+                #expect(seen, "\(server.logText.split(separator: "\n").suffix(15).joined(separator: "\n"))")
+                #expect(await session.isAlive())
+                let outcome = try await session.execute(Fixture.commands("echo after"))
+                #expect(outcome.outputs.first?.output == "after\n")
+            }
+        }
+    }
+
+    @Test("cancelling a connect that waits on a silent server ends it promptly", arguments: Backends.all)
+    func cancelConnect(_ backend: Backend) async throws {
+        try await TestSSHD.with { server in
+            let (listener, port) = try Listener.open(backlog: 16)
+            defer { close(listener) }
+            let target = Fixture.target(server, port: port, connectTimeout: .seconds(60))
+            let driver = Fixture.driver(backend)
+            let clock = ContinuousClock()
+            let start = clock.now
+            let task = Task { try await driver.connect(to: target, context: Fixture.context()) }
+            task.cancel()
+            let result = await task.result
+            #expect(throws: (any Error).self) { _ = try result.get() }
+            #expect(clock.now - start < .seconds(10))
+        }
+    }
+}

@@ -85,7 +85,18 @@ enum Fixture {
     static func socketsConnected(toPort port: Int) -> Set<Int32> {
         var inodes: Set<String> = []
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            // /proc files report size 0: read them to the end by hand.
+            let fd = open(table, O_RDONLY)
+            guard fd >= 0 else { continue }
+            var bytes: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = read(fd, &chunk, chunk.count)
+                if count <= 0 { break }
+                bytes += chunk[0..<count]
+            }
+            close(fd)
+            let text = String(decoding: bytes, as: UTF8.self)
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ", omittingEmptySubsequences: true)
                 guard fields.count > 9, let colon = fields[2].lastIndex(of: ":") else { continue }

@@ -38,7 +38,8 @@ struct ExecScenarios {
     @Test("the session killed mid-command: connection_lost, then not alive", arguments: Backends.all)
     func killedMidCommand(_ backend: Backend) async throws {
         try await TestSSHD.with { server in
-            let session = try await Fixture.driver(backend).connect(to: Fixture.target(server), context: Fixture.context())
+            let session = try await Fixture.driver(backend).connect(
+                to: Fixture.target(server), context: Fixture.context())
             #expect(await session.isAlive())
             // $PPID of the command's shell is the sshd process serving this session.
             let error = await #expect(throws: NetPulseError.self) {
@@ -69,7 +70,8 @@ struct ExecScenarios {
     @Test("cancellation ends an execution promptly", arguments: Backends.all)
     func cancellation(_ backend: Backend) async throws {
         try await TestSSHD.with { server in
-            let session = try await Fixture.driver(backend).connect(to: Fixture.target(server), context: Fixture.context())
+            let session = try await Fixture.driver(backend).connect(
+                to: Fixture.target(server), context: Fixture.context())
             let clock = ContinuousClock()
             let start = clock.now
             let task = Task { try await session.execute(Fixture.commands("cat", readTimeout: .seconds(60))) }

@@ -5,7 +5,9 @@ import Testing
 
 @Suite("Driver: host keys")
 struct HostKeyScenarios {
-    @Test("a known_hosts with another key for the host: host_key_mismatch naming the fingerprint", arguments: Backends.all)
+    @Test(
+        "a known_hosts with another key for the host: host_key_mismatch naming the fingerprint", arguments: Backends.all
+    )
     func mismatch(_ backend: Backend) async throws {
         try await TestSSHD.with { server in
             let other = try String(contentsOfFile: server.unauthorizedKeyFile + ".pub", encoding: .utf8)
@@ -48,7 +50,9 @@ struct HostKeyScenarios {
             let file = Fixture.temporaryPath("known_hosts")
             defer { unlink(file) }
             let first = Fixture.target(server, policy: .acceptNew(knownHostsFile: file))
-            _ = try await Fixture.withSession(Fixture.driver(backend), first) { try await $0.execute(Fixture.commands("true")) }
+            _ = try await Fixture.withSession(Fixture.driver(backend), first) {
+                try await $0.execute(Fixture.commands("true"))
+            }
             let recorded = try String(contentsOfFile: file, encoding: .utf8)
             #expect(recorded == "[127.0.0.1]:\(server.port) \(server.hostPublicKey)\n")
             // OpenSSH itself accepts the recorded line for the host.
@@ -72,6 +76,89 @@ struct HostKeyScenarios {
                 try await $0.execute(Fixture.commands("echo off"))
             }
             #expect(outcome.outputs.first?.output == "off\n")
+        }
+    }
+}
+
+@Suite("Driver: known_hosts variants")
+struct KnownHostsVariantScenarios {
+    /// A known_hosts line `[127.0.0.1]:PORT <algorithm> <base64>` for a freshly made key.
+    static func otherKeyLine(_ server: TestSSHD, type: String) async throws -> String {
+        let keyFile = server.directory + "/other_\(type)_\(UInt32.random(in: 0...UInt32.max))"
+        let (status, output) = try await ChildProcess.run(
+            "/usr/bin/ssh-keygen", ["-q", "-t", type, "-N", "", "-f", keyFile])
+        guard status == 0 else { throw TestSSHD.Failure(description: "ssh-keygen failed: \(output)") }
+        let key = try String(contentsOfFile: keyFile + ".pub", encoding: .utf8)
+            .split(separator: " ").prefix(2).joined(separator: " ")
+        return "[127.0.0.1]:\(server.port) \(key)\n"
+    }
+
+    @Test("hashed known_hosts entries (ssh-keygen -H) are understood", arguments: Backends.all)
+    func hashed(_ backend: Backend) async throws {
+        try await TestSSHD.with { server in
+            let file = server.directory + "/hashed_known_hosts"
+            try String(contentsOfFile: server.knownHostsFile, encoding: .utf8)
+                .write(toFile: file, atomically: true, encoding: .utf8)
+            let (status, output) = try await ChildProcess.run("/usr/bin/ssh-keygen", ["-H", "-f", file])
+            #expect(status == 0, "\(output)")
+            #expect(try String(contentsOfFile: file, encoding: .utf8).hasPrefix("|1|"))
+            let target = Fixture.target(server, policy: .strict(knownHostsFile: file))
+            let outcome = try await Fixture.withSession(Fixture.driver(backend), target) {
+                try await $0.execute(Fixture.commands("echo hashed"))
+            }
+            #expect(outcome.outputs.first?.output == "hashed\n")
+        }
+    }
+
+    @Test("a recorded key of another type for the host is a mismatch, not an unknown host", arguments: Backends.all)
+    func otherKeyType(_ backend: Backend) async throws {
+        try await TestSSHD.with { server in
+            let line = try await Self.otherKeyLine(server, type: "ecdsa")
+            let file = server.directory + "/ecdsa_known_hosts"
+            try line.write(toFile: file, atomically: true, encoding: .utf8)
+            for policy in [HostKeyPolicy.strict(knownHostsFile: file), .acceptNew(knownHostsFile: file)] {
+                let error = await #expect(throws: NetPulseError.self) {
+                    _ = try await Fixture.driver(backend).connect(
+                        to: Fixture.target(server, policy: policy), context: Fixture.context())
+                }
+                #expect(error?.kind == .hostKeyMismatch, "\(policy): \(String(describing: error))")
+            }
+            // accept-new did not append anything.
+            #expect(try String(contentsOfFile: file, encoding: .utf8) == line)
+        }
+    }
+
+    @Test("lines the library cannot parse do not hide the host's entry", arguments: Backends.all)
+    func unparsableLines(_ backend: Backend) async throws {
+        try await TestSSHD.with { server in
+            let file = server.directory + "/messy_known_hosts"
+            let messy =
+                "this line is not a known_hosts entry\n"
+                + "other.example sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIA==\n"
+                + (try String(contentsOfFile: server.knownHostsFile, encoding: .utf8))
+            try messy.write(toFile: file, atomically: true, encoding: .utf8)
+            let target = Fixture.target(server, policy: .strict(knownHostsFile: file))
+            let outcome = try await Fixture.withSession(Fixture.driver(backend), target) {
+                try await $0.execute(Fixture.commands("echo messy"))
+            }
+            #expect(outcome.outputs.first?.output == "messy\n")
+        }
+    }
+
+    @Test("a key marked @revoked is refused under strict and accept-new", arguments: Backends.all)
+    func revoked(_ backend: Backend) async throws {
+        try await TestSSHD.with { server in
+            let file = server.directory + "/revoked_known_hosts"
+            let known = try String(contentsOfFile: server.knownHostsFile, encoding: .utf8)
+            try ("@revoked * \(server.hostPublicKey)\n" + known).write(toFile: file, atomically: true, encoding: .utf8)
+            for policy in [HostKeyPolicy.strict(knownHostsFile: file), .acceptNew(knownHostsFile: file)] {
+                let error = await #expect(throws: NetPulseError.self) {
+                    _ = try await Fixture.driver(backend).connect(
+                        to: Fixture.target(server, policy: policy), context: Fixture.context())
+                }
+                #expect(error?.kind == .hostKeyMismatch, "\(policy): \(String(describing: error))")
+                #expect(error?.message.contains("revoked") == true)
+            }
         }
     }
 }

@@ -1,23 +1,25 @@
+import Foundation
 import Logging
 import NetPulse
 import NetPulseIO
 import NetPulseSSH
+import NetPulseSSH2
 import SSHTestSupport
 import Testing
 
-/// What only the libssh backend does, or does differently from libssh2.
+/// What only the libssh backend does, or does differently from libssh2, against a real OpenSSH sshd.
 @Suite("libssh driver specifics")
 struct LibSSHSpecificTests {
     static let logger = Logger(label: "test.libssh")
 
     static func target(
         _ server: TestSSHD, platform: String = "linux", credentials: [Credential]? = nil,
-        policy: HostKeyPolicy? = nil, legacy: Bool = false
+        policy: HostKeyPolicy? = nil, legacy: Bool = false, connectTimeout: Duration = .seconds(10)
     ) -> DeviceTarget {
         DeviceTarget(
             host: server.host, port: server.port, username: TestSSHD.username,
-            credentials: credentials ?? [.password(Secret(TestSSHD.password))], platform: platform,
-            connectTimeout: .seconds(10), readTimeout: .seconds(10),
+            credentials: credentials ?? [.password(Secret(TestSSHD.password))], enableSecret: "en-secret",
+            platform: platform, connectTimeout: connectTimeout, readTimeout: .seconds(10),
             hostKeyPolicy: policy ?? .strict(knownHostsFile: server.knownHostsFile), legacyAlgorithms: legacy)
     }
 
@@ -27,17 +29,128 @@ struct LibSSHSpecificTests {
 
     static let driver = LibSSHDriver(configuration: SSHDriverConfiguration(hostKeyPolicy: .off))
 
-    @Test("password login and exec with exit status and stderr")
-    func execSmoke() async throws {
-        try await TestSSHD.with { server in
-            let session = try await Self.driver.connect(to: Self.target(server), context: Self.context())
-            let outcome = try await session.execute(
-                ExecutionRequest(operation: .commands(["echo hi; echo err >&2; exit 3"]), logger: Self.logger))
+    static func commands(_ lines: String...) -> ExecutionRequest {
+        ExecutionRequest(operation: .commands(lines), readTimeout: .seconds(10), logger: logger)
+    }
+
+    /// Connects, runs `echo ok`, closes; returns the output or throws the connect error.
+    static func login(_ target: DeviceTarget) async throws -> String {
+        let session = try await driver.connect(to: target, context: context())
+        do {
+            let outcome = try await session.execute(commands("echo ok"))
             await session.close()
-            #expect(outcome.outputs.first?.output == "hi\n")
-            #expect(outcome.outputs.first?.stderr == "err\n")
-            #expect(outcome.outputs.first?.exitStatus == 3)
-            #expect(outcome.error?.kind == .commandError)
+            return outcome.outputs.first?.output ?? ""
+        } catch {
+            await session.close()
+            throw error
+        }
+    }
+
+    static func expectLogin(_ target: DeviceTarget, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let output = try await login(target)
+        #expect(output == "ok\n", sourceLocation: sourceLocation)
+    }
+
+    static func kind(of body: () async throws -> Void) async -> NetPulseError.Kind? {
+        do {
+            try await body()
+            return nil
+        } catch let error as NetPulseError {
+            return error.kind
+        } catch {
+            return .driverError
+        }
+    }
+
+    // MARK: Registration
+
+    @Test("registered as libssh with the alias ssh")
+    func registration() {
+        var registry = DriverRegistry()
+        registry.registerLibSSH(configuration: SSHDriverConfiguration(hostKeyPolicy: .off))
+        #expect(registry.canonicalName("ssh") == "libssh")
+        #expect(registry.driver(named: "LIBSSH") is LibSSHDriver)
+        #expect(LibSSHDriver.libraryVersion.hasPrefix("0.10"))
+    }
+
+    // MARK: Algorithms (where libssh and libssh2 differ)
+
+    @Test(
+        "libssh negotiates chacha20-poly1305 and AES-GCM (libssh2 1.10 has neither)",
+        arguments: ["chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com", "aes128-gcm@openssh.com"])
+    func modernCiphers(cipher: String) async throws {
+        try await TestSSHD.with(configuration: .init(extraConfig: ["Ciphers \(cipher)"])) { server in
+            try await Self.expectLogin(Self.target(server))
+            // The same server refuses libssh2 1.10, which has neither cipher: the documented difference.
+            let ssh2 = LibSSH2Driver(configuration: SSHDriverConfiguration(hostKeyPolicy: .off))
+            let kind = await Self.kind {
+                let session = try await ssh2.connect(to: Self.target(server), context: Self.context())
+                await session.close()
+            }
+            #expect(kind == .protocolError)
+        }
+    }
+
+    // MARK: Socket ownership
+
+    @Test("every socket is closed exactly once, also when libssh closed it itself after a failure")
+    func socketsClosedAfterFailures() async throws {
+        // The legacy-only server makes the key exchange fail by default: libssh then closes the socket
+        // itself; a successful session leaves it to the driver; an auth failure too.
+        let config = ["KexAlgorithms diffie-hellman-group14-sha1,curve25519-sha256"]
+        try await TestSSHD.with(configuration: .init(extraConfig: config)) { server in
+            for round in 0..<10 {
+                try await Self.expectLogin(Self.target(server))
+                let kind = await Self.kind {
+                    _ = try await Self.login(
+                        Self.target(server, credentials: [.privateKey(path: server.unauthorizedKeyFile, passphrase: nil)]))
+                }
+                #expect(kind == .authentication, "round \(round)")
+            }
+            #expect(Fixture.socketsConnected(toPort: server.port).isEmpty)
+        }
+        try await TestSSHD.with(configuration: .init(extraConfig: ["KexAlgorithms diffie-hellman-group14-sha1"])) {
+            server in
+            for _ in 0..<10 {
+                let kind = await Self.kind { _ = try await Self.login(Self.target(server)) }
+                #expect(kind == .protocolError)
+            }
+            #expect(Fixture.socketsConnected(toPort: server.port).isEmpty)
+        }
+    }
+
+    // MARK: Known hosts (libssh's reading of the file)
+
+    @Test("hashed known_hosts entries (ssh-keygen -H) are understood")
+    func hashedKnownHosts() async throws {
+        try await TestSSHD.with { server in
+            let file = server.directory + "/hashed_known_hosts"
+            try FileManager.default.copyItem(atPath: server.knownHostsFile, toPath: file)
+            let (status, output) = try await ChildProcess.run("/usr/bin/ssh-keygen", ["-H", "-f", file])
+            #expect(status == 0, "\(output)")
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            #expect(text.hasPrefix("|1|"))
+            try await Self.expectLogin(Self.target(server, policy: .strict(knownHostsFile: file)))
+        }
+    }
+
+    @Test("a known key of another type for the host is a mismatch, not an unknown host (SSH_KNOWN_HOSTS_OTHER)")
+    func otherKeyType() async throws {
+        try await TestSSHD.with { server in
+            let keyFile = server.directory + "/other_ecdsa"
+            let (status, _) = try await ChildProcess.run(
+                "/usr/bin/ssh-keygen", ["-q", "-t", "ecdsa", "-N", "", "-f", keyFile])
+            #expect(status == 0)
+            let key = try String(contentsOfFile: keyFile + ".pub", encoding: .utf8)
+                .split(separator: " ").prefix(2).joined(separator: " ")
+            let file = server.directory + "/ecdsa_known_hosts"
+            try "[127.0.0.1]:\(server.port) \(key)\n".write(toFile: file, atomically: true, encoding: .utf8)
+            for policy: HostKeyPolicy in [.strict(knownHostsFile: file), .acceptNew(knownHostsFile: file)] {
+                let kind = await Self.kind { _ = try await Self.login(Self.target(server, policy: policy)) }
+                #expect(kind == .hostKeyMismatch, "\(policy)")
+            }
+            // accept-new did not append anything.
+            #expect(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").count == 1)
         }
     }
 }

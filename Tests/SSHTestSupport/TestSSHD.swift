@@ -10,7 +10,11 @@ public final class TestSSHD: Sendable {
     /// What the server offers.
     public struct Configuration: Sendable {
         /// Extra `sshd_config` lines (e.g. `Match LocalPort`/`ForceCommand` for a device-like shell).
+        /// Global lines before the first `Match` override the harness's defaults (`UsePAM no`).
         public var extraConfig: [String]
+        /// Extra command-line arguments for sshd (e.g. `-r`: no re-exec per connection, cheaper logins
+        /// for load tests).
+        public var arguments: [String] = []
         /// Deadline for sshd to say it is listening.
         public var startTimeout: Duration
 
@@ -39,7 +43,7 @@ public final class TestSSHD: Sendable {
     public let port: Int
     /// The folder holding config, keys and known_hosts; removed by ``stop()``.
     public let directory: String
-    /// A known_hosts file with the server's host key under `[127.0.0.1]:PORT`.
+    /// A known_hosts file with the server's host key under `[127.0.0.1]:PORT` (and each extra `Port`).
     public let knownHostsFile: String
     /// The server's host public key line (`ssh-ed25519 AAAA...`).
     public let hostPublicKey: String
@@ -71,6 +75,28 @@ public final class TestSSHD: Sendable {
     /// What sshd has logged so far.
     public var logText: String { log.text.withLock { $0 } }
 
+    /// Waits until sshd has logged `needle`, at most `timeout`.
+    ///
+    /// - Returns: Whether the text appeared in time.
+    public func waitForLog(containing needle: String, timeout: Duration) async -> Bool {
+        let id = UUID()
+        let log = self.log
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await log.wait(id: id, for: needle)
+                return log.text.withLock { $0.contains(needle) }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)  // the deadline, not a wait for the event
+                return false
+            }
+            let first = await group.next() ?? false
+            log.abandon(id)
+            group.cancelAll()
+            return first
+        }
+    }
+
     /// Starts a server on a free loopback port and waits until it listens.
     public static func start(configuration: Configuration = Configuration()) async throws -> TestSSHD {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") else {
@@ -101,8 +127,14 @@ public final class TestSSHD: Sendable {
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory)
 
         let port = try freePort()
+        // sshd keeps the first value of a keyword: extra global lines go first, so they override the
+        // defaults below; `Match` blocks (and what follows them) must come last.
+        let firstMatch =
+            configuration.extraConfig.firstIndex { $0.trimmingCharacters(in: .whitespaces).hasPrefix("Match ") }
+            ?? configuration.extraConfig.endIndex
         let config =
-            [
+            Array(configuration.extraConfig[..<firstMatch])
+            + [
                 "Port \(port)",
                 "ListenAddress 127.0.0.1",
                 "HostKey \(hostKey)",
@@ -120,7 +152,7 @@ public final class TestSSHD: Sendable {
                 "LoginGraceTime 60",
                 "PrintMotd no",
                 "LogLevel INFO",
-            ] + configuration.extraConfig
+            ] + configuration.extraConfig[firstMatch...]
         let configFile = "\(directory)/sshd_config"
         try (config.joined(separator: "\n") + "\n").write(toFile: configFile, atomically: true, encoding: .utf8)
 
@@ -130,7 +162,8 @@ public final class TestSSHD: Sendable {
         guard pipe(&pipeFDs) == 0 else { throw Failure(description: "pipe() failed") }
         let process: ChildProcess
         do {
-            process = try ChildProcess.spawn("/usr/sbin/sshd", ["-D", "-e", "-f", configFile], stderr: pipeFDs[1])
+            process = try ChildProcess.spawn(
+                "/usr/sbin/sshd", ["-D", "-e", "-f", configFile] + configuration.arguments, stderr: pipeFDs[1])
         } catch {
             close(pipeFDs[0])
             close(pipeFDs[1])
@@ -154,10 +187,12 @@ public final class TestSSHD: Sendable {
                 let count = read(readEnd, &buffer, buffer.count)
                 if count <= 0 { break }
                 let text = String(decoding: buffer[0..<count], as: UTF8.self)
+                // Markers are searched for only until found: the log grows with every login.
                 let ready = log.text.withLock { log -> Bool in
                     log += text
-                    return markers.allSatisfy { log.contains($0) }
+                    return !announced && markers.allSatisfy { log.contains($0) }
                 }
+                log.notifyWaiters()
                 if ready && !announced {
                     announced = true
                     listening.continuation.yield(true)
@@ -189,7 +224,8 @@ public final class TestSSHD: Sendable {
         let hostPublicKey = try String(contentsOfFile: hostKey + ".pub", encoding: .utf8)
             .split(separator: " ").prefix(2).joined(separator: " ")
         let knownHosts = "\(directory)/known_hosts"
-        try "[127.0.0.1]:\(port) \(hostPublicKey)\n".write(toFile: knownHosts, atomically: true, encoding: .utf8)
+        try ([port] + extraPorts).map { "[127.0.0.1]:\($0) \(hostPublicKey)\n" }.joined()
+            .write(toFile: knownHosts, atomically: true, encoding: .utf8)
         return TestSSHD(
             port: port, directory: directory, knownHostsFile: knownHosts, hostPublicKey: hostPublicKey,
             clientKeyFile: clientKey, passphraseKeyFile: phraseKey, unauthorizedKeyFile: otherKey,
@@ -262,7 +298,49 @@ public final class TestSSHD: Sendable {
     }
 }
 
-/// sshd's stderr, collected as it arrives.
+/// sshd's stderr, collected as it arrives, with tasks waiting for a text to appear in it.
 final class LogBuffer: Sendable {
     let text = Mutex("")
+
+    private struct Waiters {
+        var pending: [UUID: (needle: String, continuation: CheckedContinuation<Void, Never>)] = [:]
+        var abandoned: Set<UUID> = []
+    }
+
+    private let waiters = Mutex(Waiters())
+
+    /// Returns once `needle` is in the log, or once ``abandon(_:)`` was called for `id`.
+    func wait(id: UUID, for needle: String) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = waiters.withLock { waiters -> Bool in
+                if waiters.abandoned.remove(id) != nil { return true }
+                if text.withLock({ $0.contains(needle) }) { return true }
+                waiters.pending[id] = (needle, continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    /// Stops a wait (after its deadline passed); harmless when it already ended.
+    func abandon(_ id: UUID) {
+        let waiter = waiters.withLock { waiters in
+            let waiter = waiters.pending.removeValue(forKey: id)
+            if waiter == nil { waiters.abandoned.insert(id) }
+            return waiter
+        }
+        waiter?.continuation.resume()
+    }
+
+    /// Wakes the waiters whose text has arrived (called by the reader after each append).
+    func notifyWaiters() {
+        let ready = waiters.withLock { waiters -> [CheckedContinuation<Void, Never>] in
+            if waiters.pending.isEmpty { return [] }
+            let current = text.withLock { $0 }
+            let matched = waiters.pending.filter { current.contains($0.value.needle) }
+            for id in matched.keys { waiters.pending[id] = nil }
+            return matched.values.map(\.continuation)
+        }
+        for continuation in ready { continuation.resume() }
+    }
 }

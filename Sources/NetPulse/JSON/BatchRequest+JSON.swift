@@ -130,7 +130,9 @@ extension BatchRequest: Decodable {
         args.connectTimeout = try reader.seconds("conn_timeout")
         args.readTimeout = try reader.seconds("read_timeout")
         args.hostKeyMode = try reader.choice("host_key_policy", as: ConnectionArgs.HostKeyMode.self)
-        if args.hostKeyMode == nil, try reader.bool("ssh_strict") == true { args.hostKeyMode = .strict }
+        // Read even when host_key_policy is given, so that it is not reported as an unknown field.
+        let sshStrict = try reader.bool("ssh_strict")
+        if args.hostKeyMode == nil, sshStrict == true { args.hostKeyMode = .strict }
         args.knownHostsFile = try reader.string("known_hosts_file")
         args.legacyAlgorithms = try reader.bool("legacy_algorithms")
         args.keepalive = try reader.seconds("keepalive")

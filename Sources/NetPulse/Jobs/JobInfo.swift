@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+    public import FoundationEssentials
+#else
+    public import Foundation
+#endif
+
 /// A view of one job, for queries (``Scheduler/job(id:)``, ``Scheduler/jobs(status:host:)``).
 ///
 /// It carries the device's identity (host, port, user), never its credentials.
@@ -10,14 +16,20 @@ public struct JobInfo: Sendable, Hashable, CustomStringConvertible {
     public var status: JobStatus
     /// The device's result, once the job is final.
     public var result: DeviceResult?
+    /// When a worker took the job (wall clock); `nil` while queued, and for jobs that never started.
+    public var startedAt: Date?
 
-    public init(id: String, batchID: String, index: Int, device: DeviceKey, status: JobStatus, result: DeviceResult?) {
+    public init(
+        id: String, batchID: String, index: Int, device: DeviceKey, status: JobStatus, result: DeviceResult?,
+        startedAt: Date? = nil
+    ) {
         self.id = id
         self.batchID = batchID
         self.index = index
         self.device = device
         self.status = status
         self.result = result
+        self.startedAt = startedAt
     }
 
     public var description: String {

@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Logging
 
 /// One job's state inside its batch.
@@ -8,6 +13,8 @@ struct JobSlot {
     var result: DeviceResult?
     /// The worker running the job, while it is `started`.
     var worker = -1
+    /// When the job started (wall clock), for job views.
+    var startedAt: Date?
     /// Why a running job was stopped (execution timeout, cancel, shutdown): its error if it fails.
     var stopReason: NetPulseError?
     /// Past its `result_ttl`: no longer answered by queries.
@@ -109,7 +116,8 @@ final class BatchRecord: @unchecked Sendable {
             return nil
         }
         return JobInfo(
-            id: jobIDs[index], batchID: id, index: index, device: device, status: slot.status, result: slot.result)
+            id: jobIDs[index], batchID: id, index: index, device: device, status: slot.status, result: slot.result,
+            startedAt: slot.startedAt)
     }
 }
 

@@ -27,6 +27,9 @@ public final class Scheduler: Sendable {
 
     init(core: SchedulerCore) { self.core = core }
 
+    /// What the scheduler was built with: its drivers, platforms, limits, clock and logger.
+    public var configuration: SchedulerConfiguration { core.configuration }
+
     /// Validates a batch and queues its jobs; returns at once.
     ///
     /// After shutdown has begun, the batch is accepted and every device is reported `cancelled`.

@@ -329,7 +329,10 @@ final class SchedulerCore: Sendable {
 
     /// Closes sessions whose permits are still counted, then returns the permits.
     func closeReleasing(_ sessions: [any DriverSession]) async {
-        for session in sessions { await session.close() }
+        // Concurrently: a close may wait for the device's goodbye, and shutdown closes them all.
+        await withTaskGroup(of: Void.self) { group in
+            for session in sessions { group.addTask { await session.close() } }
+        }
         update { state in
             state.openConnections -= sessions.count
             state.pinnedSessions -= sessions.count

@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Logging
 
 /// A job handed to a worker: everything it needs to run outside the lock.
@@ -333,6 +338,7 @@ struct SchedulerState {
 
     private mutating func start(_ batch: BatchRecord, _ index: Int, worker: Int, now: Duration) -> DeviceJobSpec {
         batch.slots[index].status = .started
+        batch.slots[index].startedAt = Date()
         batch.slots[index].worker = worker
         batch.queued -= 1
         batch.running += 1

@@ -215,6 +215,8 @@ final class LabSession {
                         bytes: garbageMode ? server.garbage(count: bytes.count / 2) : bytes,
                         delay: isCommand ? latency : .zero))
             case .close:
+                // As sshd does on logout; without it OpenSSH's client reports 255.
+                queue.append(Item(kind: .exitStatus(0)))
                 queue.append(Item(kind: .close))
             }
         }

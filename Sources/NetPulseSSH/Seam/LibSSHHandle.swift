@@ -84,6 +84,10 @@ final class LibSSHHandle {
         deadline: ContinuousClock.Instant,
         isolation: isolated (any Actor)? = #isolation
     ) async throws {
+        // libssh closes the socket itself when it fails on it: never wait on a number that may be reused.
+        guard ssh_get_fd(session) == fd else {
+            throw NetPulseError.connectionLost("\(what) with \(peer): the connection was closed")
+        }
         var interest: ReadinessLoop.Interest = .read
         if ssh_get_poll_flags(session) & SSH_WRITE_PENDING != 0 { interest.insert(.write) }
         let readiness: ReadinessLoop.Readiness
@@ -169,8 +173,19 @@ final class LibSSHHandle {
 
     // MARK: Handshake
 
+    /// Whether `ssh_connect` has taken the socket (from then on libssh may close it on failure).
+    private var connectStarted = false
+
     func connect(deadline: ContinuousClock.Instant, isolation: isolated (any Actor)? = #isolation) async throws {
-        try await drive("SSH handshake", kind: .protocolError, deadline: deadline) { ssh_connect($0) }
+        connectStarted = true
+        do {
+            try await drive("SSH handshake", kind: .protocolError, deadline: deadline) { ssh_connect($0) }
+        } catch let error as NetPulseError where error.kind == .connectionLost {
+            // A server that finds no common algorithm may close before libssh notices the mismatch
+            // itself: during the key exchange a closed connection is the server refusing the handshake.
+            throw NetPulseError.protocolError(
+                "\(error.message) (the server closed the connection during the key exchange; no common algorithm?)")
+        }
     }
 
     /// What the known-hosts file says of the server's key.
@@ -313,19 +328,21 @@ final class LibSSHHandle {
 
     // MARK: Release
 
-    /// Frees the session and closes its socket, once. The readiness loop forgets the socket first.
+    /// Frees the session and closes its socket, once.
+    ///
+    /// Who closes the socket (measured with libssh 0.10.6): libssh never closes a socket given with
+    /// `SSH_OPTIONS_FD` in `ssh_disconnect`/`ssh_free`, but it does close it by itself when it fails on it
+    /// (read error, end of file, failed key exchange); `ssh_get_fd` is then -1. So the socket is closed
+    /// here exactly when libssh still holds it (or never took it), and the readiness loop forgets it first.
     func release() {
         guard let raw else { return }
         self.raw = nil
-        if fd >= 0 { loop.forget(fd: fd) }
-        // libssh 0.10.6 sends SSH_MSG_DISCONNECT here but leaves a socket given with SSH_OPTIONS_FD open:
-        // closing it is ours.
+        let ours = fd >= 0 && (!connectStarted || ssh_get_fd(raw) == fd)
+        if ours { loop.forget(fd: fd) }
         ssh_disconnect(raw)
         ssh_free(raw)
-        if fd >= 0 {
-            Glibc.close(fd)
-            fd = -1
-        }
+        if ours { Glibc.close(fd) }
+        fd = -1
     }
 }
 

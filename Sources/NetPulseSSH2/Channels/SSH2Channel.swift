@@ -58,9 +58,12 @@ final class SSH2Channel: @unchecked Sendable {
     /// - Returns: The number of bytes read, 0 when nothing is there now (or at end of file), or
     ///   `nil` when libssh2 waits for the socket.
     func readNow(stream: Int32, into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
-        switch try session.attempt("reading from \(session.peer)", { [raw] _ in
-            np_ssh2_channel_read(raw, stream, buffer.baseAddress, buffer.count)
-        }) {
+        switch try session.attempt(
+            "reading from \(session.peer)",
+            { [raw] _ in
+                np_ssh2_channel_read(raw, stream, buffer.baseAddress, buffer.count)
+            })
+        {
         case .done(let count): return count
         case .wouldBlock: return nil
         }

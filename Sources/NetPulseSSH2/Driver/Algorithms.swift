@@ -17,7 +17,9 @@ enum Algorithms {
         "ecdh-sha2-nistp521", "diffie-hellman-group-exchange-sha256", "diffie-hellman-group16-sha512",
         "diffie-hellman-group18-sha512", "diffie-hellman-group14-sha256",
     ]
-    static let legacyKex = ["diffie-hellman-group14-sha1", "diffie-hellman-group-exchange-sha1", "diffie-hellman-group1-sha1"]
+    static let legacyKex = [
+        "diffie-hellman-group14-sha1", "diffie-hellman-group-exchange-sha1", "diffie-hellman-group1-sha1",
+    ]
     static let modernHostKeys = [
         "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512",
         "rsa-sha2-256",
@@ -30,7 +32,9 @@ enum Algorithms {
 
     /// The preferences for a device: modern only, or modern first and then the legacy ones.
     static func preferences(legacy: Bool) -> [Preference] {
-        func list(_ modern: [String], _ old: [String]) -> String { (legacy ? modern + old : modern).joined(separator: ",") }
+        func list(_ modern: [String], _ old: [String]) -> String {
+            (legacy ? modern + old : modern).joined(separator: ",")
+        }
         let ciphers = list(modernCiphers, legacyCiphers)
         let macs = list(modernMACs, legacyMACs)
         return [

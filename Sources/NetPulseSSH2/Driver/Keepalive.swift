@@ -8,9 +8,16 @@ func configureKeepalive(_ session: SSH2Session, interval: Duration) {
 }
 
 /// Sends a keepalive if one is due; `false` when the transport failed.
-func sendKeepaliveIfDue(_ session: SSH2Session) -> Bool {
+///
+/// - Parameter idleOnly: Skip (and report success) while an operation holds the session.
+func sendKeepaliveIfDue(_ session: SSH2Session, idleOnly: Bool = false) -> Bool {
     var next: Int32 = 0
-    let rc = session.withRaw { libssh2_keepalive_send($0, &next) } ?? -1
+    let body = { (raw: OpaquePointer) in libssh2_keepalive_send(raw, &next) }
+    if idleOnly {
+        guard let rc = session.withRawIfIdle(body) else { return !session.isFreed }
+        return rc == 0 || rc == LIBSSH2_ERROR_EAGAIN
+    }
+    let rc = session.withRaw(body) ?? -1
     return rc == 0 || rc == LIBSSH2_ERROR_EAGAIN
 }
 
@@ -27,10 +34,7 @@ func startKeepaliveTask(_ session: SSH2Session, interval: Duration) -> Task<Void
             try? await Task.sleep(for: interval)
             guard let session, !Task.isCancelled else { return }
             // Skipped while an operation runs: it has the socket, and its traffic keeps the link alive.
-            guard session.claim() else { continue }
-            let ok = sendKeepaliveIfDue(session)
-            session.release()
-            if !ok {
+            if !sendKeepaliveIfDue(session, idleOnly: true) {
                 session.markFailed(.connectionLost("keepalive to \(session.peer) failed"))
                 return
             }

@@ -76,7 +76,8 @@ public struct LibSSH2Driver: Driver {
                     await shell.channel.free(deadline: .now + .milliseconds(200))
                     throw error
                 }
-                driverSession = LibSSH2ShellSession(session: session, shell: shell, engine: engine, keepalive: keepalive)
+                driverSession = LibSSH2ShellSession(
+                    session: session, shell: shell, engine: engine, keepalive: keepalive)
             }
             context.logger.debug("connected", metadata: ["driver": "libssh2", "peer": "\(peer)"])
             return driverSession

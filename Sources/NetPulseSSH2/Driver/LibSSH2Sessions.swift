@@ -23,7 +23,8 @@ class LibSSH2SessionBase: @unchecked Sendable {
                 _ = sendKeepaliveIfDue(session)
                 return try await body()
             }
-        } catch let error as NetPulseError where error.kind == .commandError || error.kind == .invalidRequest
+        } catch let error as NetPulseError
+            where error.kind == .commandError || error.kind == .invalidRequest
             || error.kind == .unsupported || error.kind == .authentication
         {
             throw error
@@ -37,9 +38,7 @@ class LibSSH2SessionBase: @unchecked Sendable {
     /// the socket. It does not wait for a round trip.
     func transportAlive() -> Bool {
         guard session.failure == nil, !session.isFreed else { return false }
-        guard session.claim() else { return true }  // an execution is running on it right now
-        defer { session.release() }
-        guard sendKeepaliveIfDue(session) else { return false }
+        guard sendKeepaliveIfDue(session, idleOnly: true) else { return false }
         var byte: UInt8 = 0
         let peeked = recv(session.fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
         if peeked == 0 { return false }
@@ -97,7 +96,8 @@ final class LibSSH2ExecSession: LibSSH2SessionBase, DriverSession, @unchecked Se
                         command: command, output: result.output, status: failed ? .failed : .ok,
                         exitStatus: result.exitStatus, stderr: result.stderr))
                 if failed && firstFailure == nil {
-                    let how = result.signal.map { "was killed by signal \($0)" } ?? "exited with status \(result.exitStatus)"
+                    let how =
+                        result.signal.map { "was killed by signal \($0)" } ?? "exited with status \(result.exitStatus)"
                     firstFailure = .commandError("command '\(command)' \(how)")
                 }
             }

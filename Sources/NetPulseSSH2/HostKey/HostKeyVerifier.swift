@@ -45,7 +45,14 @@ enum HostKeyVerifier {
 
     /// What a known_hosts file says about a key.
     enum Verdict: Equatable {
-        case match, mismatch, notFound
+        case match
+        /// The file holds another key of the same type for the host.
+        case mismatch
+        /// The file holds only keys of other types for the host (OpenSSH's "other keys known").
+        case otherType
+        /// The file marks this very key `@revoked`.
+        case revoked
+        case notFound
     }
 
     /// Serializes appends to known_hosts files within the process.
@@ -98,6 +105,14 @@ enum HostKeyVerifier {
                 throw NetPulseError.hostKeyMismatch(
                     "the host key of \(name) (\(key.algorithm) \(key.fingerprint)) does not match the key "
                         + "recorded for it in \(path); refusing to connect")
+            case .otherType:
+                throw NetPulseError.hostKeyMismatch(
+                    "the host key of \(name) (\(key.algorithm) \(key.fingerprint)) is not recorded in \(path), "
+                        + "which holds a key of another type for this host; refusing to connect")
+            case .revoked:
+                throw NetPulseError.hostKeyMismatch(
+                    "the host key of \(name) (\(key.algorithm) \(key.fingerprint)) is marked @revoked in \(path); "
+                        + "refusing to connect")
             case .notFound:
                 guard case .acceptNew = policy else {
                     throw NetPulseError(
@@ -138,8 +153,17 @@ enum HostKeyVerifier {
             lines = []
         }
         let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        let result = session.withRaw { raw -> Int32 in
-            guard let hosts = libssh2_knownhost_init(raw) else { return LIBSSH2_KNOWNHOST_CHECK_FAILURE }
+        // `@revoked <hosts> <type> <base64>`: this key is refused wherever it shows up.
+        for line in lines where line.hasPrefix("@revoked") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            if fields.count >= 4, let blob = Data(base64Encoded: String(fields[3])), Array(blob) == key.blob {
+                return .revoked
+            }
+        }
+        let result = session.withRaw { raw -> (Int32, Int32) in
+            guard let hosts = libssh2_knownhost_init(raw) else {
+                return (LIBSSH2_KNOWNHOST_CHECK_FAILURE, LIBSSH2_KNOWNHOST_CHECK_FAILURE)
+            }
             defer { libssh2_knownhost_free(hosts) }
             for line in lines {
                 let trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -152,16 +176,25 @@ enum HostKeyVerifier {
                     }
                 }
             }
+            // First among keys of the server's type; then, if none, among keys of any type (a type
+            // mask of 0 makes libssh2 compare every key recorded for the host).
             return key.blob.withUnsafeBufferPointer { blob in
-                blob.withMemoryRebound(to: CChar.self) {
-                    np_ssh2_knownhost_check(hosts, bare, Int32(port), $0.baseAddress, $0.count, key.knownHostType)
+                blob.withMemoryRebound(to: CChar.self) { bytes in
+                    let sameType = np_ssh2_knownhost_check(
+                        hosts, bare, Int32(port), bytes.baseAddress, bytes.count, key.knownHostType)
+                    let anyType =
+                        sameType == LIBSSH2_KNOWNHOST_CHECK_NOTFOUND
+                        ? np_ssh2_knownhost_check(hosts, bare, Int32(port), bytes.baseAddress, bytes.count, 0)
+                        : sameType
+                    return (sameType, anyType)
                 }
             }
         }
         switch result {
-        case LIBSSH2_KNOWNHOST_CHECK_MATCH?: return .match
-        case LIBSSH2_KNOWNHOST_CHECK_MISMATCH?: return .mismatch
-        case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND?: return .notFound
+        case (LIBSSH2_KNOWNHOST_CHECK_MATCH, _)?: return .match
+        case (LIBSSH2_KNOWNHOST_CHECK_MISMATCH, _)?: return .mismatch
+        case (LIBSSH2_KNOWNHOST_CHECK_NOTFOUND, LIBSSH2_KNOWNHOST_CHECK_MISMATCH)?: return .otherType
+        case (LIBSSH2_KNOWNHOST_CHECK_NOTFOUND, _)?: return .notFound
         default: throw NetPulseError.driverError("cannot check the host key of \(host) against \(file)")
         }
     }

@@ -1,4 +1,5 @@
 internal import CLibSSH2
+import NetPulseIO
 
 /// The libssh2 backend: ``LibSSH2Driver`` and facts about the linked library.
 public enum LibSSH2 {
@@ -7,8 +8,12 @@ public enum LibSSH2 {
         libssh2_version(0).map { String(cString: $0) } ?? "unknown"
     }
 
-    /// `libssh2_init` is not thread-safe; Swift runs a global's initializer exactly once.
-    private static let initialized: Bool = libssh2_init(0) == 0
+    /// `libssh2_init` is not thread-safe; Swift runs a global's initializer exactly once. The
+    /// open-file limit is raised at the same time, for configurations with a loop of their own.
+    private static let initialized: Bool = {
+        FileLimits.raiseOpenFileLimit()
+        return libssh2_init(0) == 0
+    }()
 
     static func initializeOnce() {
         precondition(initialized, "libssh2_init failed")

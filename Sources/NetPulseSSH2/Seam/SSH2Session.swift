@@ -37,7 +37,8 @@ final class SSH2Session: @unchecked Sendable {
     init(fd: Int32, peer: String, loop: ReadinessLoop) throws(NetPulseError) {
         LibSSH2.initializeOnce()
         context = .allocate(capacity: 1)
-        context.initialize(to: np_ssh2_context(kbdint_password: nil, kbdint_password_length: 0, kbdint_prompts_answered: 0))
+        context.initialize(
+            to: np_ssh2_context(kbdint_password: nil, kbdint_password_length: 0, kbdint_prompts_answered: 0))
         guard let raw = np_ssh2_session_init(context) else {
             context.deallocate()
             loop.forget(fd: fd)
@@ -148,6 +149,14 @@ final class SSH2Session: @unchecked Sendable {
         if directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0 { interest.insert(.read) }
         if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 { interest.insert(.write) }
         if interest.isEmpty { interest = .read }
+        if interest.contains(.read) {
+            // Acknowledge at once what arrives during this wait. OpenSSH's sshd leaves Nagle on for
+            // sessions without a pty: when it writes two small packets in a row, the second waits for
+            // our ACK, which Linux would delay by ~40 ms. Measured here: an exec round went from
+            // 55-77 ms to 6-11 ms. (TCP_QUICKACK is not sticky, so it is set before each wait.)
+            var one: Int32 = 1
+            _ = setsockopt(fd, Int32(IPPROTO_TCP), Int32(TCP_QUICKACK), &one, socklen_t(MemoryLayout<Int32>.size))
+        }
         let readiness: ReadinessLoop.Readiness
         do {
             readiness = try await loop.wait(fd: fd, for: interest, deadline: deadline)
@@ -224,6 +233,16 @@ final class SSH2Session: @unchecked Sendable {
 
     func release() {
         state.withLock { $0.busy = false }
+    }
+
+    /// Runs a short C call only when no operation holds the session (for keepalives), without
+    /// claiming it: an execution starting at the same moment is never refused because of it.
+    ///
+    /// - Returns: `nil` when an operation is running or the session is freed.
+    func withRawIfIdle<T>(_ body: (OpaquePointer) -> T) -> T? {
+        state.withLock { state -> T? in
+            state.freed || state.busy ? nil : body(raw)
+        }
     }
 
     /// Runs `body` as the session's only operation; a second concurrent one is a `driver_error`.

@@ -4,6 +4,7 @@ import Logging
 import NetPulse
 import NetPulseIO
 import NetPulseSSH
+import NetPulseSSH2
 
 /// The host-key modes the command line accepts.
 enum HostKeyMode: String, ExpressibleByArgument, CaseIterable {
@@ -70,12 +71,12 @@ struct ConnectionOptions: ParsableArguments {
 
 enum DriverSetup {
     /// The name requests that say `netmiko` (or nothing specific) run on.
-    static let defaultDriver = "libssh"
+    static let defaultDriver = "libssh2"
 
-    /// The SSH backends: `libssh` (aliases `ssh`, `netmiko`, `paramiko`). (The libssh2 backend joins
-    /// when its driver lands.)
+    /// Both SSH backends: `libssh2` (aliases `ssh2`, `netmiko`, `paramiko`) and `libssh` (alias `ssh`).
     static func registry(configuration: SSHDriverConfiguration) -> DriverRegistry {
         var registry = DriverRegistry()
+        registry.register(LibSSH2Driver(configuration: configuration), as: "libssh2", aliases: ["ssh2"])
         registry.register(LibSSHDriver(configuration: configuration), as: "libssh", aliases: ["ssh"])
         registry.alias(["netmiko", "paramiko"], to: defaultDriver)
         return registry

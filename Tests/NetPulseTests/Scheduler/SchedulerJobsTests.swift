@@ -183,10 +183,11 @@ struct SchedulerJobsTests {
         let driver = InMemoryDriver(
             devices: [
                 "stuck": ScriptedDevice(fault: .hangOnCommand),
-                // Long enough that the shutdown below begins while it runs, even on a loaded machine
-                // (else its queue's next job would start first); well within the grace period.
-                "slow": ScriptedDevice(commandLatency: .milliseconds(600)),
+                "slow": ScriptedDevice(),
             ])
+        // "slow" answers only once shutdown has begun (its queued neighbours are cancelled), so the
+        // next job of its queue cannot start first however loaded the machine is.
+        driver.hold(host: "slow")
         let limits = SchedulerFixture.limits(pinned: 2, lanes: 1, grace: .seconds(2))
         let pinnedRequest = SchedulerFixture.request(hosts: ["stuck", "slow"] + SchedulerFixture.hosts(5), strategy: .pinned)
         let roundRobinRequest = SchedulerFixture.request(hosts: SchedulerFixture.hosts(5, prefix: "q"), strategy: .roundRobin)
@@ -199,6 +200,14 @@ struct SchedulerJobsTests {
             driver.setDevice(ScriptedDevice(fault: .hangOnCommand), for: "q0")
             let roundRobin = try scheduler.submit(roundRobinRequest)
             try await waitForDriver(driver, "three jobs running") { $0.runningExecutions == 3 }
+            Task {
+                var cancelled = 0
+                for await result in pinned.results where result.error?.kind == .cancelled && result.startedAt == nil {
+                    cancelled += 1
+                    if cancelled == 5 { break }
+                }
+                driver.release(host: "slow")
+            }
             return (pinned, roundRobin)
         }
         // Everything is final once withScheduler returned.

@@ -1,6 +1,7 @@
-// The two request examples of the NetPulse batch guide, exactly as printed there.
-enum GuideExamples {
-    static let batchCommand = #"""
+// The two request examples of the NetPulse batch guide, exactly as printed there, for every test
+// target that needs them.
+public enum GuideExamples {
+    public static let batchCommand = #"""
         {
           "driver": "netmiko",
           "devices": [
@@ -19,7 +20,7 @@ enum GuideExamples {
         }
         """#
 
-    static let batchConfig = #"""
+    public static let batchConfig = #"""
         {
           "driver": "netmiko",
           "devices": [
@@ -39,7 +40,7 @@ enum GuideExamples {
         """#
 
     /// NetPulse 0.4's layout: the options at the top level.
-    static let topLevelOptions = #"""
+    public static let topLevelOptions = #"""
         {
           "driver": "netmiko",
           "devices": [{"host": "10.0.0.1"}, {"host": "10.0.0.2", "port": 2222, "command": ["show clock"]}],
@@ -53,7 +54,7 @@ enum GuideExamples {
         """#
 
     /// The guide's result example.
-    static let result = #"""
+    public static let result = #"""
         {
           "success": true,
           "results": [

@@ -1,0 +1,96 @@
+public import Logging
+
+/// What the HTTP API accepts: its keys and its limits.
+public struct NetPulseAPIConfiguration: Sendable {
+    /// Keys accepted in `X-API-KEY`.
+    public var apiKeys: APIKeys
+    /// Serve without keys. Only ``NetPulseServer`` checks that it then listens on loopback; a host app
+    /// that mounts the routes decides for itself.
+    public var allowUnauthenticated: Bool
+    /// Largest request body accepted, in bytes; a larger one is answered 413.
+    public var maxBodyBytes: Int
+    /// Most devices in one request; more is answered 413 (field `devices`).
+    public var maxDevicesPerRequest: Int
+    /// Longest `?wait=` on `GET /batches/{id}`; a longer one is answered 422 (field `wait`).
+    public var maxWait: Duration
+    /// Most jobs `GET /jobs` returns (and the largest `limit` it accepts).
+    public var maxJobsListed: Int
+    /// Connection tests (`POST /device/test`) running at once; more are answered 429.
+    public var maxConcurrentTests: Int
+    /// Upper bound of the timeouts of one connection test, whatever the request says.
+    public var maxTestDuration: Duration
+    /// The devices requests may target; `nil` for any. Devices outside are rejected (field
+    /// `devices[i].host`) before any connection or name lookup.
+    public var allowedTargets: TargetFilter?
+    /// Where the API logs (never a body, a key or a secret).
+    public var logger: Logger
+
+    /// - Parameters:
+    ///   - apiKeys: Keys accepted in `X-API-KEY`.
+    ///   - allowUnauthenticated: Serve without keys (loopback only when served by ``NetPulseServer``).
+    ///   - maxBodyBytes: Largest request body (default 1 MiB).
+    ///   - maxDevicesPerRequest: Most devices per request (default 5,000).
+    ///   - maxWait: Longest `?wait=` (default 60 s).
+    ///   - maxJobsListed: Most jobs per `GET /jobs` (default 1,000).
+    ///   - maxConcurrentTests: Connection tests at once (default 16).
+    ///   - maxTestDuration: Upper bound of a connection test's timeouts (default 60 s).
+    ///   - allowedTargets: The devices requests may target (default: any).
+    ///   - logger: Where to log.
+    public init(
+        apiKeys: APIKeys = APIKeys(),
+        allowUnauthenticated: Bool = false,
+        maxBodyBytes: Int = 1 << 20,
+        maxDevicesPerRequest: Int = 5_000,
+        maxWait: Duration = .seconds(60),
+        maxJobsListed: Int = 1_000,
+        maxConcurrentTests: Int = 16,
+        maxTestDuration: Duration = .seconds(60),
+        allowedTargets: TargetFilter? = nil,
+        logger: Logger = Logger(label: "netpulse.api")
+    ) {
+        self.apiKeys = apiKeys
+        self.allowUnauthenticated = allowUnauthenticated
+        self.maxBodyBytes = maxBodyBytes
+        self.maxDevicesPerRequest = maxDevicesPerRequest
+        self.maxWait = maxWait
+        self.maxJobsListed = maxJobsListed
+        self.maxConcurrentTests = maxConcurrentTests
+        self.maxTestDuration = maxTestDuration
+        self.allowedTargets = allowedTargets
+        self.logger = logger
+    }
+
+    /// Checks every setting.
+    ///
+    /// - Throws: ``ServerConfigurationError`` naming the first setting at fault.
+    public func validate() throws(ServerConfigurationError) {
+        if apiKeys.isEmpty && !allowUnauthenticated {
+            throw ServerConfigurationError(
+                field: "api_keys",
+                reason: "no API key configured; give keys (environment or key file) or run open on loopback explicitly")
+        }
+        for (name, value) in [
+            ("max_body_bytes", maxBodyBytes), ("max_devices_per_request", maxDevicesPerRequest),
+            ("max_jobs_listed", maxJobsListed), ("max_concurrent_tests", maxConcurrentTests),
+        ] where value < 1 {
+            throw ServerConfigurationError(field: name, reason: "must be at least 1, got \(value)")
+        }
+        if maxWait < .zero { throw ServerConfigurationError(field: "max_wait", reason: "must not be negative") }
+        if maxTestDuration <= .zero {
+            throw ServerConfigurationError(field: "max_test_duration", reason: "must be greater than 0")
+        }
+    }
+}
+
+/// A server configuration that cannot be used, with the name of the setting at fault.
+public struct ServerConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var field: String
+    public var reason: String
+
+    public init(field: String, reason: String) {
+        self.field = field
+        self.reason = reason
+    }
+
+    public var description: String { "\(field): \(reason)" }
+}

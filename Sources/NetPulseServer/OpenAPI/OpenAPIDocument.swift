@@ -1,0 +1,1373 @@
+import Foundation
+
+/// The OpenAPI 3 description of what ``NetPulseAPI`` serves, written by hand and checked against the
+/// live server by `scripts/check-openapi.sh` (schemathesis) and by the server tests (every listed
+/// operation is routed, every route is listed). Limits that depend on the configuration are filled in.
+enum OpenAPIDocument {
+    static func json(_ configuration: NetPulseAPIConfiguration) -> String {
+        template
+            .replacingOccurrences(of: "__MAX_JOBS__", with: String(configuration.maxJobsListed))
+            .replacingOccurrences(of: "__MAX_WAIT__", with: String(configuration.maxWait.components.seconds))
+            .replacingOccurrences(of: "__MAX_DEVICES__", with: String(configuration.maxDevicesPerRequest))
+            .replacingOccurrences(of: "__MAX_BODY__", with: String(configuration.maxBodyBytes))
+    }
+
+    private static let template = #"""
+        {
+          "openapi": "3.0.3",
+          "info": {
+            "title": "NetPulse HTTP API",
+            "version": "1.0.0",
+            "description": "NetPulse batch endpoints and job monitoring; key in X-API-KEY; secrets never returned."
+          },
+          "security": [
+            {
+              "apiKey": []
+            }
+          ],
+          "paths": {
+            "/device/bulk": {
+              "post": {
+                "operationId": "deviceBulk",
+                "summary": "Queue a batch (command or config) on many devices",
+                "requestBody": {
+                  "$ref": "#/components/requestBodies/Batch"
+                },
+                "responses": {
+                  "201": {
+                    "$ref": "#/components/responses/Submitted"
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/TooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/Invalid"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/Draining"
+                  }
+                }
+              }
+            },
+            "/pull/batch": {
+              "post": {
+                "operationId": "pullBatch",
+                "summary": "Queue a batch of commands (legacy); config is refused",
+                "requestBody": {
+                  "$ref": "#/components/requestBodies/Batch"
+                },
+                "responses": {
+                  "201": {
+                    "$ref": "#/components/responses/Submitted"
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/TooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/Invalid"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/Draining"
+                  }
+                }
+              }
+            },
+            "/push/batch": {
+              "post": {
+                "operationId": "pushBatch",
+                "summary": "Queue a configuration push (legacy); commands are refused",
+                "requestBody": {
+                  "$ref": "#/components/requestBodies/Batch"
+                },
+                "responses": {
+                  "201": {
+                    "$ref": "#/components/responses/Submitted"
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/TooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/Invalid"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/Draining"
+                  }
+                }
+              }
+            },
+            "/device/exec": {
+              "post": {
+                "operationId": "deviceExec",
+                "summary": "Queue an operation on one device",
+                "requestBody": {
+                  "$ref": "#/components/requestBodies/Batch"
+                },
+                "responses": {
+                  "201": {
+                    "$ref": "#/components/responses/Submitted"
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/TooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/Invalid"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/Draining"
+                  }
+                },
+                "description": "One entry in devices, or NetPulse's connection_args with host."
+              }
+            },
+            "/device/test": {
+              "post": {
+                "operationId": "deviceTest",
+                "summary": "Test the connection to one device, synchronously (no command is run)",
+                "requestBody": {
+                  "$ref": "#/components/requestBodies/Batch"
+                },
+                "responses": {
+                  "200": {
+                    "description": "The test's outcome (a failed connection is a 200 with success false)",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/ConnectionTestReport"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/TooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/Invalid"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooMany"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/Draining"
+                  }
+                }
+              }
+            },
+            "/job": {
+              "get": {
+                "operationId": "getJobByQuery",
+                "summary": "One job by id (NetPulse's /job?id=)",
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "query",
+                    "required": true,
+                    "schema": {
+                      "type": "string",
+                      "minLength": 1
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "$ref": "#/components/responses/Job"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/Invalid"
+                  }
+                }
+              }
+            },
+            "/jobs": {
+              "get": {
+                "operationId": "listJobs",
+                "summary": "Jobs still kept, filtered by status, host and batch",
+                "parameters": [
+                  {
+                    "name": "status",
+                    "in": "query",
+                    "schema": {
+                      "$ref": "#/components/schemas/JobStatus"
+                    }
+                  },
+                  {
+                    "name": "host",
+                    "in": "query",
+                    "schema": {
+                      "type": "string"
+                    }
+                  },
+                  {
+                    "name": "batch",
+                    "in": "query",
+                    "schema": {
+                      "type": "string"
+                    }
+                  },
+                  {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {
+                      "type": "integer",
+                      "minimum": 1,
+                      "maximum": __MAX_JOBS__
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "Matching jobs, oldest batch first, request order within a batch",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/JobList"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/Invalid"
+                  }
+                }
+              }
+            },
+            "/jobs/{id}": {
+              "parameters": [
+                {
+                  "name": "id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {
+                    "type": "string"
+                  }
+                }
+              ],
+              "get": {
+                "operationId": "getJob",
+                "summary": "One job: status, timestamps, device (secrets masked), result",
+                "responses": {
+                  "200": {
+                    "$ref": "#/components/responses/Job"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  }
+                }
+              },
+              "delete": {
+                "operationId": "cancelJob",
+                "summary": "Cancel a job",
+                "responses": {
+                  "200": {
+                    "$ref": "#/components/responses/Job"
+                  },
+                  "202": {
+                    "$ref": "#/components/responses/Job"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "409": {
+                    "$ref": "#/components/responses/Conflict"
+                  }
+                },
+                "description": "A queued job at once (200), a running one is stopped (202)."
+              }
+            },
+            "/batches/{id}": {
+              "get": {
+                "operationId": "getBatch",
+                "summary": "A batch in the guide's result shape; ?wait= waits for its completion",
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "schema": {
+                      "type": "string"
+                    }
+                  },
+                  {
+                    "name": "wait",
+                    "in": "query",
+                    "description": "Seconds to wait for completion (answers as soon as the batch is complete)",
+                    "schema": {
+                      "type": "number",
+                      "minimum": 0,
+                      "maximum": __MAX_WAIT__
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The batch, complete or not",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/BatchView"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/Invalid"
+                  }
+                }
+              }
+            },
+            "/health": {
+              "get": {
+                "operationId": "health",
+                "summary": "Liveness and load; 503 while shutting down",
+                "security": [],
+                "responses": {
+                  "200": {
+                    "$ref": "#/components/responses/Health"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/Health"
+                  }
+                }
+              }
+            },
+            "/openapi.json": {
+              "get": {
+                "operationId": "openapi",
+                "summary": "This document",
+                "security": [],
+                "responses": {
+                  "200": {
+                    "description": "The OpenAPI document",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "type": "object"
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "components": {
+            "securitySchemes": {
+              "apiKey": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-API-KEY"
+              }
+            },
+            "requestBodies": {
+              "Batch": {
+                "required": true,
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/BatchRequest"
+                    },
+                    "example": {
+                      "driver": "netmiko",
+                      "devices": [
+                        {
+                          "host": "127.0.0.1",
+                          "port": 9,
+                          "username": "admin",
+                          "password": "admin123"
+                        }
+                      ],
+                      "connection_args": {
+                        "device_type": "cisco_ios",
+                        "timeout": 5
+                      },
+                      "command": "show version",
+                      "options": {
+                        "queue_strategy": "pinned",
+                        "ttl": 600
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "responses": {
+              "Submitted": {
+                "description": "Queued: batch id, job ids, and devices not queued",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Submission"
+                    }
+                  }
+                }
+              },
+              "Job": {
+                "description": "One job",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/JobView"
+                    }
+                  }
+                }
+              },
+              "Health": {
+                "description": "Status and load",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Health"
+                    }
+                  }
+                }
+              },
+              "BadRequest": {
+                "description": "Malformed JSON (or an unreadable request)",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
+              },
+              "Unauthorized": {
+                "description": "X-API-KEY missing or unknown",
+                "headers": {
+                  "WWW-Authenticate": {
+                    "schema": {
+                      "type": "string"
+                    }
+                  }
+                },
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
+              },
+              "Forbidden": {
+                "description": "A read-only key on a write operation",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
+              },
+              "NotFound": {
+                "description": "Unknown, or purged after result_ttl",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
+              },
+              "Conflict": {
+                "description": "The job is already final",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
+              },
+              "TooLarge": {
+                "description": "Body over __MAX_BODY__ bytes, or over __MAX_DEVICES__ devices",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
+              },
+              "Invalid": {
+                "description": "A field is wrong; error.field names it (devices[3].port, options.ttl, ...)",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
+              },
+              "TooMany": {
+                "description": "Too many connection tests at once",
+                "headers": {
+                  "Retry-After": {
+                    "schema": {
+                      "type": "string"
+                    }
+                  }
+                },
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
+              },
+              "Draining": {
+                "description": "The server is shutting down",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
+              }
+            },
+            "schemas": {
+              "Error": {
+                "type": "object",
+                "required": [
+                  "error"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "error": {
+                    "type": "object",
+                    "required": [
+                      "status",
+                      "code",
+                      "message"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "status": {
+                        "type": "integer"
+                      },
+                      "code": {
+                        "type": "string"
+                      },
+                      "field": {
+                        "type": "string",
+                        "description": "JSON path of the field at fault"
+                      },
+                      "message": {
+                        "type": "string"
+                      }
+                    }
+                  }
+                }
+              },
+              "Lines": {
+                "oneOf": [
+                  {
+                    "type": "string"
+                  },
+                  {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    }
+                  }
+                ]
+              },
+              "ConnectionArgs": {
+                "type": "object",
+                "properties": {
+                  "device_type": {
+                    "type": "string",
+                    "example": "cisco_ios"
+                  },
+                  "port": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 65535
+                  },
+                  "username": {
+                    "type": "string"
+                  },
+                  "password": {
+                    "type": "string",
+                    "writeOnly": true
+                  },
+                  "secret": {
+                    "type": "string",
+                    "writeOnly": true
+                  },
+                  "key_file": {
+                    "type": "string"
+                  },
+                  "passphrase": {
+                    "type": "string",
+                    "writeOnly": true
+                  },
+                  "auth_method": {
+                    "type": "string",
+                    "enum": [
+                      "password",
+                      "keyboard_interactive",
+                      "publickey"
+                    ]
+                  },
+                  "timeout": {
+                    "type": "number",
+                    "exclusiveMinimum": true,
+                    "minimum": 0
+                  },
+                  "conn_timeout": {
+                    "type": "number",
+                    "exclusiveMinimum": true,
+                    "minimum": 0
+                  },
+                  "read_timeout": {
+                    "type": "number",
+                    "exclusiveMinimum": true,
+                    "minimum": 0
+                  },
+                  "host_key_policy": {
+                    "type": "string",
+                    "enum": [
+                      "strict",
+                      "accept_new",
+                      "off"
+                    ]
+                  },
+                  "ssh_strict": {
+                    "type": "boolean"
+                  },
+                  "known_hosts_file": {
+                    "type": "string"
+                  },
+                  "legacy_algorithms": {
+                    "type": "boolean"
+                  },
+                  "keepalive": {
+                    "type": "number",
+                    "minimum": 0
+                  },
+                  "driver_args": {
+                    "type": "object"
+                  }
+                },
+                "description": "Shared connection fields (also netmiko's pass-through ones)."
+              },
+              "Device": {
+                "allOf": [
+                  {
+                    "$ref": "#/components/schemas/ConnectionArgs"
+                  },
+                  {
+                    "type": "object",
+                    "required": [
+                      "host"
+                    ],
+                    "properties": {
+                      "host": {
+                        "type": "string",
+                        "minLength": 1
+                      },
+                      "ip": {
+                        "type": "string"
+                      },
+                      "command": {
+                        "$ref": "#/components/schemas/Lines"
+                      },
+                      "config": {
+                        "$ref": "#/components/schemas/Lines"
+                      }
+                    }
+                  }
+                ]
+              },
+              "Options": {
+                "type": "object",
+                "properties": {
+                  "queue_strategy": {
+                    "type": "string",
+                    "enum": [
+                      "pinned",
+                      "round_robin",
+                      "fifo"
+                    ]
+                  },
+                  "ttl": {
+                    "type": "number",
+                    "minimum": 1,
+                    "maximum": 86400
+                  },
+                  "execution_timeout": {
+                    "type": "number",
+                    "exclusiveMinimum": true,
+                    "minimum": 0
+                  },
+                  "result_ttl": {
+                    "type": "number",
+                    "minimum": 0
+                  },
+                  "stop_on_error": {
+                    "type": "boolean"
+                  },
+                  "save": {
+                    "type": "boolean"
+                  },
+                  "enable": {
+                    "type": "boolean"
+                  }
+                }
+              },
+              "BatchRequest": {
+                "type": "object",
+                "required": [
+                  "driver"
+                ],
+                "properties": {
+                  "driver": {
+                    "type": "string",
+                    "example": "netmiko"
+                  },
+                  "devices": {
+                    "type": "array",
+                    "items": {
+                      "oneOf": [
+                        {
+                          "type": "string",
+                          "description": "a host"
+                        },
+                        {
+                          "$ref": "#/components/schemas/Device"
+                        }
+                      ]
+                    }
+                  },
+                  "connection_args": {
+                    "$ref": "#/components/schemas/ConnectionArgs"
+                  },
+                  "command": {
+                    "$ref": "#/components/schemas/Lines"
+                  },
+                  "config": {
+                    "$ref": "#/components/schemas/Lines"
+                  },
+                  "options": {
+                    "$ref": "#/components/schemas/Options"
+                  },
+                  "driver_args": {
+                    "type": "object"
+                  }
+                },
+                "description": "The batch guide's request: command or config, not both."
+              },
+              "Rejection": {
+                "type": "object",
+                "required": [
+                  "index",
+                  "host",
+                  "field",
+                  "reason"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "index": {
+                    "type": "integer",
+                    "description": "Position in the request's devices"
+                  },
+                  "host": {
+                    "type": "string"
+                  },
+                  "field": {
+                    "type": "string"
+                  },
+                  "reason": {
+                    "type": "string"
+                  }
+                }
+              },
+              "Submission": {
+                "type": "object",
+                "required": [
+                  "batch_id",
+                  "job_ids",
+                  "jobs",
+                  "rejected",
+                  "status",
+                  "submitted_at"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "batch_id": {
+                    "type": "string"
+                  },
+                  "job_id": {
+                    "type": "string",
+                    "description": "POST /device/exec only"
+                  },
+                  "job_ids": {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    }
+                  },
+                  "jobs": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "required": [
+                        "index",
+                        "host",
+                        "port",
+                        "job_id"
+                      ],
+                      "additionalProperties": false,
+                      "properties": {
+                        "index": {
+                          "type": "integer"
+                        },
+                        "host": {
+                          "type": "string"
+                        },
+                        "port": {
+                          "type": "integer"
+                        },
+                        "job_id": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "rejected": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/Rejection"
+                    }
+                  },
+                  "status": {
+                    "type": "string",
+                    "enum": [
+                      "queued"
+                    ]
+                  },
+                  "submitted_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  }
+                }
+              },
+              "JobStatus": {
+                "type": "string",
+                "enum": [
+                  "queued",
+                  "started",
+                  "finished",
+                  "failed",
+                  "cancelled",
+                  "expired"
+                ]
+              },
+              "NetPulseError": {
+                "type": "object",
+                "required": [
+                  "kind",
+                  "message"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "kind": {
+                    "type": "string",
+                    "example": "authentication"
+                  },
+                  "message": {
+                    "type": "string"
+                  }
+                }
+              },
+              "CommandOutput": {
+                "type": "object",
+                "required": [
+                  "command",
+                  "output",
+                  "status"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "command": {
+                    "type": "string"
+                  },
+                  "output": {
+                    "type": "string"
+                  },
+                  "status": {
+                    "type": "string",
+                    "enum": [
+                      "ok",
+                      "failed",
+                      "skipped"
+                    ]
+                  },
+                  "exit_status": {
+                    "type": "integer"
+                  },
+                  "stderr": {
+                    "type": "string"
+                  }
+                }
+              },
+              "DeviceResult": {
+                "type": "object",
+                "required": [
+                  "hostname",
+                  "port",
+                  "username",
+                  "index",
+                  "success",
+                  "output",
+                  "outputs",
+                  "execution_time",
+                  "session_reused"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "hostname": {
+                    "type": "string"
+                  },
+                  "port": {
+                    "type": "integer"
+                  },
+                  "username": {
+                    "type": "string"
+                  },
+                  "index": {
+                    "type": "integer"
+                  },
+                  "job_id": {
+                    "type": "string"
+                  },
+                  "success": {
+                    "type": "boolean"
+                  },
+                  "output": {
+                    "type": "string"
+                  },
+                  "outputs": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/CommandOutput"
+                    }
+                  },
+                  "error": {
+                    "$ref": "#/components/schemas/NetPulseError"
+                  },
+                  "execution_time": {
+                    "type": "number"
+                  },
+                  "started_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "finished_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "session_reused": {
+                    "type": "boolean"
+                  }
+                }
+              },
+              "MaskedDevice": {
+                "type": "object",
+                "required": [
+                  "host",
+                  "port",
+                  "username",
+                  "device_type"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "host": {
+                    "type": "string"
+                  },
+                  "port": {
+                    "type": "integer"
+                  },
+                  "username": {
+                    "type": "string"
+                  },
+                  "device_type": {
+                    "type": "string"
+                  },
+                  "password": {
+                    "type": "string",
+                    "enum": [
+                      "********"
+                    ]
+                  },
+                  "secret": {
+                    "type": "string",
+                    "enum": [
+                      "********"
+                    ]
+                  },
+                  "passphrase": {
+                    "type": "string",
+                    "enum": [
+                      "********"
+                    ]
+                  },
+                  "key_file": {
+                    "type": "string"
+                  }
+                }
+              },
+              "JobView": {
+                "type": "object",
+                "required": [
+                  "id",
+                  "batch_id",
+                  "index",
+                  "status",
+                  "host",
+                  "port",
+                  "username"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "id": {
+                    "type": "string"
+                  },
+                  "batch_id": {
+                    "type": "string"
+                  },
+                  "index": {
+                    "type": "integer",
+                    "description": "Position in the request's devices"
+                  },
+                  "status": {
+                    "$ref": "#/components/schemas/JobStatus"
+                  },
+                  "host": {
+                    "type": "string"
+                  },
+                  "port": {
+                    "type": "integer"
+                  },
+                  "username": {
+                    "type": "string"
+                  },
+                  "device": {
+                    "$ref": "#/components/schemas/MaskedDevice"
+                  },
+                  "submitted_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "started_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "finished_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "result": {
+                    "$ref": "#/components/schemas/DeviceResult"
+                  }
+                }
+              },
+              "JobList": {
+                "type": "object",
+                "required": [
+                  "jobs",
+                  "count",
+                  "truncated"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "jobs": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/JobView"
+                    }
+                  },
+                  "count": {
+                    "type": "integer"
+                  },
+                  "truncated": {
+                    "type": "boolean"
+                  }
+                }
+              },
+              "BatchView": {
+                "type": "object",
+                "required": [
+                  "batch_id",
+                  "status",
+                  "complete",
+                  "success",
+                  "results",
+                  "summary",
+                  "progress",
+                  "job_ids",
+                  "rejected"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "batch_id": {
+                    "type": "string"
+                  },
+                  "status": {
+                    "type": "string",
+                    "enum": [
+                      "queued",
+                      "running",
+                      "complete"
+                    ]
+                  },
+                  "complete": {
+                    "type": "boolean"
+                  },
+                  "success": {
+                    "type": "boolean",
+                    "description": "true when complete and every device succeeded"
+                  },
+                  "results": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/DeviceResult"
+                    }
+                  },
+                  "summary": {
+                    "type": "object",
+                    "required": [
+                      "total",
+                      "successful",
+                      "failed",
+                      "pending"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "total": {
+                        "type": "integer"
+                      },
+                      "successful": {
+                        "type": "integer"
+                      },
+                      "failed": {
+                        "type": "integer"
+                      },
+                      "pending": {
+                        "type": "integer"
+                      }
+                    }
+                  },
+                  "progress": {
+                    "type": "object",
+                    "required": [
+                      "queued",
+                      "running",
+                      "succeeded",
+                      "failed"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "queued": {
+                        "type": "integer"
+                      },
+                      "running": {
+                        "type": "integer"
+                      },
+                      "succeeded": {
+                        "type": "integer"
+                      },
+                      "failed": {
+                        "type": "integer"
+                      }
+                    }
+                  },
+                  "job_ids": {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    }
+                  },
+                  "rejected": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/Rejection"
+                    }
+                  },
+                  "submitted_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "endpoint": {
+                    "type": "string"
+                  }
+                }
+              },
+              "ConnectionTestReport": {
+                "type": "object",
+                "required": [
+                  "host",
+                  "port",
+                  "username",
+                  "device_type",
+                  "driver",
+                  "reachable",
+                  "authenticated",
+                  "prompt_found",
+                  "success",
+                  "time"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "host": {
+                    "type": "string"
+                  },
+                  "port": {
+                    "type": "integer"
+                  },
+                  "username": {
+                    "type": "string"
+                  },
+                  "device_type": {
+                    "type": "string"
+                  },
+                  "driver": {
+                    "type": "string"
+                  },
+                  "reachable": {
+                    "type": "boolean"
+                  },
+                  "authenticated": {
+                    "type": "boolean"
+                  },
+                  "prompt_found": {
+                    "type": "boolean"
+                  },
+                  "success": {
+                    "type": "boolean"
+                  },
+                  "time": {
+                    "type": "number",
+                    "description": "seconds"
+                  },
+                  "error": {
+                    "$ref": "#/components/schemas/NetPulseError"
+                  }
+                }
+              },
+              "Health": {
+                "type": "object",
+                "required": [
+                  "status",
+                  "scheduler"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "status": {
+                    "type": "string",
+                    "enum": [
+                      "ok",
+                      "draining"
+                    ]
+                  },
+                  "scheduler": {
+                    "type": "object",
+                    "required": [
+                      "open_connections",
+                      "running_jobs",
+                      "queued_jobs",
+                      "batches"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "open_connections": {
+                        "type": "integer"
+                      },
+                      "running_jobs": {
+                        "type": "integer"
+                      },
+                      "queued_jobs": {
+                        "type": "integer"
+                      },
+                      "batches": {
+                        "type": "integer"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+        """#
+}

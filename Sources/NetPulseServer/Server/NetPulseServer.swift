@@ -1,0 +1,181 @@
+import Hummingbird
+public import Logging
+public import NetPulse
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// Where and how ``NetPulseServer`` listens.
+public struct NetPulseServerConfiguration: Sendable {
+    /// The address to bind: an IP address or `localhost` (default `127.0.0.1`).
+    public var host: String
+    /// The port; 0 lets the system choose (see ``RunningNetPulseServer/port``).
+    public var port: Int
+    /// Keys and limits of the API.
+    public var api: NetPulseAPIConfiguration
+    /// Where the HTTP server logs.
+    public var logger: Logger
+
+    /// - Parameters:
+    ///   - host: The address to bind (default loopback).
+    ///   - port: The port (default 8700; 0 for any free one).
+    ///   - api: Keys and limits.
+    ///   - logger: Where the HTTP server logs.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8700,
+        api: NetPulseAPIConfiguration = NetPulseAPIConfiguration(),
+        logger: Logger = Logger(label: "netpulse.server")
+    ) {
+        self.host = host
+        self.port = port
+        self.api = api
+        self.logger = logger
+    }
+
+    /// Checks the settings: keys are required unless unauthenticated access was asked for, and
+    /// that is only allowed on a loopback address.
+    ///
+    /// - Throws: ``ServerConfigurationError`` naming the setting at fault.
+    public func validate() throws(ServerConfigurationError) {
+        try api.validate()
+        guard (0...65_535).contains(port) else {
+            throw ServerConfigurationError(field: "port", reason: "must be between 0 and 65535, got \(port)")
+        }
+        if api.apiKeys.isEmpty && !Self.isLoopback(host) {
+            throw ServerConfigurationError(
+                field: "host",
+                reason: "running without API keys is allowed on a loopback address only, not on '\(host)'")
+        }
+    }
+
+    /// Whether `host` is a loopback address: `localhost`, 127.0.0.0/8 or `::1`.
+    public static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "127" else { return false }
+        return parts.allSatisfy { part in
+            !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && UInt8(part) != nil
+        }
+    }
+}
+
+/// A running server, as ``NetPulseServer/withServer(configuration:scheduler:handleSignals:_:)`` hands it to its body.
+public struct RunningNetPulseServer: Sendable {
+    /// The port the server listens on (the chosen one when configured with 0).
+    public let port: Int
+    public let host: String
+    /// The API's routes and state.
+    public let api: NetPulseAPI
+    /// The scheduler that runs the batches.
+    public var scheduler: Scheduler { api.scheduler }
+}
+
+/// The NetPulse HTTP API as a server of its own: hummingbird on the configured address, a
+/// ``Scheduler`` behind it, and one lifecycle for both.
+///
+/// On shutdown (the body returns, or SIGINT/SIGTERM when signals are handled), the server first
+/// stops taking work (submissions get 503), then shuts the scheduler down (queued jobs are
+/// reported `cancelled`, running ones get the scheduler's grace period and are then cancelled,
+/// every session is closed), which also ends every `?wait=`; only then does the HTTP server stop,
+/// after answering the requests in flight.
+public enum NetPulseServer {
+    /// Runs a server while `body` runs, then shuts it down gracefully.
+    ///
+    /// - Parameters:
+    ///   - configuration: Address, keys and limits.
+    ///   - scheduler: The scheduler's drivers, platforms and limits.
+    ///   - handleSignals: Also shut down on SIGINT and SIGTERM.
+    ///   - body: Runs while the server listens.
+    /// - Returns: What `body` returns.
+    /// - Throws: ``ServerConfigurationError`` for an unusable configuration, ``ConfigurationError``
+    ///   for unusable scheduler limits, the bind error when the address cannot be used, or what
+    ///   `body` throws.
+    public static func withServer<Result: Sendable>(
+        configuration: NetPulseServerConfiguration,
+        scheduler schedulerConfiguration: SchedulerConfiguration,
+        handleSignals: Bool = false,
+        _ body: @Sendable (RunningNetPulseServer) async throws -> Result
+    ) async throws -> Result {
+        try configuration.validate()
+        return try await withScheduler(configuration: schedulerConfiguration) { scheduler in
+            let api = NetPulseAPI(scheduler: scheduler, configuration: configuration.api)
+            let router = Router()
+            router.add(middleware: JSONErrorMiddleware())
+            api.addRoutes(to: router)
+            let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+            let app = Application(
+                router: router,
+                configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+                onServerRunning: { channel in
+                    portContinuation.yield(channel.localAddress?.port ?? configuration.port)
+                    portContinuation.finish()
+                },
+                logger: configuration.logger
+            )
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [
+                        .init(service: app),
+                        // Shut down first (services stop in reverse order): drain, then the scheduler.
+                        .init(service: SchedulerService(api: api)),
+                    ],
+                    gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+                    logger: configuration.logger))
+            return try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask {
+                    defer { portContinuation.finish() }
+                    try await group.run()
+                }
+                var iterator = ports.makeAsyncIterator()
+                guard let port = await iterator.next() else {
+                    // The server stopped before it listened: its error says why.
+                    try await tasks.waitForAll()
+                    throw ServerConfigurationError(field: "host", reason: "the server stopped before listening")
+                }
+                configuration.logger.info(
+                    "NetPulse API listening",
+                    metadata: ["address": "\(configuration.host):\(port)", "keys": "\(configuration.api.apiKeys)"])
+                let running = RunningNetPulseServer(port: port, host: configuration.host, api: api)
+                let result: Swift.Result<Result, any Error>
+                do {
+                    result = .success(try await body(running))
+                } catch {
+                    result = .failure(error)
+                }
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return try result.get()
+            }
+        }
+    }
+
+    /// Runs a server until SIGINT or SIGTERM, then shuts it down gracefully.
+    ///
+    /// - Parameters:
+    ///   - configuration: Address, keys and limits.
+    ///   - scheduler: The scheduler's drivers, platforms and limits.
+    ///   - onRunning: Called once the server listens, with the running server.
+    public static func run(
+        configuration: NetPulseServerConfiguration,
+        scheduler: SchedulerConfiguration,
+        onRunning: @Sendable (RunningNetPulseServer) async -> Void = { _ in }
+    ) async throws {
+        try await withServer(configuration: configuration, scheduler: scheduler, handleSignals: true) { server in
+            await onRunning(server)
+            await server.api.waitUntilDraining()
+        }
+    }
+}
+
+/// Ties the scheduler to the service group: on graceful shutdown, the API stops taking work and the
+/// scheduler cancels what is left and closes every session.
+struct SchedulerService: Service {
+    let api: NetPulseAPI
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        api.beginDraining()
+        await api.scheduler.shutdown()
+    }
+}

@@ -1,0 +1,124 @@
+// Client CPU per SSH connection and per command, against an OpenSSH sshd started on loopback.
+//
+//   swift run -c release netpulse-sshbench [connections] [commands]
+//
+// PHASES=1 first prints connect / exec / close wall times of 5 connections.
+//
+// With the raw C floor side by side (same server, same moment):
+//   cc -O2 -o /tmp/libssh2-floor scripts/bench/libssh2-floor.c -lssh2
+//   NETPULSE_FLOOR=/tmp/libssh2-floor swift run -c release netpulse-sshbench 300 3000
+//
+// Fresh connections: TCP connect, handshake, public-key login, one exec (`true`), close — one after
+// another. Reused shell: one pty session on the device-like shell, commands one after another
+// through the CLI engine. CPU is getrusage(RUSAGE_SELF) user+system around the loop (all threads of
+// this process: the Swift pool and the readiness loop); sshd's CPU is not counted.
+import Foundation
+import Logging
+import NetPulse
+import NetPulseIO
+import NetPulseSSH2
+import SSHTestSupport
+
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
+        + Double(usage.ru_stime.tv_usec) / 1e6
+}
+
+/// CPU seconds of a process and its reaped children (sshd's per-connection processes), from /proc.
+func processTreeCPUSeconds(_ pid: pid_t) -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return 0 }
+    // Fields after the command name: state is field 3; utime, stime, cutime, cstime are 14-17.
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 15 else { return 0 }
+    let ticks = fields[11...14].compactMap { Double($0) }.reduce(0, +)
+    return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
+let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
+let connections = arguments.first ?? 300
+let commands = arguments.dropFirst().first ?? 3000
+let logger = Logger(label: "netpulse.bench")
+
+let (deviceConfiguration, devicePort) = try DeviceShell.configuration()
+var configuration = deviceConfiguration
+configuration.extraConfig.insert("UsePAM no", at: 0)  // overrides the default
+configuration.arguments = ["-r"]
+try await TestSSHD.with(configuration: configuration) { server in
+    let driver = LibSSH2Driver(
+        configuration: SSHDriverConfiguration(hostKeyPolicy: .strict(knownHostsFile: server.knownHostsFile)))
+    let linux = DeviceTarget(
+        host: server.host, port: server.port, username: TestSSHD.username,
+        credentials: [.privateKey(path: server.clientKeyFile, passphrase: nil)], platform: "linux")
+    let context = DriverContext(platform: .linux, logger: logger)
+    let request = ExecutionRequest(operation: .commands(["true"]), logger: logger)
+
+    // For calibration under the machine's current load: the raw C libssh2 client of
+    // scripts/bench/libssh2-floor.c (blocking mode, TCP_NODELAY) doing the same against the same server,
+    // when NETPULSE_FLOOR names its binary.
+    if let floor = ProcessInfo.processInfo.environment["NETPULSE_FLOOR"] {
+        let (_, output) = try await ChildProcess.run(
+            floor, ["\(server.port)", "\(devicePort)", server.clientKeyFile, "\(connections)", "\(commands)"])
+        print(output, terminator: "")
+    }
+    if ProcessInfo.processInfo.environment["PHASES"] != nil {
+        for _ in 0..<5 {
+            let t0 = ContinuousClock.now
+            let session = try await driver.connect(to: linux, context: context)
+            let t1 = ContinuousClock.now
+            _ = try await session.execute(request)
+            let t2 = ContinuousClock.now
+            await session.close()
+            let t3 = ContinuousClock.now
+            print("connect \(t1 - t0) exec \(t2 - t1) close \(t3 - t2)")
+        }
+    }
+    // Warm-up.
+    for _ in 0..<10 {
+        let session = try await driver.connect(to: linux, context: context)
+        _ = try await session.execute(request)
+        await session.close()
+    }
+    var cpu = cpuSeconds()
+    var wall = ContinuousClock.now
+    let serverCPU = processTreeCPUSeconds(server.pid)
+    for _ in 0..<connections {
+        let session = try await driver.connect(to: linux, context: context)
+        let outcome = try await session.execute(request)
+        precondition(outcome.success)
+        await session.close()
+    }
+    var cpuUsed = cpuSeconds() - cpu
+    var wallUsed = ContinuousClock.now - wall
+    print(
+        String(
+            format: "libssh2 fresh connection (connect+auth+exec+close): %.3f ms client CPU, %.2f ms wall, n=%d",
+            cpuUsed / Double(connections) * 1000, wallUsed / .milliseconds(1) / Double(connections), connections))
+    print(
+        String(
+            format: "  (sshd, for comparison: %.2f ms CPU per connection, its reaped children included)",
+            (processTreeCPUSeconds(server.pid) - serverCPU) / Double(connections) * 1000))
+
+    let device = DeviceTarget(
+        host: server.host, port: devicePort, username: TestSSHD.username,
+        credentials: [.privateKey(path: server.clientKeyFile, passphrase: nil)], platform: "cisco_ios")
+    let shell = try await driver.connect(to: device, context: DriverContext(platform: .ciscoIOS, logger: logger))
+    let show = ExecutionRequest(operation: .commands(["show terminal"]), logger: logger)
+    for _ in 0..<50 { _ = try await shell.execute(show) }
+    cpu = cpuSeconds()
+    wall = ContinuousClock.now
+    for _ in 0..<commands {
+        let outcome = try await shell.execute(show)
+        precondition(outcome.outputs.first?.output.hasPrefix("Length: 0") == true)
+    }
+    cpuUsed = cpuSeconds() - cpu
+    wallUsed = ContinuousClock.now - wall
+    print(
+        String(
+            format: "libssh2 command on a reused shell (CLIEngine): %.1f µs client CPU, %.1f µs wall, n=%d",
+            cpuUsed / Double(commands) * 1e6, wallUsed / .microseconds(1) / Double(commands), commands))
+    await shell.close()
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import NetPulse
+import NetPulseServer
+
+extension NetPulseCommand {
+    /// `netpulse serve`: the NetPulse HTTP API (`/device/bulk`, `/pull/batch`, `/push/batch`, jobs).
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve the NetPulse HTTP API (batch guide endpoints, job monitoring, OpenAPI document).",
+            discussion: """
+                API keys come from the environment variable named by --api-keys-env (comma-separated) and from \
+                --api-keys-file (one key per line, optionally followed by 'read' for a read-only key). Without keys \
+                the server refuses to start, unless --open is given and it listens on loopback. Prints \
+                'listening on http://HOST:PORT' once it accepts requests; stops on SIGINT or SIGTERM, cancelling \
+                queued work and closing every session.
+                """
+        )
+
+        @Option(help: "Address to listen on.")
+        var bind: String = "127.0.0.1"
+
+        @Option(help: "Port to listen on (0: any free port).")
+        var port: Int = 8700
+
+        @Option(help: "Environment variable with API keys (comma-separated).")
+        var apiKeysEnv: String = "NETPULSE_API_KEYS"
+
+        @Option(help: "File with API keys, one per line ('KEY' or 'KEY read').")
+        var apiKeysFile: String?
+
+        @Flag(help: "Serve without API keys (loopback addresses only).")
+        var open = false
+
+        @Option(help: "Largest request body, in bytes.")
+        var maxBodyBytes: Int = 1 << 20
+
+        @Option(help: "Most devices in one request.")
+        var maxDevices: Int = 5_000
+
+        @Option(help: "Longest ?wait= on GET /batches/{id}, in seconds.")
+        var maxWait: Int = 60
+
+        @Option(help: "Upper bound of a connection test's timeouts (POST /device/test), in seconds.")
+        var maxTestSeconds: Int = 60
+
+        @Option(help: "Devices requests may target: comma-separated IPv4 networks (a.b.c.d/n), addresses, names.")
+        var allowTargets: String?
+
+        @Option(help: "Seconds running jobs may go on at shutdown before they are cancelled.")
+        var gracePeriod: Double = 10
+
+        @OptionGroup var connection: ConnectionOptions
+
+        func validate() throws {
+            try connection.validateLimits()
+            guard maxTestSeconds >= 1 else { throw ValidationError("--max-test-seconds: must be at least 1") }
+            guard maxWait >= 0 else { throw ValidationError("--max-wait: must not be negative") }
+            guard gracePeriod >= 0 && gracePeriod <= 3600 else {
+                throw ValidationError("--grace-period: must be between 0 and 3600")
+            }
+        }
+
+        func run() async throws {
+            LoggingSetup.bootstrap()
+            var keys = APIKeys()
+            do {
+                if let value = ProcessInfo.processInfo.environment[apiKeysEnv], !value.isEmpty {
+                    try keys.add(environmentValue: value, name: apiKeysEnv)
+                }
+                if let apiKeysFile { try keys.add(file: apiKeysFile) }
+            } catch {
+                printError("invalid API key: \(error)")
+                throw ExitCode(2)
+            }
+            if open && !keys.isEmpty {
+                printError("--open: API keys were given; the server will require them")
+            }
+            var targets: TargetFilter?
+            if let allowTargets {
+                do {
+                    targets = try TargetFilter(allowTargets.split(separator: ",").map(String.init))
+                } catch {
+                    printError("--allow-targets: \(error.reason)")
+                    throw ExitCode(2)
+                }
+            }
+            let api = NetPulseAPIConfiguration(
+                apiKeys: keys, allowUnauthenticated: open, maxBodyBytes: maxBodyBytes, maxDevicesPerRequest: maxDevices,
+                maxWait: .seconds(maxWait), maxTestDuration: .seconds(maxTestSeconds), allowedTargets: targets,
+                logger: connection.logger)
+            let configuration = NetPulseServerConfiguration(host: bind, port: port, api: api, logger: connection.logger)
+            do {
+                try configuration.validate()
+            } catch {
+                printError("cannot serve: \(error)")
+                throw ExitCode(2)
+            }
+            if connection.hostKeyPolicy == .off {
+                printError("warning: host-key checking is off; devices are not authenticated")
+            }
+            var scheduler = connection.schedulerConfiguration(drivers: connection.drivers())
+            scheduler.limits.shutdownGracePeriod = .milliseconds(Int64(gracePeriod * 1000))
+            let mode = keys.isEmpty ? " (open, no API key)" : ""
+            try await NetPulseServer.run(configuration: configuration, scheduler: scheduler) { server in
+                let shown = server.host.contains(":") ? "[\(server.host)]" : server.host
+                printLine("listening on http://\(shown):\(server.port)\(mode)")
+            }
+            printLine("stopped")
+        }
+    }
+}

@@ -1,0 +1,245 @@
+import Foundation
+import NetPulseLab
+import Synchronization
+import Testing
+
+/// OpenSSH's own `ssh` client, run as a process against lab devices: a client we did not write.
+final class OpenSSHClient: Sendable {
+    static let path = "/usr/bin/ssh"
+
+    private struct State {
+        var stdout: [UInt8] = []
+        var stderr: [UInt8] = []
+        var status: Int32?
+        var openPipes = 2
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter = 0
+        var version = 0
+        var pid: Int32 = 0
+    }
+
+    private final class Shared: Sendable {
+        let state = Mutex(State())
+    }
+
+    private let shared = Shared()
+    nonisolated(unsafe) private let process = Process()
+    nonisolated(unsafe) private let input = Pipe()
+    nonisolated(unsafe) private var pipes: (Pipe, Pipe)?
+
+    /// A script answering ssh's password and keyboard-interactive prompts from the environment.
+    static let askpass: String = {
+        let path = NSTemporaryDirectory() + "netpulse-lab-askpass-\(getpid()).sh"
+        try? "#!/bin/sh\nprintf '%s\\n' \"$NETPULSE_TEST_PASSWORD\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o700)
+        return path
+    }()
+
+    /// Options every test uses: no user config, strict host-key checking against the lab's known_hosts.
+    static func options(for device: LabDevice, knownHosts: String, auth: [String]) -> [String] {
+        [
+            "-F", "/dev/null", "-p", String(device.port),
+            "-o", "UserKnownHostsFile=\(knownHosts)", "-o", "GlobalKnownHostsFile=/dev/null",
+            "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR",
+        ] + auth + ["\(device.username)@\(device.host)"]
+    }
+
+    static func password(_ method: String = "password") -> [String] {
+        ["-o", "PreferredAuthentications=\(method)", "-o", "NumberOfPasswordPrompts=1", "-o", "PubkeyAuthentication=no"]
+    }
+
+    static func key(_ path: String) -> [String] {
+        ["-i", path, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "PreferredAuthentications=publickey"]
+    }
+
+    /// Serialises pipe creation and spawning: the pipes are made close-on-exec before any other client is
+    /// spawned, so no ssh process inherits another one's pipe ends (which would hide end of file).
+    private static let spawnLock = Mutex(())
+
+    /// Starts `ssh` with these arguments; `password` answers prompts through SSH_ASKPASS.
+    init(_ arguments: [String], password: String? = nil) throws {
+        try Self.spawnLock.withLock { _ in try self.spawn(arguments, password: password) }
+    }
+
+    private func spawn(_ arguments: [String], password: String?) throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.path), "OpenSSH's ssh client is required")
+        process.executableURL = URL(fileURLWithPath: Self.path)
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        if let password {
+            environment["SSH_ASKPASS"] = Self.askpass
+            environment["SSH_ASKPASS_REQUIRE"] = "force"
+            environment["NETPULSE_TEST_PASSWORD"] = password
+        }
+        process.environment = environment
+        let stdout = Pipe()
+        let stderr = Pipe()
+        for fd in [input.fileHandleForReading.fileDescriptor, input.fileHandleForWriting.fileDescriptor,
+                   stdout.fileHandleForReading.fileDescriptor, stdout.fileHandleForWriting.fileDescriptor,
+                   stderr.fileHandleForReading.fileDescriptor, stderr.fileHandleForWriting.fileDescriptor] {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+        process.standardInput = input
+        process.standardOutput = stdout
+        process.standardError = stderr
+        // One reader thread per client polls both pipes until both reach end of file.
+        let fds = [stdout.fileHandleForReading.fileDescriptor, stderr.fileHandleForReading.fileDescriptor]
+        let reader = Thread { [shared] in
+            var polled = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            var open = 2
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while open > 0 {
+                guard poll(&polled, 2, -1) >= 0 else { continue }
+                for index in 0..<2 where polled[index].fd >= 0 && polled[index].revents != 0 {
+                    let count = read(polled[index].fd, &buffer, buffer.count)
+                    let chunk = count > 0 ? Array(buffer[0..<count]) : []
+                    if count <= 0 {
+                        polled[index].fd = -1
+                        open -= 1
+                    }
+                    let waiters = shared.state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                        if count <= 0 {
+                            state.openPipes -= 1
+                        } else if index == 1 {
+                            state.stderr += chunk
+                        } else {
+                            state.stdout += chunk
+                        }
+                        state.version += 1
+                        defer { state.waiters = [:] }
+                        return Array(state.waiters.values)
+                    }
+                    for waiter in waiters { waiter.resume() }
+                }
+            }
+            // Both pipes ended: ssh is exiting. Reap it here too, because Foundation's Process does not
+            // always notice the exit of one of many children (seen here: pipes at EOF, isRunning still true).
+            var raw: Int32 = 0
+            let pid = shared.state.withLock { $0.pid }
+            if pid > 0, waitpid(pid, &raw, 0) == pid {
+                let status = raw & 0x7F == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)
+                let waiters = shared.state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                    state.status = state.status ?? status
+                    state.version += 1
+                    defer { state.waiters = [:] }
+                    return Array(state.waiters.values)
+                }
+                for waiter in waiters { waiter.resume() }
+            }
+        }
+        self.pipes = (stdout, stderr)
+        process.terminationHandler = { [shared] process in
+            let waiters = shared.state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                state.status = process.terminationStatus
+                state.version += 1
+                defer { state.waiters = [:] }
+                return Array(state.waiters.values)
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+        try process.run()
+        let pid = process.processIdentifier
+        shared.state.withLock { $0.pid = pid }
+        reader.start()
+    }
+
+    var output: String { shared.state.withLock { String(decoding: $0.stdout, as: UTF8.self) } }
+    var outputBytes: [UInt8] { shared.state.withLock { $0.stdout } }
+    var errorOutput: String { shared.state.withLock { String(decoding: $0.stderr, as: UTF8.self) } }
+
+    /// For failure messages: whether ssh still runs, its status, and how many output pipes are open.
+    var diagnosis: String {
+        let (status, open) = shared.state.withLock { ($0.status, $0.openPipes) }
+        return "running=\(process.isRunning) status=\(String(describing: status)) openPipes=\(open)"
+    }
+
+    func send(_ text: String) {
+        input.fileHandleForWriting.write(Data(text.utf8))
+    }
+
+    func closeInput() {
+        try? input.fileHandleForWriting.close()
+    }
+
+    /// Waits until `predicate` holds for the output so far, or the deadline passes.
+    /// - Returns: Whether it held.
+    func wait(upTo limit: Duration, for predicate: (String) -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            let (text, version) = shared.state.withLock { (String(decoding: $0.stdout, as: UTF8.self), $0.version) }
+            if predicate(text) { return true }
+            if ContinuousClock.now >= deadline { return false }
+            await changed(after: version, deadline: deadline)
+        }
+    }
+
+    /// Waits for the process to exit and its output to end.
+    /// - Returns: The exit status, or nil if it was still running at the deadline (it is then killed).
+    func exitStatus(within limit: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            let (status, open, version) = shared.state.withLock { ($0.status, $0.openPipes, $0.version) }
+            if let status, open == 0 { return status }
+            if ContinuousClock.now >= deadline {
+                terminate()
+                return nil
+            }
+            await changed(after: version, deadline: deadline)
+        }
+    }
+
+    func terminate() {
+        if process.isRunning { process.terminate() }
+        closeInput()
+    }
+
+    /// Returns at the next output or exit event after `version`, or at the deadline.
+    private func changed(after version: Int, deadline: ContinuousClock.Instant) async {
+        let id = shared.state.withLock { state -> Int in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        let timer = Task { [shared] in
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            let waiter = shared.state.withLock { $0.waiters.removeValue(forKey: id) }
+            waiter?.resume()
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = shared.state.withLock { state -> Bool in
+                if state.version != version || ContinuousClock.now >= deadline { return true }
+                state.waiters[id] = continuation
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+        timer.cancel()
+    }
+
+    /// Runs `ssh ... command` to completion.
+    static func exec(
+        _ device: LabDevice, knownHosts: String, auth: [String], password: String?, command: String,
+        within limit: Duration = .seconds(20)
+    ) async throws -> (status: Int32?, stdout: String, stderr: String) {
+        let client = try OpenSSHClient(options(for: device, knownHosts: knownHosts, auth: auth) + [command], password: password)
+        client.closeInput()
+        let status = await client.exitStatus(within: limit)
+        return (status, client.output, client.errorOutput)
+    }
+}
+
+/// A fresh ed25519 key pair made by OpenSSH's ssh-keygen.
+func makeClientKey(in folder: String, name: String = "id_ed25519") throws -> (privateKey: String, publicLine: String) {
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let path = folder + "/" + name
+    let keygen = Process()
+    keygen.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
+    keygen.arguments = ["-q", "-t", "ed25519", "-N", "", "-C", "lab-test", "-f", path]
+    try keygen.run()
+    keygen.waitUntilExit()
+    try #require(keygen.terminationStatus == 0)
+    return (path, try String(contentsOfFile: path + ".pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+}
+
+func temporaryFolder() -> String {
+    NSTemporaryDirectory() + "netpulse-lab-test-" + UUID().uuidString
+}
