@@ -106,6 +106,18 @@ let package = Package(
         // Load generator for the lab's scale figures (a libssh client, one process apart from the lab).
         .executableTarget(name: "netpulse-lab-bench", dependencies: ["CLibSSH"], path: "Sources/LabBench"),
 
+        // Macro benchmark harness: one scenario against a running `netpulse lab`, figures as JSON
+        // (Benchmarks/run-all.sh drives it and the Python peers).
+        .executableTarget(
+            name: "netpulse-bench",
+            dependencies: [
+                "NetPulse", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/NetPulseBench"
+        ),
+
         // "Writing your own driver": a compiled example, built with everything else.
         .executableTarget(name: "custom-driver-example", dependencies: ["NetPulse"], path: "Examples/CustomDriver"),
 
