@@ -18,6 +18,9 @@ enum LibSSHStep: Equatable {
 /// An `ssh_session` in non-blocking mode, with the socket it runs on. Freed exactly once, by
 /// ``release()`` or by `deinit`.
 final class LibSSHHandle {
+    /// How long a wait trusts the socket alone before asking libssh again (see ``waitReady(_:deadline:isolation:)``).
+    static let recheckInterval: Duration = .milliseconds(250)
+
     private var raw: ssh_session?
     /// The connected socket; owned by this handle from ``attach(fd:)`` on, closed by ``release()``.
     private(set) var fd: Int32 = -1
@@ -89,19 +92,30 @@ final class LibSSHHandle {
             throw NetPulseError.connectionLost("\(what) with \(peer): the connection was closed")
         }
         var interest: ReadinessLoop.Interest = .read
-        if ssh_get_poll_flags(session) & SSH_WRITE_PENDING != 0 { interest.insert(.write) }
+        // Both probes: the poll flags say what libssh's last call wanted; the status says whether its
+        // output buffer still holds bytes (a window adjust the server may be waiting for).
+        if ssh_get_poll_flags(session) & SSH_WRITE_PENDING != 0 || ssh_get_status(session) & SSH_WRITE_PENDING != 0 {
+            interest.insert(.write)
+        }
         // Acknowledge at once what arrives during this wait: OpenSSH's sshd leaves Nagle on for sessions
         // without a pty, so its second small packet in a row waits for our ACK, which Linux delays by
         // ~40 ms. TCP_QUICKACK is not sticky: it is set before each wait (as the libssh2 driver does).
         var one: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_TCP), Int32(TCP_QUICKACK), &one, socklen_t(MemoryLayout<Int32>.size))
+        // libssh can hold complete packets in its own input buffer after draining the socket, and then
+        // the socket stays quiet although a read would succeed (seen as rare 30 s stalls on long exec
+        // outputs). So the wait is cut into slices: after each quiet slice the caller asks libssh again,
+        // and only the real deadline is a timeout.
+        let slice = min(deadline, ContinuousClock.now + Self.recheckInterval)
         let readiness: ReadinessLoop.Readiness
         do {
-            readiness = try await loop.wait(fd: fd, for: interest, deadline: deadline)
+            readiness = try await loop.wait(fd: fd, for: interest, deadline: slice)
         } catch is ReadinessLoop.Failure {
             throw NetPulseError.connectionLost("\(what) with \(peer): the socket is gone")
         }
-        if readiness == .timedOut { throw NetPulseError.timeout("\(what) with \(peer) did not complete in time") }
+        if readiness == .timedOut && slice >= deadline {
+            throw NetPulseError.timeout("\(what) with \(peer) did not complete in time")
+        }
     }
 
     /// Calls `call` until it stops saying "again", waiting for readiness in between.
