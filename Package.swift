@@ -148,7 +148,7 @@ let package = Package(
         // The driver suite, written once and run against both SSH backends.
         .testTarget(
             name: "SSHDriverTests",
-            dependencies: ["NetPulse", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2", "SSHTestSupport"]
+            dependencies: ["NetPulse", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2", "NetPulseLab", "SSHTestSupport"]
         ),
     ]
 )
