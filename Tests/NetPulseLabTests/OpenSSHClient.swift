@@ -27,7 +27,6 @@ final class OpenSSHClient: Sendable {
     }
 
     private let shared = Shared()
-    nonisolated(unsafe) private let process = Process()
     nonisolated(unsafe) private let input = Pipe()
     nonisolated(unsafe) private var pipes: (Pipe, Pipe)?
 
@@ -71,15 +70,12 @@ final class OpenSSHClient: Sendable {
 
     private func spawn(_ arguments: [String], password: String?) throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.path), "OpenSSH's ssh client is required")
-        process.executableURL = URL(fileURLWithPath: Self.path)
-        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         if let password {
             environment["SSH_ASKPASS"] = Self.askpass
             environment["SSH_ASKPASS_REQUIRE"] = "force"
             environment["NETPULSE_TEST_PASSWORD"] = password
         }
-        process.environment = environment
         let stdout = Pipe()
         let stderr = Pipe()
         for fd in [
@@ -89,9 +85,6 @@ final class OpenSSHClient: Sendable {
         ] {
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         }
-        process.standardInput = input
-        process.standardOutput = stdout
-        process.standardError = stderr
         // One reader thread per client polls both pipes until both reach end of file.
         let fds = [stdout.fileHandleForReading.fileDescriptor, stderr.fileHandleForReading.fileDescriptor]
         let reader = Thread { [shared] in
@@ -139,17 +132,26 @@ final class OpenSSHClient: Sendable {
             }
         }
         self.pipes = (stdout, stderr)
-        process.terminationHandler = { [shared] process in
-            let waiters = shared.state.withLock { state -> [CheckedContinuation<Void, Never>] in
-                state.foundation = process.terminationStatus
-                state.version += 1
-                defer { state.waiters = [:] }
-                return Array(state.waiters.values)
-            }
-            for waiter in waiters { waiter.resume() }
+        // posix_spawn, not Foundation's Process: its run() crashed here (memcpy) while other tests spawned
+        // and closed descriptors concurrently, and it did not always notice a child's exit.
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, input.fileHandleForReading.fileDescriptor, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdout.fileHandleForWriting.fileDescriptor, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr.fileHandleForWriting.fileDescriptor, 2)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([Self.path] + arguments).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in argv + envp { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, Self.path, &actions, nil, argv, envp)
+        // The child has its copies; ours of the write ends must close, or end of file never comes.
+        try? stdout.fileHandleForWriting.close()
+        try? stderr.fileHandleForWriting.close()
+        try? input.fileHandleForReading.close()
+        guard spawned == 0 else {
+            throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EINVAL)
         }
-        try process.run()
-        let pid = process.processIdentifier
         shared.state.withLock { $0.pid = pid }
         reader.start()
     }
@@ -161,7 +163,7 @@ final class OpenSSHClient: Sendable {
     /// For failure messages: whether ssh still runs, its status, and how many output pipes are open.
     var diagnosis: String {
         let (status, open) = shared.state.withLock { ($0.status, $0.openPipes) }
-        return "running=\(process.isRunning) status=\(String(describing: status)) openPipes=\(open)"
+        return "running=\(isRunning) status=\(String(describing: status)) openPipes=\(open)"
     }
 
     var tail: String { output.suffix(80).debugDescription }
@@ -201,8 +203,12 @@ final class OpenSSHClient: Sendable {
         }
     }
 
+    /// Whether ssh has not been reaped yet.
+    var isRunning: Bool { shared.state.withLock { $0.pid > 0 && $0.reaped == nil && !$0.reapFailed } }
+
     func terminate() {
-        if process.isRunning { process.terminate() }
+        let pid = shared.state.withLock { $0.pid }
+        if isRunning, pid > 0 { kill(pid, SIGTERM) }
         closeInput()
     }
 

@@ -40,9 +40,9 @@ struct ServeCommandTests {
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
         let key = "serve-test-key-0123456789"
-        setenv("NETPULSE_SERVE_TEST_KEYS", key, 1)
         let child = try ChildProcess.spawn(
-            Self.binary, ["serve", "--port", "0", "--api-keys-env", "NETPULSE_SERVE_TEST_KEYS"], stdout: fds[1])
+            Self.binary, ["serve", "--port", "0", "--api-keys-env", "NETPULSE_SERVE_TEST_KEYS"], stdout: fds[1],
+            environment: ["NETPULSE_SERVE_TEST_KEYS": key])
         close(fds[1])
         defer { close(fds[0]) }
         // The first line says where it listens (read on a Dispatch thread; ends at EOF too).

@@ -14,7 +14,8 @@ public struct ChildProcess: Sendable {
         _ path: String,
         _ arguments: [String],
         stdout: Int32? = nil,
-        stderr: Int32? = nil
+        stderr: Int32? = nil,
+        environment: [String: String] = [:]
     ) throws -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -31,9 +32,13 @@ public struct ChildProcess: Sendable {
             posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         }
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
+        // Extra variables go to the child only: setenv in a test would race every other spawn.
+        var merged = ProcessInfo.processInfo.environment
+        for (key, value) in environment { merged[key] = value }
+        let envp: [UnsafeMutablePointer<CChar>?] = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in argv + envp { free(pointer) } }
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        let status = posix_spawn(&pid, path, &actions, nil, argv, envp)
         guard status == 0 else {
             throw TestSSHD.Failure(description: "cannot start \(path): \(String(cString: strerror(status)))")
         }
@@ -109,7 +114,9 @@ extension ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        if let inFD { posix_spawn_file_actions_adddup2(&actions, inFD, 0) } else {
+        if let inFD {
+            posix_spawn_file_actions_adddup2(&actions, inFD, 0)
+        } else {
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         }
         posix_spawn_file_actions_adddup2(&actions, outFD, 1)
