@@ -1,5 +1,6 @@
 import Foundation
 import NetPulseLab
+import SSHTestSupport
 import Testing
 
 @Suite("Many concurrent sessions")
@@ -8,7 +9,7 @@ struct ConcurrencyTests {
     @Test func twoHundredConcurrentShells() async throws {
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let key = try makeClientKey(in: folder)
+        let key = try await makeClientKey(in: folder)
         let configuration = LabConfiguration(devices: 50, authorizedKeys: [key.publicLine])
         try await withLab(configuration) { lab in
             let sessions = 200

@@ -1,5 +1,6 @@
 import Foundation
 import NetPulse
+import SSHTestSupport
 import Testing
 
 /// The `netpulse lab` executable: ready line, inventory, clean stop on SIGTERM, refusal of other addresses.
@@ -14,18 +15,21 @@ struct LabCommandTests {
         try #require(FileManager.default.isExecutableFile(atPath: Self.executable), "build the netpulse product first")
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let lab = Process()
-        let output = Pipe()
-        lab.executableURL = URL(fileURLWithPath: Self.executable)
-        lab.arguments = [
-            "lab", "--devices", "6", "--platforms", "cisco_ios,linux", "--inventory", folder + "/inventory.json",
-            "--folder", folder, "--fault-rate", "0.5", "--seed", "3",
-        ]
-        lab.standardOutput = output
-        lab.standardError = FileHandle.nullDevice
-        try launch(lab, pipes: [output])
+        var fds: [Int32] = [0, 0]
+        try #require(pipe(&fds) == 0)
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        let lab = try ChildProcess.spawn(
+            Self.executable,
+            [
+                "lab", "--devices", "6", "--platforms", "cisco_ios,linux", "--inventory", folder + "/inventory.json",
+                "--folder", folder, "--fault-rate", "0.5", "--seed", "3",
+            ],
+            stdout: fds[1]
+        )
+        close(fds[1])
+        let reader = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true)
         // Read until "ready:" on a Dispatch thread (the read blocks until the lab prints).
-        let reader = output.fileHandleForReading
         let text = await offPool {
             var text = ""
             while !text.contains("ready:") {
@@ -42,26 +46,18 @@ struct LabCommandTests {
         #expect(request.devices[1].connection.deviceType == "linux")
         let sidecar = try String(contentsOfFile: folder + "/inventory.json.faults.json", encoding: .utf8)
         #expect(sidecar.components(separatedBy: "\"fault\":").count - 1 == 3)
-        lab.terminate()
+        lab.signal(SIGTERM)
         let rest = await offPool { String(decoding: reader.readDataToEndOfFile(), as: UTF8.self) }
-        await offPool { lab.waitUntilExit() }
-        #expect(lab.terminationStatus == 0)
+        #expect(await lab.wait() == 0)
         #expect(rest.contains("stopping on signal 15"))
     }
 
     @Test func refusesANonLoopbackAddress() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.executable), "build the netpulse product first")
-        let lab = Process()
-        let errors = Pipe()
-        lab.executableURL = URL(fileURLWithPath: Self.executable)
-        lab.arguments = ["lab", "--devices", "1", "--bind", "0.0.0.0"]
-        lab.standardOutput = FileHandle.nullDevice
-        lab.standardError = errors
-        try launch(lab, pipes: [errors])
-        let reader = errors.fileHandleForReading
-        let message = await offPool { String(decoding: reader.readDataToEndOfFile(), as: UTF8.self) }
-        await offPool { lab.waitUntilExit() }
-        #expect(lab.terminationStatus != 0)
+        let result = try await ChildProcess.run(
+            Self.executable, ["lab", "--devices", "1", "--bind", "0.0.0.0"], environment: [:])
+        #expect(result.status != 0)
+        let message = result.stderr
         #expect(message.contains("bindAddress: '0.0.0.0' is not a loopback address"))
     }
 }

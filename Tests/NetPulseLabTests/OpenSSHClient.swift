@@ -1,5 +1,6 @@
 import Foundation
 import NetPulseLab
+import SSHTestSupport
 import Synchronization
 import Testing
 
@@ -247,18 +248,6 @@ final class OpenSSHClient: Sendable {
     }
 }
 
-/// Starts a process the way every test here must: under the spawn lock, with its pipes close-on-exec,
-/// so that no other child inherits them (an inherited write end hides end of file until that child exits).
-func launch(_ process: Process, pipes: [Pipe]) throws {
-    try OpenSSHClient.spawnLock.withLock { _ in
-        for pipe in pipes {
-            _ = fcntl(pipe.fileHandleForReading.fileDescriptor, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(pipe.fileHandleForWriting.fileDescriptor, F_SETFD, FD_CLOEXEC)
-        }
-        try process.run()
-    }
-}
-
 /// Runs blocking work on a Dispatch thread, off Swift's cooperative pool (2 threads on this machine).
 func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
@@ -267,17 +256,14 @@ func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
 }
 
 /// A fresh ed25519 key pair made by OpenSSH's ssh-keygen.
-func makeClientKey(in folder: String, name: String = "id_ed25519") throws -> (privateKey: String, publicLine: String) {
+func makeClientKey(in folder: String, name: String = "id_ed25519") async throws -> (
+    privateKey: String, publicLine: String
+) {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let path = folder + "/" + name
-    let keygen = Process()
-    keygen.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
-    keygen.arguments = ["-q", "-t", "ed25519", "-N", "", "-C", "lab-test", "-f", path]
-    keygen.standardOutput = FileHandle.nullDevice
-    keygen.standardError = FileHandle.nullDevice
-    try launch(keygen, pipes: [])
-    keygen.waitUntilExit()
-    try #require(keygen.terminationStatus == 0)
+    let keygen = try await ChildProcess.run(
+        "/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "lab-test", "-f", path], environment: [:])
+    try #require(keygen.status == 0, "\(keygen.stderr)")
     return (
         path, try String(contentsOfFile: path + ".pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
     )

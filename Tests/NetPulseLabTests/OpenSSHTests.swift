@@ -1,6 +1,7 @@
 import Foundation
 import NetPulse
 import NetPulseLab
+import SSHTestSupport
 import Testing
 
 /// Typed into an interactive `ssh -tt` shell: disable paging, change config, show it, save, leave.
@@ -68,8 +69,8 @@ struct OpenSSHTests {
     @Test func publicKeyAuthenticationAcceptsOnlyListedKeys() async throws {
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let allowed = try makeClientKey(in: folder, name: "allowed")
-        let other = try makeClientKey(in: folder, name: "other")
+        let allowed = try await makeClientKey(in: folder, name: "allowed")
+        let other = try await makeClientKey(in: folder, name: "other")
         try (allowed.publicLine + "\n").write(toFile: folder + "/authorized_keys", atomically: true, encoding: .utf8)
         let configuration = LabConfiguration(
             devices: 1, platforms: [.linux], authorizedKeysFile: folder + "/authorized_keys")
@@ -103,16 +104,11 @@ struct OpenSSHTests {
             #expect(result.status == 255)
             #expect(result.stderr.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"))
             // The fingerprint the lab reports is the one ssh-keygen computes.
-            let keygen = Process()
+            let keygen = try await ChildProcess.run(
+                "/usr/bin/ssh-keygen", ["-l", "-f", lab.knownHostsFile], environment: [:])
+            try #require(keygen.status == 0)
             let listingFile = lab.folder + "/fingerprints.txt"
-            FileManager.default.createFile(atPath: listingFile, contents: nil)
-            let listingHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: listingFile))
-            keygen.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
-            keygen.arguments = ["-l", "-f", lab.knownHostsFile]
-            keygen.standardOutput = listingHandle
-            try launch(keygen, pipes: [])
-            await offPool { keygen.waitUntilExit() }
-            try listingHandle.close()
+            try keygen.stdout.write(toFile: listingFile, atomically: true, encoding: .utf8)
             let listing = try String(contentsOfFile: listingFile, encoding: .utf8)
             for device in lab.devices { #expect(listing.contains(device.hostKeyFingerprint)) }
         }

@@ -52,7 +52,7 @@ struct LabScenarios {
         let target = device.target(
             hostKeyPolicy: .strict(knownHostsFile: lab.knownHostsFile),
             readTimeout: readTimeout,
-            connectTimeout: max(readTimeout, .seconds(2))
+            connectTimeout: .seconds(15)
         )
         let profile = PlatformRegistry.builtin.profile(named: device.platform.rawValue)!
         let session: any DriverSession
@@ -131,7 +131,8 @@ struct LabScenarios {
             )
             let result = await Self.attempt(
                 driver, lab.devices[0], lab: lab, operation: .commands(["show running-config"]),
-                readTimeout: .seconds(1)
+                // Long enough that a loaded machine does not turn a refusal or a drop into a timeout.
+                readTimeout: .seconds(4)
             )
             switch result {
             case .success(let outcome):
