@@ -50,9 +50,6 @@ final class LabSession {
     var kexAt: ContinuousClock.Instant?
     var wakeAt: ContinuousClock.Instant?
     var channelClosed = false
-    /// The client closed the channel and is waiting for our CLOSE in reply (sent from the loop).
-    var peerClosed = false
-    var closeSent = false
     var kbdintUser = ""
     private var terminal: (any Terminal)?
     private var pendingStart: Start?
@@ -179,7 +176,6 @@ final class LabSession {
         callbacks.pointee.channel_close_function = { _, _, userdata in
             let lab = LabSession.from(userdata)
             lab.channelClosed = true
-            lab.peerClosed = true
             lab.server.markDirty(lab)
         }
         channelCallbacks = callbacks
@@ -250,11 +246,9 @@ final class LabSession {
     }
 
     func service() {
-        // Answer the client's CLOSE with ours (libssh does not), or the client waits for it.
-        if peerClosed, !closeSent, let channel {
-            closeSent = true
-            ssh_channel_close(channel)
-        }
+        // Not answered here: a client's CLOSE is left unanswered (libssh does not answer it). Answering
+        // with ssh_channel_close from this loop made libssh clients lose other sessions at scale (see the
+        // closing note); libssh2 clients then wait out their close deadline instead.
         if let start = pendingStart {
             pendingStart = nil
             begin(start)
@@ -381,7 +375,6 @@ final class LabSession {
             case .close:
                 ssh_channel_send_eof(channel)
                 ssh_channel_close(channel)
-                closeSent = true
                 channelClosed = true
                 lastActivity = .now
                 queue.removeAll()
