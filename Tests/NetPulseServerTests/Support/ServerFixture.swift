@@ -5,6 +5,7 @@ import NetPulseIO
 import NetPulseLab
 import NetPulseSSH
 import NetPulseServer
+import SSHTestSupport
 import Testing
 
 /// A NetPulse server on a free loopback port, in-process, with the libssh driver pointed at a lab.
@@ -59,43 +60,8 @@ enum ServerFixture {
         }
     }
 
-    static let commandExample = """
-        {
-          "driver": "netmiko",
-          "devices": [
-            {"host": "192.168.1.1", "username": "admin", "password": "admin123"},
-            {"host": "192.168.1.2", "username": "admin", "password": "admin123"}
-          ],
-          "connection_args": {
-            "device_type": "cisco_ios",
-            "timeout": 30
-          },
-          "command": "show version",
-          "options": {
-            "queue_strategy": "pinned",
-            "ttl": 600
-          }
-        }
-        """
-
-    static let configExample = """
-        {
-          "driver": "netmiko",
-          "devices": [
-            {"host": "192.168.1.1", "username": "admin", "password": "admin123"},
-            {"host": "192.168.1.2", "username": "admin", "password": "admin123"}
-          ],
-          "connection_args": {
-            "device_type": "cisco_ios",
-            "timeout": 30
-          },
-          "config": "interface GigabitEthernet0/1\\n description Batch Config",
-          "options": {
-            "queue_strategy": "pinned",
-            "ttl": 600
-          }
-        }
-        """
+    static let commandExample = GuideExamples.batchCommand
+    static let configExample = GuideExamples.batchConfig
 
     /// A lab device as the guide's device entry, with the lab's enable secret (an emulated IOS
     /// logs users in at `>`, and config mode needs enable).
