@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "NetPulseTesting", targets: ["NetPulseTesting"]),
         .library(name: "NetPulseLab", targets: ["NetPulseLab"]),
         .library(name: "NetPulseServer", targets: ["NetPulseServer"]),
+        .library(name: "NetPulseTextFSM", targets: ["NetPulseTextFSM"]),
         .executable(name: "netpulse", targets: ["netpulse"]),
     ],
     dependencies: [
@@ -34,6 +35,20 @@ let package = Package(
             name: "CLibSSH2",
             pkgConfig: "libssh2",
             providers: [.apt(["libssh2-1-dev"])]
+        ),
+        .systemLibrary(
+            name: "CPCRE2",
+            pkgConfig: "libpcre2-8",
+            providers: [.apt(["libpcre2-dev"])]
+        ),
+
+        // TextFSM templates (ntc-templates) run with textfsm 2.x semantics on PCRE2; only Foundation besides.
+        .target(name: "NetPulseTextFSM", dependencies: ["CPCRE2"]),
+        // Parse time of one template on one output, the Swift side of scripts/textfsm-bench.sh.
+        .executableTarget(
+            name: "netpulse-textfsm-bench",
+            dependencies: ["NetPulseTextFSM", "CPCRE2"],
+            path: "Sources/TextFSMBench"
         ),
 
         // The readiness loop and TCP connect shared by both SSH backends.
@@ -99,6 +114,7 @@ let package = Package(
             name: "netpulse",
             dependencies: [
                 "NetPulse", "NetPulseLab", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2", "NetPulseServer",
+                "NetPulseTextFSM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -130,6 +146,8 @@ let package = Package(
         ),
         .testTarget(name: "NetPulseTestingTests", dependencies: ["NetPulse", "NetPulseTesting"]),
         .testTarget(name: "NetPulseIOTests", dependencies: ["NetPulse", "NetPulseIO"]),
+        // Fixtures recorded from Python's textfsm are read from the source tree (#filePath).
+        .testTarget(name: "NetPulseTextFSMTests", dependencies: ["NetPulseTextFSM"], exclude: ["Fixtures"]),
 
         // An OpenSSH sshd started by the tests on loopback, for every test that crosses a socket.
         .target(name: "SSHTestSupport", path: "Tests/SSHTestSupport"),

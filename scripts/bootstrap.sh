@@ -5,6 +5,7 @@ set -euo pipefail
 need=()
 pkg-config --exists libssh 2>/dev/null || need+=(libssh-dev)
 pkg-config --exists libssh2 2>/dev/null || need+=(libssh2-1-dev)
+pkg-config --exists libpcre2-8 2>/dev/null || need+=(libpcre2-dev)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh >/dev/null || need+=(openssh-client)
