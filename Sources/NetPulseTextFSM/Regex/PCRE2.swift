@@ -106,6 +106,20 @@ struct PCRE2MatchData: ~Copyable {
         pcre2_match_data_free_8(pointer)
     }
 
+    /// The `(*MARK:n)` passed on the way to the last match, as a number.
+    var mark: Int? {
+        guard let name = pcre2_get_mark_8(pointer) else { return nil }
+        var value = 0
+        var index = 0
+        while name[index] != 0 {
+            let digit = Int(name[index]) - 0x30
+            guard (0...9).contains(digit) else { return nil }
+            value = value * 10 + digit
+            index += 1
+        }
+        return index == 0 ? nil : value
+    }
+
     /// The byte range of `group` in the subject of the last match, nil when the group did not take part.
     func range(of group: Int) -> Range<Int>? {
         guard group < pairs else { return nil }

@@ -1,10 +1,8 @@
-/// A Python `re` pattern compiled for `re.match`: anchored at the start, not at the end.
-struct PythonPattern: Sendable {
+/// A Python `re` pattern, checked with Python's rules and parsed, not yet compiled.
+struct ParsedPattern: Sendable {
     /// The pattern as written (Python syntax).
     let source: String
-    /// What PCRE2 compiled.
-    let pcre2Source: String
-    let code: PCRE2Code
+    let tree: PythonRegex.Pattern
     /// Named groups in the order Python's `groupdict()` lists them.
     let groupNames: [NamedGroup]
 
@@ -19,22 +17,46 @@ struct PythonPattern: Sendable {
     }
 
     init(_ source: String) throws(CompileError) {
-        let parsed: PythonRegex.Pattern
         do {
-            parsed = try PythonRegex.parse(source)
+            tree = try PythonRegex.parse(source)
         } catch {
             throw CompileError(message: "\(error.message) at position \(error.position)")
         }
         self.source = source
-        pcre2Source = PythonRegex.pcre2Source(for: parsed)
+        groupNames = tree.groupNames.map { NamedGroup(name: $0.name, number: $0.number) }
+    }
+
+    var captureCount: Int { tree.captureCount }
+
+    /// PCRE2 for the pattern on its own.
+    var pcre2Source: String { PythonRegex.pcre2Source(for: tree) }
+
+    /// PCRE2 for the pattern as one group of a larger pattern, its groups numbered after `groupOffset`.
+    func pcre2Branch(groupOffset: Int) -> String {
+        PythonRegex.pcre2Branch(for: tree, groupOffset: groupOffset)
+    }
+
+    /// Compiles the pattern alone.
+    func compile() throws(CompileError) -> PCRE2Code {
         do {
-            code = try PCRE2Code(pcre2Source)
+            return try PCRE2Code(pcre2Source)
         } catch {
             throw CompileError(message: "PCRE2 cannot compile it: \(error.message)")
         }
-        groupNames = parsed.groupNames.map { NamedGroup(name: $0.name, number: $0.number) }
+    }
+}
+
+/// A Python `re` pattern compiled for `re.match`: anchored at the start, not at the end.
+struct PythonPattern: Sendable {
+    let parsed: ParsedPattern
+    let code: PCRE2Code
+
+    init(_ source: String) throws(ParsedPattern.CompileError) {
+        parsed = try ParsedPattern(source)
+        code = try parsed.compile()
     }
 
+    var groupNames: [ParsedPattern.NamedGroup] { parsed.groupNames }
     var captureCount: Int { code.captureCount }
 
     /// Groups of one match: each group's text, nil for a group that did not take part.
@@ -44,8 +66,8 @@ struct PythonPattern: Sendable {
         subscript(group: Int) -> String? { groups[group] }
     }
 
-    /// `re.match(pattern, text)`, with every group copied out. For the parse loop, see `TextFSMTemplate`,
-    /// which reads the groups it needs from the subject bytes instead.
+    /// `re.match(pattern, text)`, with every group copied out. The parse loop (`TemplateRun`) reads the
+    /// groups it needs from the subject bytes instead.
     func match(_ text: String) throws(PCRE2Error) -> Match? {
         var text = text
         let data = PCRE2MatchData(captureCount: captureCount)
@@ -61,5 +83,20 @@ struct PythonPattern: Sendable {
             }
         }
         return try result.get()
+    }
+
+    /// The text of the named group `name` in `match`.
+    func group(_ name: String, in match: Match) -> String? {
+        guard let number = groupNames.first(where: { $0.name == name })?.number else { return nil }
+        return match[number]
+    }
+
+    /// One of textfsm's own patterns, which compile.
+    static func constant(_ source: String) -> PythonPattern {
+        do {
+            return try PythonPattern(source)
+        } catch {
+            fatalError("built-in pattern \(source) does not compile: \(error.message)")
+        }
     }
 }

@@ -11,20 +11,25 @@
 /// - verbose mode (`(?x)`) is applied while parsing; the ASCII flag (`(?a)`) writes ASCII sets;
 /// - `(*LF)` makes `\n` the only newline, as for Python's `.` and `$`.
 extension PythonRegex {
+    /// PCRE2 for a pattern on its own.
     static func pcre2Source(for pattern: Pattern) -> String {
-        var out = "(*LF)"
+        "(*LF)" + pcre2Branch(for: pattern, groupOffset: 0)
+    }
+
+    /// PCRE2 for a pattern as one group of a larger pattern: its global flags scoped to the group, its groups
+    /// numbered after `groupOffset` others.
+    static func pcre2Branch(for pattern: Pattern, groupOffset: Int) -> String {
         let flags = pattern.globalFlags.intersection(["i", "m", "s"])
-        if !flags.isEmpty {
-            out += "(?" + String(flags.sorted()) + ")"
-        }
-        let emitter = Emitter(ascii: pattern.globalFlags.contains("a"))
+        var out = "(?" + String(flags.sorted()) + ":"
+        let emitter = Emitter(ascii: pattern.globalFlags.contains("a"), groupOffset: groupOffset)
         emitter.write(pattern.body, into: &out)
-        return out
+        return out + ")"
     }
 }
 
 private struct Emitter {
     var ascii: Bool
+    var groupOffset: Int
 
     func write(_ body: PythonRegex.Alternation, into out: inout String) {
         for (index, sequence) in body.enumerated() {
@@ -69,9 +74,9 @@ private struct Emitter {
             write(body, into: &out)
             out += ")"
         case .backreference(let number):
-            out += "\\g{\(number)}"
+            out += "\\g{\(number + groupOffset)}"
         case .conditional(let group, let yes, let no):
-            out += "(?(\(group))"
+            out += "(?(\(group + groupOffset))"
             write(yes, into: &out)
             if let no {
                 out += "|"

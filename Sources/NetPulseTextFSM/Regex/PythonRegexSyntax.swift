@@ -10,7 +10,7 @@ enum PythonRegex {
     /// `a|b|c`.
     typealias Alternation = [Sequence]
 
-    indirect enum Node: Equatable {
+    indirect enum Node: Equatable, Sendable {
         case literal(UInt32)
         /// `.`; `dotAll` comes from the flags in force where it was written.
         case any
@@ -25,38 +25,38 @@ enum PythonRegex {
         case repeated(Node, min: Int, max: Int?, kind: QuantifierKind)
     }
 
-    enum Anchor: Equatable {
+    enum Anchor: Equatable, Sendable {
         case lineStart, lineEnd, stringStart, stringEnd, wordBoundary, notWordBoundary
     }
 
-    enum QuantifierKind: Equatable {
+    enum QuantifierKind: Equatable, Sendable {
         case greedy, lazy, possessive
     }
 
-    enum Category: Equatable {
+    enum Category: Equatable, Sendable {
         case digit, notDigit, space, notSpace, word, notWord
     }
 
-    enum SetItem: Equatable {
+    enum SetItem: Equatable, Sendable {
         case scalar(UInt32)
         case range(UInt32, UInt32)
         case category(Category)
     }
 
-    struct CharacterSet: Equatable {
+    struct CharacterSet: Equatable, Sendable {
         var negated: Bool
         var items: [SetItem]
     }
 
     /// Flags a scoped group turns on or off (`i`, `m`, `s`, `x`, `a`, `u`).
-    struct ScopedFlags: Equatable {
+    struct ScopedFlags: Equatable, Sendable {
         var on: Set<Character> = []
         var off: Set<Character> = []
         static let none = ScopedFlags()
     }
 
     /// A parsed pattern.
-    struct Pattern {
+    struct Pattern: Sendable {
         var body: Alternation
         /// Flags set for the whole pattern by leading `(?imsxau)` groups.
         var globalFlags: Set<Character>
@@ -90,6 +90,7 @@ extension PythonRegex {
 
     static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
         let value = scalar.value
+        if value < 0x80 { return (0x09...0x0D).contains(value) || (0x1C...0x20).contains(value) }
         return whitespaceRanges.contains { $0.contains(value) }
     }
 

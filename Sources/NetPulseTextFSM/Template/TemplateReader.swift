@@ -31,35 +31,39 @@ struct TemplateReader {
     /// The lines of a file read in Python's text mode: split at `\n`, `\r\n` and `\r`.
     static func lines(of source: String) -> [String] {
         var result: [String] = []
-        var current = String.UnicodeScalarView()
-        var previousWasReturn = false
-        for scalar in source.unicodeScalars {
-            if scalar == "\n" && previousWasReturn {
-                previousWasReturn = false
+        let utf8 = source.utf8
+        var start = utf8.startIndex
+        var index = start
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            guard byte == 0x0A || byte == 0x0D else {
+                utf8.formIndex(after: &index)
                 continue
             }
-            previousWasReturn = scalar == "\r"
-            if scalar == "\n" || scalar == "\r" {
-                result.append(String(current))
-                current = String.UnicodeScalarView()
-            } else {
-                current.append(scalar)
-            }
+            result.append(String(source[start..<index]))
+            utf8.formIndex(after: &index)
+            if byte == 0x0D, index != utf8.endIndex, utf8[index] == 0x0A { utf8.formIndex(after: &index) }
+            start = index
         }
-        if !current.isEmpty { result.append(String(current)) }
+        if start != utf8.endIndex { result.append(String(source[start...])) }
         return result
     }
 
+    /// Python's `str.rstrip()`.
     static func rstrip(_ text: String) -> String {
-        var scalars = Substring(text).unicodeScalars
-        while let last = scalars.last, PythonRegex.isWhitespace(last) { scalars.removeLast() }
-        return String(String.UnicodeScalarView(scalars))
+        let scalars = text.unicodeScalars
+        guard let last = scalars.last, PythonRegex.isWhitespace(last) else { return text }
+        guard let end = scalars.lastIndex(where: { !PythonRegex.isWhitespace($0) }) else { return "" }
+        return String(scalars[...end])
     }
 
+    /// Python's `str.strip()`.
     static func strip(_ text: String) -> String {
-        var scalars = Substring(rstrip(text)).unicodeScalars
-        while let first = scalars.first, PythonRegex.isWhitespace(first) { scalars.removeFirst() }
-        return String(String.UnicodeScalarView(scalars))
+        let trimmed = rstrip(text)
+        let scalars = trimmed.unicodeScalars
+        guard let first = scalars.first, PythonRegex.isWhitespace(first) else { return trimmed }
+        guard let start = scalars.firstIndex(where: { !PythonRegex.isWhitespace($0) }) else { return "" }
+        return String(scalars[start...])
     }
 
     static func isComment(_ line: String) -> Bool {
@@ -128,17 +132,21 @@ struct TemplateReader {
         guard scalars.first == "(", scalars.last == ")", scalars.count >= 2, scalars[scalars.count - 2] != "\\" else {
             throw Self.invalid("Value '\(regex)' must be contained within a '()' pair.", line: number)
         }
-        let compiled: PythonPattern
+        let isList = options.contains(.list)
+        var nested: PythonPattern?
         do {
-            compiled = try PythonPattern(regex)
+            // Compiled only for what needs it: a List Value with groups inside (textfsm's nested dicts).
+            let parsed = try ParsedPattern(regex)
+            if isList && parsed.captureCount > 1 {
+                nested = try PythonPattern(regex)
+            }
         } catch {
             throw Self.invalid("Value \(name): invalid regular expression '\(regex)': \(error.message)", line: number)
         }
-        let isList = options.contains(.list)
         return TextFSMValueDefinition(
             name: name, regex: regex, options: options, line: number,
             substitution: "(?P<\(name)>" + regex.dropFirst(),
-            nested: isList && compiled.captureCount > 1 ? compiled : nil,
+            nested: nested,
             isFilldown: options.contains(.filldown), isList: isList
         )
     }
@@ -192,9 +200,9 @@ struct TemplateReader {
             }
             regex = substituted
         }
-        let pattern: PythonPattern
+        let pattern: ParsedPattern
         do {
-            pattern = try PythonPattern(regex)
+            pattern = try ParsedPattern(regex)
         } catch {
             throw Self.invalid("Invalid regular expression: '\(regex)': \(error.message).", line: number)
         }
@@ -306,22 +314,5 @@ struct TemplateReader {
                 }
             }
         }
-    }
-}
-
-extension PythonPattern {
-    /// One of textfsm's own patterns, which compile.
-    static func constant(_ source: String) -> PythonPattern {
-        do {
-            return try PythonPattern(source)
-        } catch {
-            fatalError("built-in pattern \(source) does not compile: \(error.message)")
-        }
-    }
-
-    /// The text of the named group `name` in `match`.
-    func group(_ name: String, in match: Match) -> String? {
-        guard let number = groupNames.first(where: { $0.name == name })?.number else { return nil }
-        return match[number]
     }
 }

@@ -41,7 +41,7 @@ struct TemplateRun {
 
     mutating func run(_ text: UnsafeBufferPointer<UInt8>) throws(TextFSMError) {
         let program = template.program
-        let data = PCRE2MatchData(captureCount: template.maxCaptureCount)
+        let data = PCRE2MatchData(captureCount: program.maxCaptureCount)
         var stop: TextFSMRule.Target?
         var start = 0
         try program.rules.withUnsafeBufferPointer { rules throws(TextFSMError) in
@@ -49,7 +49,7 @@ struct TemplateRun {
                 while start < text.count, stop == nil {
                     let (end, next) = Self.lineEnd(text, from: start)
                     let line = UnsafeBufferPointer(rebasing: text[start..<end])
-                    stop = try check(line, rules: rules, in: program.stateRules[state], assignments, data)
+                    stop = try check(line, program, rules, assignments, data)
                     start = next
                 }
             }
@@ -90,26 +90,48 @@ struct TemplateRun {
     /// `_CheckLine`: the state's rules in order until one that does not `Continue`. Returns `.end` or `.eof`
     /// when the parse stops.
     private mutating func check(
-        _ line: UnsafeBufferPointer<UInt8>, rules: UnsafeBufferPointer<Program.Rule>, in range: Range<Int>,
+        _ line: UnsafeBufferPointer<UInt8>, _ program: Program, _ rules: UnsafeBufferPointer<Program.Rule>,
         _ assignments: UnsafeBufferPointer<Program.Assignment>, _ data: borrowing PCRE2MatchData
     ) throws(TextFSMError) -> TextFSMRule.Target? {
-        for index in range {
-            let rule = rules[index]
-            let matched: Bool
+        var position = program.stateRules[state].lowerBound
+        let end = program.stateRules[state].upperBound
+        guard let entry = program.entries[state] else { return nil }
+        while position < end {
+            // The state's combined pattern from its first rule; after a `Continue`, the rules one by one.
+            let index: Int
+            let offset: Int
             do {
-                matched = try rule.code._withUnsafeGuaranteedRef { try $0.match(line, data) }
+                if position == entry.firstRule {
+                    guard try entry.code._withUnsafeGuaranteedRef({ try $0.match(line, data) }), let mark = data.mark
+                    else { return nil }
+                    index = entry.firstRule + mark
+                    offset = program.groupOffsets[entry.groupOffsets + mark]
+                } else {
+                    var found: Int?
+                    for candidate in position..<end {
+                        if let code = rules[candidate].code,
+                            try code._withUnsafeGuaranteedRef({ try $0.match(line, data) })
+                        {
+                            found = candidate
+                            break
+                        }
+                    }
+                    guard let found else { return nil }
+                    index = found
+                    offset = 0
+                }
             } catch {
                 let reason = (error as? PCRE2Error)?.message ?? "\(error)"
                 throw TextFSMError(
                     kind: .matchFailed,
-                    message: "the rule could not be matched on input line '\(String(decoding: line, as: UTF8.self))': "
+                    message: "the rules could not be matched on input line '\(String(decoding: line, as: UTF8.self))': "
                         + reason,
-                    file: template.name, line: rule.line
+                    file: template.name, line: rules[position].line
                 )
             }
-            guard matched else { continue }
+            let rule = rules[index]
             for assignment in assignments[rule.assignments] {
-                let text = data.range(of: assignment.group).map {
+                let text = data.range(of: assignment.group + offset).map {
                     String(decoding: UnsafeBufferPointer(rebasing: line[$0]), as: UTF8.self)
                 }
                 assign(text, to: assignment.value)
@@ -131,7 +153,7 @@ struct TemplateRun {
                     }
                 throw TextFSMError(kind: .stateError, message: message, file: template.name, line: rule.line)
             case .continue:
-                continue
+                position = index + 1
             case .next:
                 switch rule.target {
                 case .stay: return nil

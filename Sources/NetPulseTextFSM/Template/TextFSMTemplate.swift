@@ -21,7 +21,6 @@ public struct TextFSMTemplate: Sendable {
 
     let startState: Int
     let hasEOFState: Bool
-    let maxCaptureCount: Int
     let program: Program
     /// The record keys: the Value names lower-cased.
     let keys: [String]
@@ -37,6 +36,7 @@ public struct TextFSMTemplate: Sendable {
         var reader = TemplateReader(source: source)
         do {
             try reader.read()
+            program = try Program(states: reader.states, values: reader.values)
         } catch {
             throw name.map { error.in(file: $0) } ?? error
         }
@@ -45,8 +45,6 @@ public struct TextFSMTemplate: Sendable {
         self.name = name
         startState = states.firstIndex { $0.name == "Start" } ?? 0
         hasEOFState = states.contains { $0.name == "EOF" }
-        maxCaptureCount = states.flatMap(\.rules).map(\.pattern.captureCount).max() ?? 0
-        program = Program(states: states, values: values)
         keys = values.map { $0.name.lowercased() }
         keysAreUnique = Set(keys).count == keys.count
     }

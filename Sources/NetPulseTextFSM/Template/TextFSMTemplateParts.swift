@@ -71,7 +71,7 @@ public struct TextFSMRule: Sendable {
     /// What the regex became for PCRE2 (named groups numbered, sets spelled out).
     public var pcre2Regex: String { pattern.pcre2Source }
 
-    let pattern: PythonPattern
+    let pattern: ParsedPattern
     /// For each named group in `groupdict()` order whose name is a Value: the group and the Value's index.
     let assignments: [Assignment]
     var target: Target = .stay
