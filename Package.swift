@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(name: "NetPulseTestingTests", dependencies: ["NetPulse", "NetPulseTesting"]),
         .testTarget(name: "NetPulseIOTests", dependencies: ["NetPulse", "NetPulseIO"]),
         // Fixtures recorded from Python's textfsm are read from the source tree (#filePath).
-        .testTarget(name: "NetPulseTextFSMTests", dependencies: ["NetPulseTextFSM"], exclude: ["Fixtures"]),
+        .testTarget(name: "NetPulseTextFSMTests", dependencies: ["NetPulseTextFSM", "SSHTestSupport"], exclude: ["Fixtures"]),
 
         // An OpenSSH sshd started by the tests on loopback, for every test that crosses a socket.
         .target(name: "SSHTestSupport", path: "Tests/SSHTestSupport"),

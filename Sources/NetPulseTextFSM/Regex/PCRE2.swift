@@ -65,15 +65,16 @@ final class PCRE2Code: @unchecked Sendable {
         }
         var result: Int32
         if jit {
-            result = pcre2_jit_match_8(code, base, subject.count, 0, 0, data.pointer, nil)
+            result = pcre2_jit_match_8(code, base, subject.count, 0, 0, data.pointer, data.context)
             if result == PCRE2_ERROR_JIT_STACKLIMIT {
                 // The JIT's 32 KiB stack ran out; the interpreter keeps its frames on the heap.
                 result = pcre2_match_8(
-                    code, base, subject.count, 0, UInt32(PCRE2_NO_JIT) | UInt32(PCRE2_NO_UTF_CHECK), data.pointer, nil
+                    code, base, subject.count, 0, UInt32(PCRE2_NO_JIT) | UInt32(PCRE2_NO_UTF_CHECK), data.pointer,
+                    data.context
                 )
             }
         } else {
-            result = pcre2_match_8(code, base, subject.count, 0, UInt32(PCRE2_NO_UTF_CHECK), data.pointer, nil)
+            result = pcre2_match_8(code, base, subject.count, 0, UInt32(PCRE2_NO_UTF_CHECK), data.pointer, data.context)
         }
         if result > 0 { return true }
         if result == PCRE2_ERROR_NOMATCH { return false }
@@ -91,6 +92,11 @@ final class PCRE2Code: @unchecked Sendable {
 /// Where a match puts its groups; one per parse (or per thread), reused from match to match.
 struct PCRE2MatchData: ~Copyable {
     fileprivate let pointer: OpaquePointer
+    /// The limits: PCRE2's default match limit (10 million) ends matches that Python's backtracking
+    /// finishes within seconds on some ntc regexes (nested `\s*\w*` runs on a long line); 100 million
+    /// lets those finish and still bounds a runaway pattern.
+    fileprivate let context: OpaquePointer
+    static let matchLimit: UInt32 = 100_000_000
     private let ovector: UnsafeMutablePointer<Int>
     private let pairs: Int
 
@@ -100,9 +106,12 @@ struct PCRE2MatchData: ~Copyable {
         // Allocation fails only when memory is exhausted, like any Swift allocation.
         pointer = pcre2_match_data_create_8(UInt32(pairs), nil)!
         ovector = pcre2_get_ovector_pointer_8(pointer)
+        context = pcre2_match_context_create_8(nil)!
+        pcre2_set_match_limit_8(context, Self.matchLimit)
     }
 
     deinit {
+        pcre2_match_context_free_8(context)
         pcre2_match_data_free_8(pointer)
     }
 

@@ -175,7 +175,10 @@ private struct Emitter {
         }
         if !set.negated {
             let parts = (positive.isEmpty ? [] : ["[" + positive + "]"]) + complements.map { "[^" + $0 + "]" }
-            return parts.count == 1 ? parts[0] : "(?:" + parts.joined(separator: "|") + ")"
+            // Atomic: the alternatives each match one character, so trying another after a later failure
+            // can only match the same character again; without it, `[(\S\s)]+` inside a repeat backtracks
+            // exponentially where Python's single set does not.
+            return parts.count == 1 ? parts[0] : "(?>" + parts.joined(separator: "|") + ")"
         }
         // Not (P or not C1 or not C2 ...) = not P and C1 and C2 ...
         var out = "(?:"

@@ -29,9 +29,11 @@ struct Program: Sendable {
         let value: Int
     }
 
-    /// A state's rules as one pattern.
-    struct Entry: Sendable {
-        /// Owned by `codes`; unmanaged so that using an entry does not retain it.
+    /// Consecutive rules of a state as one pattern. A state is one chunk unless its pattern would exceed
+    /// PCRE2's size limit (64 KiB compiled; some `show vlan` templates do): then it is split in halves until
+    /// each part compiles, and the parts are tried in order.
+    struct Chunk: Sendable {
+        /// Owned by `codes`; unmanaged so that using a chunk does not retain it.
         let code: Unmanaged<PCRE2Code>
         let firstRule: Int
         /// Where the rules' group offsets start in `groupOffsets`.
@@ -52,8 +54,8 @@ struct Program: Sendable {
     /// Each state's rules in `rules`.
     let stateRules: [Range<Int>]
     let assignments: [Assignment]
-    /// Each state's combined pattern; nil for a state without rules.
-    let entries: [Entry?]
+    /// Each state's chunks; none for a state without rules.
+    let chunks: [[Chunk]]
     let groupOffsets: [Int]
     let valueFlags: [ValueFlags]
     /// Groups of the largest entry.
@@ -65,7 +67,7 @@ struct Program: Sendable {
         var rules: [Rule] = []
         var stateRules: [Range<Int>] = []
         var assignments: [Assignment] = []
-        var entries: [Entry?] = []
+        var chunks: [[Chunk]] = []
         var groupOffsets: [Int] = []
         var codes: [PCRE2Code] = []
         var maxCaptureCount = 0
@@ -96,34 +98,52 @@ struct Program: Sendable {
                 )
             }
             stateRules.append(first..<rules.count)
-            guard !state.rules.isEmpty else {
-                entries.append(nil)
-                continue
+            var stateChunks: [Chunk] = []
+            var pending = state.rules.isEmpty ? [] : [0..<state.rules.count]
+            while let range = pending.first {
+                pending.removeFirst()
+                let offsetsStart = groupOffsets.count
+                var source = "(*LF)(?:"
+                var offsets: [Int] = []
+                var offset = 0
+                for index in range {
+                    offsets.append(offset)
+                    if index > range.lowerBound { source += "|" }
+                    let rule = state.rules[index]
+                    source += "(*MARK:\(index - range.lowerBound))" + rule.pattern.pcre2Branch(groupOffset: offset)
+                    offset += rule.pattern.captureCount
+                }
+                source += ")"
+                do {
+                    let code = try PCRE2Code(source)
+                    codes.append(code)
+                    groupOffsets += offsets
+                    maxCaptureCount = max(maxCaptureCount, code.captureCount)
+                    stateChunks.append(
+                        Chunk(
+                            code: Unmanaged.passUnretained(code), firstRule: first + range.lowerBound,
+                            groupOffsets: offsetsStart)
+                    )
+                } catch {
+                    guard range.count > 1 else {
+                        let rule = state.rules[range.lowerBound]
+                        throw TextFSMError(
+                            kind: .invalidTemplate,
+                            message:
+                                "Invalid regular expression: '\(rule.regex)': PCRE2 cannot compile it: \(error.message).",
+                            line: rule.line
+                        )
+                    }
+                    let middle = range.lowerBound + range.count / 2
+                    pending.insert(contentsOf: [range.lowerBound..<middle, middle..<range.upperBound], at: 0)
+                }
             }
-            let offsetsStart = groupOffsets.count
-            var source = "(*LF)(?:"
-            var offset = 0
-            for (index, rule) in state.rules.enumerated() {
-                groupOffsets.append(offset)
-                if index > 0 { source += "|" }
-                source += "(*MARK:\(index))" + rule.pattern.pcre2Branch(groupOffset: offset)
-                offset += rule.pattern.captureCount
-            }
-            source += ")"
-            let code: PCRE2Code
-            do {
-                code = try PCRE2Code(source)
-            } catch {
-                throw Self.compileError(state, combined: error)
-            }
-            codes.append(code)
-            maxCaptureCount = max(maxCaptureCount, code.captureCount)
-            entries.append(Entry(code: Unmanaged.passUnretained(code), firstRule: first, groupOffsets: offsetsStart))
+            chunks.append(stateChunks)
         }
         self.rules = rules
         self.stateRules = stateRules
         self.assignments = assignments
-        self.entries = entries
+        self.chunks = chunks
         self.groupOffsets = groupOffsets
         self.codes = codes
         self.maxCaptureCount = maxCaptureCount
@@ -135,24 +155,5 @@ struct Program: Sendable {
                 required: required != nil, requiredBeforeList: required.map { $0 < (list ?? Int.max) } ?? false
             )
         }
-    }
-
-    /// PCRE2 refused a state's pattern: the rule it refuses on its own, else the state.
-    private static func compileError(_ state: TextFSMState, combined: PCRE2Error) -> TextFSMError {
-        for rule in state.rules {
-            do {
-                _ = try rule.pattern.compile()
-            } catch {
-                return TextFSMError(
-                    kind: .invalidTemplate, message: "Invalid regular expression: '\(rule.regex)': \(error.message).",
-                    line: rule.line
-                )
-            }
-        }
-        return TextFSMError(
-            kind: .invalidTemplate,
-            message: "PCRE2 cannot compile the rules of state '\(state.name)' together: \(combined.message)",
-            line: state.line
-        )
     }
 }

@@ -95,17 +95,21 @@ struct TemplateRun {
     ) throws(TextFSMError) -> TextFSMRule.Target? {
         var position = program.stateRules[state].lowerBound
         let end = program.stateRules[state].upperBound
-        guard let entry = program.entries[state] else { return nil }
         while position < end {
             // The state's combined pattern from its first rule; after a `Continue`, the rules one by one.
             let index: Int
             let offset: Int
             do {
-                if position == entry.firstRule {
-                    guard try entry.code._withUnsafeGuaranteedRef({ try $0.match(line, data) }), let mark = data.mark
-                    else { return nil }
-                    index = entry.firstRule + mark
-                    offset = program.groupOffsets[entry.groupOffsets + mark]
+                if position == program.stateRules[state].lowerBound {
+                    var found: (Int, Int)?
+                    for chunk in program.chunks[state] {
+                        if try chunk.code._withUnsafeGuaranteedRef({ try $0.match(line, data) }), let mark = data.mark {
+                            found = (chunk.firstRule + mark, program.groupOffsets[chunk.groupOffsets + mark])
+                            break
+                        }
+                    }
+                    guard let found else { return nil }
+                    (index, offset) = found
                 } else {
                     var found: Int?
                     for candidate in position..<end {
