@@ -11,8 +11,8 @@ struct ParseCommandTests {
         Value List ADDRESSES (\\d+\\.\\d+\\.\\d+\\.\\d+)
 
         Start
-          ^${INTERFACE} is ${STATUS} -> Continue.Record
-          ^${INTERFACE} is
+          ^\\S+ is -> Continue.Record
+          ^${INTERFACE} is ${STATUS}
           ^\\s+address ${ADDRESSES}
           ^! -> Error "unexpected bang"
         """

@@ -413,11 +413,15 @@ def record(args):
     lookups for every index row, and a sample of the regex cases; templates and index inline."""
     rng = random.Random(args.seed)
     args.only = None
-    full = args.out + ".full"
-    generate(argparse.Namespace(**{**vars(args), "out": full}))
-    with open(full) as handle:
-        data = json.load(handle)
-    os.remove(full)
+    if args.source:
+        with open(args.source) as handle:
+            data = json.load(handle)
+    else:
+        full = args.out + ".full"
+        generate(argparse.Namespace(**{**vars(args), "out": full}))
+        with open(full) as handle:
+            data = json.load(handle)
+        os.remove(full)
     template_dir = args.templates
     chosen = choose_templates(template_dir, rng, args.spread)
     kept = []
@@ -430,6 +434,15 @@ def record(args):
                 kept.append(case)
         elif kind == "regex" and "name" not in case:
             if rng.random() < args.regex_share:
+                kept.append(case)
+        elif kind == "index":
+            # The samples, and generated outputs for the chosen templates (each needs its templates inline).
+            templates = python_lookup(template_dir, case["platform"], case["command"]) or []
+            sample = any(case["input"] == s["output"] for s in samples.SAMPLES)
+            if sample or (templates and set(templates) <= chosen):
+                kept.append(case)
+        elif kind == "lookup":
+            if rng.random() < args.lookup_share:
                 kept.append(case)
         else:
             kept.append(case)
@@ -493,8 +506,10 @@ def main():
         p.add_argument("--seed", type=int, default=16)
         p.add_argument("--inputs", type=int, default=4, help="generated inputs per template")
         p.add_argument("--only", help="comma-separated substrings of template names (generate only)")
-        p.add_argument("--spread", type=int, default=60, help="record: templates of each kind kept")
-        p.add_argument("--regex-share", type=float, default=0.03, help="record: share of regex cases kept")
+        p.add_argument("--spread", type=int, default=30, help="record: templates of each kind kept")
+        p.add_argument("--regex-share", type=float, default=0.01, help="record: share of regex cases kept")
+        p.add_argument("--lookup-share", type=float, default=0.5, help="record: share of lookup cases kept")
+        p.add_argument("--from", dest="source", help="record: take the cases of an earlier generate run")
     args = parser.parse_args()
     if not args.templates:
         import ntc_templates
