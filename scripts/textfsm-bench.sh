@@ -4,6 +4,10 @@
 # `show ip interface brief` (10,000 lines, one record a line). Each side reports its best of ROUNDS
 # (default 20) for compiling the template, parsing with a compiled template, and both; then the ratios.
 # Checks that both sides give the same records. Figures depend on load: the load average is printed.
+#
+#   scripts/textfsm-bench.sh [ROUNDS]          wall-clock, best of ROUNDS
+#   scripts/textfsm-bench.sh --instructions    instructions per parse under valgrind's callgrind (the same
+#                                              on a loaded machine): one run parses once, the other 3 times
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-20}
@@ -15,6 +19,18 @@ mkdir -p "$work"
 "$PYTHON" scripts/textfsm/bench.py inputs "$work"
 
 echo "commit $(git rev-parse --short HEAD), $(uptime | sed 's/.*load/load/')"
+if [ "$rounds" = "--instructions" ]; then
+    count() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null | sed -n 's/.*Collected : //p'; }
+    for pair in "cisco_ios_show_interfaces:show_interfaces" "cisco_ios_show_ip_interface_brief:show_ip_interface_brief"; do
+        template="$NTC_TEMPLATES/${pair%%:*}.textfsm"
+        input="$work/${pair##*:}.txt"
+        python=$(( ($(count "$PYTHON" scripts/textfsm/bench.py repeat "$template" "$input" 3) \
+            - $(count "$PYTHON" scripts/textfsm/bench.py repeat "$template" "$input" 1)) / 2 ))
+        swift=$(( ($(count "$bench" repeat "$template" "$input" 3) - $(count "$bench" repeat "$template" "$input" 1)) / 2 ))
+        echo "${pair##*:}: instructions per parse: python $python, netpulse $swift, $(( python / swift ))x"
+    done
+    exit 0
+fi
 for pair in "cisco_ios_show_interfaces:show_interfaces" "cisco_ios_show_ip_interface_brief:show_ip_interface_brief"; do
     template="$NTC_TEMPLATES/${pair%%:*}.textfsm"
     input="$work/${pair##*:}.txt"

@@ -7,6 +7,7 @@ import NetPulseTextFSM
 //   netpulse-textfsm-bench engines TEMPLATE INPUT [ROUNDS]  the Start state's rules on every line with
 //                                                          PCRE2 (JIT and not), NSRegularExpression, Swift Regex
 //   netpulse-textfsm-bench records TEMPLATE INPUT           the records as JSON (for a quick look)
+//   netpulse-textfsm-bench repeat TEMPLATE INPUT ROUNDS     compile once, parse ROUNDS times (for callgrind)
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
@@ -52,6 +53,13 @@ do {
                 + #""compile_ms": \#(compiled.seconds * 1000), "parse_ms": \#(parsed.seconds * 1000), "#
                 + #""compile_and_parse_ms": \#(both.seconds * 1000)}"#
         )
+    case "repeat":
+        // Compile once, parse ROUNDS times: for instruction counts (valgrind --tool=callgrind), which the
+        // load of a shared machine does not change. Two runs with different ROUNDS give the cost of a parse.
+        let template = try TextFSMTemplate(source: templateText)
+        var records = 0
+        for _ in 0..<rounds { records += try template.parse(input).count }
+        print(records)
     case "records":
         print(TextFSMJSON.array(try TextFSMTemplate(source: templateText).parse(input)))
     case "engines":

@@ -130,7 +130,8 @@ struct Program: Sendable {
                         throw TextFSMError(
                             kind: .invalidTemplate,
                             message:
-                                "Invalid regular expression: '\(rule.regex)': PCRE2 cannot compile it: \(error.message).",
+                                "Invalid regular expression: '\(rule.regex)': PCRE2 cannot compile it: "
+                                + "\(error.message).",
                             line: rule.line
                         )
                     }

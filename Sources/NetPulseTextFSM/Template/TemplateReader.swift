@@ -8,7 +8,8 @@ struct TemplateReader {
     // textfsm's own regexes, run through the same engine as the templates.
     static let matchAction = PythonPattern.constant(#"(?P<match>.*)(\s->(?P<action>.*))"#)
     static let action1 = PythonPattern.constant(
-        #"\s+(?P<ln_op>Continue|Next|Error)(\.(?P<rec_op>Clear|Clearall|Record|NoRecord))?(\s+(?P<new_state>\w+|\".*\"))?$"#
+        #"\s+(?P<ln_op>Continue|Next|Error)(\.(?P<rec_op>Clear|Clearall|Record|NoRecord))?"#
+            + #"(\s+(?P<new_state>\w+|\".*\"))?$"#
     )
     static let action2 = PythonPattern.constant(
         #"\s+(?P<rec_op>Clear|Clearall|Record|NoRecord)(\s+(?P<new_state>\w+|\".*\"))?$"#

@@ -224,8 +224,10 @@ struct TemplateRun {
     /// `_AppendRecord`.
     private mutating func appendRecord() {
         guard !values.isEmpty else { return }
-        var row: [Content] = []
+        var row: [TextFSMValue] = []
         row.reserveCapacity(values.count)
+        // A record with nothing in it is not recorded, and (as in textfsm) not cleared either.
+        var empty = true
         for index in values.indices {
             do {
                 try saveRecord(index)
@@ -233,26 +235,19 @@ struct TemplateRun {
                 clearRecord()
                 return
             }
-            row.append(values[index].content)
-        }
-        // A record with nothing in it is not recorded, and (as in textfsm) not cleared either.
-        let empty = row.allSatisfy { content in
-            switch content {
-            case .none: true
-            case .list(let items): items.isEmpty
-            case .string: false
+            switch values[index].content {
+            case .none:
+                row.append(.string(""))
+            case .string(let text):
+                empty = false
+                row.append(.string(text))
+            case .list(let items):
+                if !items.isEmpty { empty = false }
+                row.append(.list(items))
             }
         }
         if empty { return }
-        rows.append(
-            row.map { content in
-                switch content {
-                case .none: .string("")
-                case .string(let text): .string(text)
-                case .list(let items): .list(items)
-                }
-            }
-        )
+        rows.append(row)
         clearRecord()
     }
 
