@@ -497,6 +497,9 @@ def write(path, data):
 
 
 def main():
+    # A parent may have blocked signals (a test runner spawning this script passes its mask on): the
+    # deadlines above need SIGALRM, and stopping the run needs SIGTERM and SIGINT.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM, signal.SIGTERM, signal.SIGINT})
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="mode", required=True)
     for mode in ("generate", "record"):
