@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "NetPulse", targets: ["NetPulse"]),
+        .library(name: "NetPulseSSHCore", targets: ["NetPulseSSHCore"]),
         .library(name: "NetPulseSSH", targets: ["NetPulseSSH"]),
         .library(name: "NetPulseSSH2", targets: ["NetPulseSSH2"]),
         .library(name: "NetPulseTesting", targets: ["NetPulseTesting"]),
@@ -36,9 +37,14 @@ let package = Package(
             providers: [.apt(["libssh2-1-dev"])]
         ),
 
-        // The readiness loop and TCP connect shared by both SSH backends.
-        .target(name: "CNetPulseIO"),
-        .target(name: "NetPulseIO", dependencies: ["NetPulse", "CNetPulseIO"]),
+        // What both SSH backends share: the readiness loop, TCP connect, the host-key store and the
+        // session skeleton over a small transport protocol. Its C seam also reaches libcrypto (SHA-1/256
+        // for hashed known_hosts names and fingerprints), which libssh and libssh2 link already.
+        .target(name: "CNetPulseSSHCore", linkerSettings: [.linkedLibrary("crypto")]),
+        .target(
+            name: "NetPulseSSHCore",
+            dependencies: ["NetPulse", "CNetPulseSSHCore", .product(name: "Logging", package: "swift-log")]
+        ),
 
         // The core: value types, drivers, platforms, the CLI engine, the scheduler. Imports no C.
         .target(
@@ -52,18 +58,18 @@ let package = Package(
         // Backends.
         .target(
             name: "NetPulseSSH",
-            dependencies: ["NetPulse", "NetPulseIO", "CLibSSH", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["NetPulse", "NetPulseSSHCore", "CLibSSH", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "NetPulseSSH2",
-            dependencies: ["NetPulse", "NetPulseIO", "CLibSSH2", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["NetPulse", "NetPulseSSHCore", "CLibSSH2", .product(name: "Logging", package: "swift-log")]
         ),
 
         // Client CPU per connection and per command of both SSH drivers against a local sshd.
         .executableTarget(
             name: "netpulse-sshbench",
             dependencies: [
-                "NetPulse", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2", "SSHTestSupport",
+                "NetPulse", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2", "SSHTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -98,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "netpulse",
             dependencies: [
-                "NetPulse", "NetPulseLab", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2", "NetPulseServer",
+                "NetPulse", "NetPulseLab", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2", "NetPulseServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -111,7 +117,7 @@ let package = Package(
         .executableTarget(
             name: "netpulse-bench",
             dependencies: [
-                "NetPulse", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2",
+                "NetPulse", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -129,7 +135,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "NetPulseTestingTests", dependencies: ["NetPulse", "NetPulseTesting"]),
-        .testTarget(name: "NetPulseIOTests", dependencies: ["NetPulse", "NetPulseIO"]),
+        .testTarget(name: "NetPulseSSHCoreTests", dependencies: ["NetPulse", "NetPulseSSHCore", "SSHTestSupport"]),
 
         // An OpenSSH sshd started by the tests on loopback, for every test that crosses a socket.
         .target(name: "SSHTestSupport", path: "Tests/SSHTestSupport"),
@@ -140,7 +146,7 @@ let package = Package(
         .testTarget(
             name: "NetPulseServerTests",
             dependencies: [
-                "NetPulse", "NetPulseServer", "NetPulseLab", "NetPulseSSH", "NetPulseIO", "NetPulseTesting",
+                "NetPulse", "NetPulseServer", "NetPulseLab", "NetPulseSSH", "NetPulseSSHCore", "NetPulseTesting",
                 "SSHTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -148,7 +154,7 @@ let package = Package(
         // The driver suite, written once and run against both SSH backends.
         .testTarget(
             name: "SSHDriverTests",
-            dependencies: ["NetPulse", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2", "NetPulseLab", "SSHTestSupport"]
+            dependencies: ["NetPulse", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2", "NetPulseLab", "SSHTestSupport"]
         ),
     ]
 )

@@ -1,5 +1,5 @@
 import NetPulse
-import NetPulseIO
+import NetPulseSSHCore
 import NetPulseSSH2
 
 /// One SSH backend under test. The driver suite is written once and runs for every entry of

@@ -1,6 +1,6 @@
 internal import CLibSSH
 public import NetPulse
-public import NetPulseIO
+public import NetPulseSSHCore
 
 /// The `libssh` driver (alias `ssh`): SSH sessions through libssh 0.10 in non-blocking mode, woken by
 /// the shared ``ReadinessLoop``, with no thread per device.

@@ -1,7 +1,7 @@
 internal import CLibSSH
 import Glibc
 import NetPulse
-import NetPulseIO
+import NetPulseSSHCore
 
 // The one seam between NetPulseSSH and libssh: every C call of the module is in this file.
 // The handles below are not Sendable; each is owned by one `LibSSHSession` actor, so no two C calls

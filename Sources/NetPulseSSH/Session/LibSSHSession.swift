@@ -1,6 +1,6 @@
 import Logging
 import NetPulse
-import NetPulseIO
+import NetPulseSSHCore
 
 /// One SSH connection through libssh: the session, its socket, and (for device platforms) the pty
 /// shell the CLI engine talks over.

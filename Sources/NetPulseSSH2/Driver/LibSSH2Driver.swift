@@ -1,5 +1,5 @@
 public import NetPulse
-public import NetPulseIO
+public import NetPulseSSHCore
 import Logging
 
 /// The libssh2 driver: sessions run libssh2 in non-blocking mode and wait for their sockets on the

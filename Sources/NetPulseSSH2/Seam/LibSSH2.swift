@@ -1,5 +1,5 @@
 internal import CLibSSH2
-import NetPulseIO
+import NetPulseSSHCore
 
 /// The libssh2 backend: ``LibSSH2Driver`` and facts about the linked library.
 public enum LibSSH2 {

@@ -1,7 +1,7 @@
 internal import CLibSSH2
 import Glibc
 import NetPulse
-import NetPulseIO
+import NetPulseSSHCore
 import Synchronization
 
 /// The C seam: one libssh2 session in non-blocking mode, and the only code that calls libssh2 on it.

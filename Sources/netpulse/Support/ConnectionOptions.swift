@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import NetPulse
-import NetPulseIO
+import NetPulseSSHCore
 import NetPulseSSH
 import NetPulseSSH2
 

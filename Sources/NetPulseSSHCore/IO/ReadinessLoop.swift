@@ -1,4 +1,4 @@
-internal import CNetPulseIO
+internal import CNetPulseSSHCore
 import Foundation
 import Synchronization
 
@@ -54,6 +54,11 @@ public final class ReadinessLoop: Sendable {
         try Task.checkCancellation()
         if deadline <= .now { return .timedOut }
         return try await worker(for: fd).wait(fd: fd, interest: interest, deadline: deadline)
+    }
+
+    /// How many tasks wait on `fd` now (for tests).
+    func waiterCount(fd: Int32) -> Int {
+        worker(for: fd).state.withLock { $0.waiters[fd] == nil ? 0 : 1 }
     }
 
     /// Stops watching `fd`. Call it before closing the descriptor.

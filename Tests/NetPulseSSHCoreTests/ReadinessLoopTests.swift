@@ -1,6 +1,6 @@
 import Glibc
 import NetPulse
-import NetPulseIO
+import NetPulseSSHCore
 import Testing
 
 @Suite("Readiness loop and TCP connect")

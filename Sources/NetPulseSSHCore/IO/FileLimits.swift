@@ -1,4 +1,4 @@
-internal import CNetPulseIO
+internal import CNetPulseSSHCore
 
 /// The process's open-descriptor limit.
 public enum FileLimits {

@@ -1,4 +1,4 @@
-internal import CNetPulseIO
+internal import CNetPulseSSHCore
 import Dispatch
 import Glibc
 import NetPulse
@@ -18,7 +18,23 @@ public enum TCPConnector {
         deadline: ContinuousClock.Instant,
         loop: ReadinessLoop = .shared
     ) async throws -> Int32 {
-        let addresses = try await resolve(host: host, port: port)
+        try await connect(host: host, port: port, deadline: deadline, loop: loop, resolver: .system)
+    }
+
+    /// Name resolution, replaceable in tests (a resolver that never answers).
+    struct Resolver: Sendable {
+        var resolve: @Sendable (_ host: String, _ port: Int) throws -> [Address]
+        static let system = Resolver { try blockingResolve(host: $0, port: $1) }
+    }
+
+    static func connect(
+        host: String,
+        port: Int,
+        deadline: ContinuousClock.Instant,
+        loop: ReadinessLoop,
+        resolver: Resolver
+    ) async throws -> Int32 {
+        let addresses = try await resolve(host: host, port: port, resolver: resolver)
         var lastError = NetPulseError.connectionRefused("no address for \(host)")
         for address in addresses {
             do {
@@ -36,12 +52,12 @@ public enum TCPConnector {
         var bytes: [UInt8]
     }
 
-    static func resolve(host: String, port: Int) async throws -> [Address] {
+    static func resolve(host: String, port: Int, resolver: Resolver) async throws -> [Address] {
         if let numeric = numericAddress(host: host, port: port) { return [numeric] }
         // getaddrinfo blocks: run it on a Dispatch thread, never on the cooperative pool.
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try blockingResolve(host: host, port: port) })
+                continuation.resume(with: Result { try resolver.resolve(host, port) })
             }
         }
     }
@@ -63,7 +79,7 @@ public enum TCPConnector {
         return nil
     }
 
-    private static func blockingResolve(host: String, port: Int) throws -> [Address] {
+    static func blockingResolve(host: String, port: Int) throws -> [Address] {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_family = AF_UNSPEC
