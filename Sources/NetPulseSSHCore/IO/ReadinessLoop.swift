@@ -7,7 +7,8 @@ import Synchronization
 ///
 /// A session runs its C calls in non-blocking mode on its own task; when the library says it would
 /// block, the task awaits ``wait(fd:for:deadline:)`` and is resumed by the loop, so no C call ever
-/// blocks a Swift concurrency thread. One waiter per descriptor at a time.
+/// blocks a Swift concurrency thread. Several tasks may wait on one descriptor (say, a read and a
+/// keepalive's flush): readiness wakes all of them, and each ends by itself on cancellation or deadline.
 public final class ReadinessLoop: Sendable {
     /// What to wait for.
     public struct Interest: OptionSet, Sendable {
@@ -58,7 +59,7 @@ public final class ReadinessLoop: Sendable {
 
     /// How many tasks wait on `fd` now (for tests).
     func waiterCount(fd: Int32) -> Int {
-        worker(for: fd).state.withLock { $0.waiters[fd] == nil ? 0 : 1 }
+        worker(for: fd).state.withLock { $0.waiters[fd]?.count ?? 0 }
     }
 
     /// Stops watching `fd`. Call it before closing the descriptor.
@@ -79,6 +80,30 @@ extension ReadinessLoop {
             var continuation: CheckedContinuation<Readiness, any Error>
             var token: UInt64
             var deadline: ContinuousClock.Instant
+            var interest: Interest
+        }
+
+        /// The waiters of one descriptor: nearly always one, so the first lives inline and only
+        /// the others take an array.
+        struct Waiters {
+            var first: Waiter
+            var others: [Waiter] = []
+
+            var count: Int { 1 + others.count }
+            var all: [Waiter] { [first] + others }
+            var interest: Interest { others.reduce(first.interest) { $0.union($1.interest) } }
+
+            /// Removes the waiter with `token`; `nil` when it was the last one.
+            func removing(token: UInt64) -> (removed: Waiter?, rest: Waiters?) {
+                if first.token == token {
+                    guard let next = others.first else { return (first, nil) }
+                    return (first, Waiters(first: next, others: Array(others.dropFirst())))
+                }
+                guard let index = others.firstIndex(where: { $0.token == token }) else { return (nil, self) }
+                var rest = self
+                let removed = rest.others.remove(at: index)
+                return (removed, rest)
+            }
         }
 
         struct Timer {
@@ -88,7 +113,7 @@ extension ReadinessLoop {
         }
 
         struct State {
-            var waiters: [Int32: Waiter] = [:]
+            var waiters: [Int32: Waiters] = [:]
             var registered: Set<Int32> = []
             var timers = TimerHeap()
             var nextToken: UInt64 = 0
@@ -128,11 +153,7 @@ extension ReadinessLoop {
                     register(fd: fd, interest: interest, deadline: deadline, token: token, continuation: continuation)
                 }
             } onCancel: {
-                let waiter = state.withLock { state -> Waiter? in
-                    guard let waiter = state.waiters[fd], waiter.token == token else { return nil }
-                    state.waiters[fd] = nil
-                    return waiter
-                }
+                let waiter = state.withLock { $0.remove(fd: fd, token: token) }
                 waiter?.continuation.resume(throwing: CancellationError())
             }
         }
@@ -144,18 +165,25 @@ extension ReadinessLoop {
             token: UInt64,
             continuation: CheckedContinuation<Readiness, any Error>
         ) {
-            var event = epoll_event()
-            var mask = EPOLLONESHOT.rawValue | EPOLLRDHUP.rawValue
-            if interest.contains(.read) { mask |= EPOLLIN.rawValue }
-            if interest.contains(.write) { mask |= EPOLLOUT.rawValue }
-            event.events = mask
-            netpulse_epoll_set_fd(&event, fd)
-
             enum Outcome { case waiting(wake: Bool), cancelled, failed(Int32) }
             let outcome = state.withLock { state -> Outcome in
                 // Checked under the lock: a cancellation handler that ran before this point saw no
                 // waiter, so the flag is the only trace of it.
                 if Task.isCancelled { return .cancelled }
+                let waiter = Waiter(continuation: continuation, token: token, deadline: deadline, interest: interest)
+                var entry = Waiters(first: waiter)
+                if var existing = state.waiters[fd] {
+                    existing.others.append(waiter)
+                    entry = existing
+                }
+                // One registration per descriptor, armed for what any of its waiters waits for.
+                let all = entry.interest
+                var event = epoll_event()
+                var mask = EPOLLONESHOT.rawValue | EPOLLRDHUP.rawValue
+                if all.contains(.read) { mask |= EPOLLIN.rawValue }
+                if all.contains(.write) { mask |= EPOLLOUT.rawValue }
+                event.events = mask
+                netpulse_epoll_set_fd(&event, fd)
                 let op = state.registered.contains(fd) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD
                 if epoll_ctl(epollFD, op, fd, &event) != 0 {
                     let error = errno
@@ -166,14 +194,16 @@ extension ReadinessLoop {
                     }
                 }
                 state.registered.insert(fd)
-                state.waiters[fd] = Waiter(continuation: continuation, token: token, deadline: deadline)
+                state.waiters[fd] = entry
                 state.timers.push(Timer(deadline: deadline, fd: fd, token: token))
                 // Timers of waiters that were woken early stay in the heap until their deadline;
                 // rebuild it when they outnumber the live ones, so memory stays bounded.
                 if state.timers.count > 2 * state.waiters.count + 4096 {
                     var heap = TimerHeap()
-                    for (fd, waiter) in state.waiters {
-                        heap.push(Timer(deadline: waiter.deadline, fd: fd, token: waiter.token))
+                    for (fd, waiters) in state.waiters {
+                        for waiter in waiters.all {
+                            heap.push(Timer(deadline: waiter.deadline, fd: fd, token: waiter.token))
+                        }
                     }
                     state.timers = heap
                 }
@@ -194,14 +224,14 @@ extension ReadinessLoop {
         }
 
         func forget(fd: Int32) {
-            let waiter = state.withLock { state -> Waiter? in
+            let waiters = state.withLock { state -> Waiters? in
                 if state.registered.remove(fd) != nil {
                     _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
                 }
                 return state.waiters.removeValue(forKey: fd)
             }
             // A waiter on a descriptor being closed learns it from the next C call.
-            waiter?.continuation.resume(returning: .ready)
+            for waiter in waiters?.all ?? [] { waiter.continuation.resume(returning: .ready) }
         }
 
         private func run() {
@@ -215,8 +245,7 @@ extension ReadinessLoop {
                     let now = ContinuousClock.now
                     while let first = state.timers.peek(), first.deadline <= now {
                         state.timers.pop()
-                        if let waiter = state.waiters[first.fd], waiter.token == first.token {
-                            state.waiters[first.fd] = nil
+                        if let waiter = state.remove(fd: first.fd, token: first.token) {
                             expired.append(waiter.continuation)
                         }
                     }
@@ -240,8 +269,9 @@ extension ReadinessLoop {
                     for i in 0..<Int(count) {
                         let fd = netpulse_epoll_event_fd(events + i)
                         if fd == wakeFD { continue }
-                        if let waiter = state.waiters.removeValue(forKey: fd) {
-                            ready.append(waiter.continuation)
+                        if let waiters = state.waiters.removeValue(forKey: fd) {
+                            ready.append(waiters.first.continuation)
+                            for other in waiters.others { ready.append(other.continuation) }
                         }
                     }
                 }
@@ -262,6 +292,16 @@ extension ReadinessLoop {
             let ms = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
             return Int32(max(0, ms))
         }
+    }
+}
+
+extension ReadinessLoop.Worker.State {
+    /// Removes one waiter of `fd` by its token; `nil` when it is no longer there.
+    mutating func remove(fd: Int32, token: UInt64) -> ReadinessLoop.Worker.Waiter? {
+        guard let waiters = self.waiters[fd] else { return nil }
+        let (removed, rest) = waiters.removing(token: token)
+        self.waiters[fd] = rest
+        return removed
     }
 }
 

@@ -2,6 +2,7 @@ internal import CNetPulseSSHCore
 import Dispatch
 import Glibc
 import NetPulse
+import Synchronization
 
 /// Opens non-blocking TCP connections for the SSH backends: name resolution off the cooperative
 /// pool, IPv4 and IPv6, `TCP_NODELAY` always, a deadline on the whole attempt, and no `select()`.
@@ -34,7 +35,10 @@ public enum TCPConnector {
         loop: ReadinessLoop,
         resolver: Resolver
     ) async throws -> Int32 {
-        let addresses = try await resolve(host: host, port: port, resolver: resolver)
+        guard (1...65_535).contains(port) else {
+            throw NetPulseError(.invalidRequest, "port \(port) of \(host) is not a TCP port (1-65535)")
+        }
+        let addresses = try await resolve(host: host, port: port, deadline: deadline, resolver: resolver)
         var lastError = NetPulseError.connectionRefused("no address for \(host)")
         for address in addresses {
             do {
@@ -52,13 +56,63 @@ public enum TCPConnector {
         var bytes: [UInt8]
     }
 
-    static func resolve(host: String, port: Int, resolver: Resolver) async throws -> [Address] {
+    /// Resolves `host` before `deadline`. `getaddrinfo` blocks and cannot be interrupted: it runs on a
+    /// Dispatch thread, never on the cooperative pool, and the caller stops waiting for it at the
+    /// deadline or on cancellation, whichever comes first (a late answer is dropped).
+    static func resolve(
+        host: String, port: Int, deadline: ContinuousClock.Instant, resolver: Resolver
+    ) async throws -> [Address] {
         if let numeric = numericAddress(host: host, port: port) { return [numeric] }
-        // getaddrinfo blocks: run it on a Dispatch thread, never on the cooperative pool.
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try resolver.resolve(host, port) })
+        let pending = PendingResolution()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                guard pending.start(continuation) else { return }
+                DispatchQueue.global().async {
+                    pending.finish(with: Result { try resolver.resolve(host, port) })
+                }
+                let remaining = ContinuousClock.now.duration(to: deadline)
+                let nanoseconds = max(
+                    0,
+                    Int(remaining.components.seconds) * 1_000_000_000
+                        + Int(remaining.components.attoseconds / 1_000_000_000))
+                DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) {
+                    pending.finish(with: .failure(NetPulseError.timeout("resolving \(host) did not finish in time")))
+                }
             }
+        } onCancel: {
+            pending.finish(with: .failure(CancellationError()))
+        }
+    }
+
+    /// One name resolution's continuation, resumed exactly once by whichever of answer, deadline and
+    /// cancellation comes first.
+    final class PendingResolution: Sendable {
+        private enum State {
+            case idle
+            case waiting(CheckedContinuation<[Address], any Error>)
+            case finished
+        }
+
+        private let state = Mutex(State.idle)
+
+        /// Records the continuation; `false` (and the continuation resumed) when cancelled already.
+        func start(_ continuation: CheckedContinuation<[Address], any Error>) -> Bool {
+            let cancelled = state.withLock { state -> Bool in
+                if case .finished = state { return true }
+                state = .waiting(continuation)
+                return false
+            }
+            if cancelled { continuation.resume(throwing: CancellationError()) }
+            return !cancelled
+        }
+
+        func finish(with result: Result<[Address], any Error>) {
+            let waiting = state.withLock { state -> CheckedContinuation<[Address], any Error>? in
+                defer { state = .finished }
+                if case .waiting(let continuation) = state { return continuation }
+                return nil
+            }
+            waiting?.resume(with: result)
         }
     }
 
