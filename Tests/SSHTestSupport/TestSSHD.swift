@@ -23,7 +23,7 @@ public final class TestSSHD: Sendable {
         public var extraPorts: Int
 
         public init(
-            extraConfig: [String] = [], startTimeout: Duration = .seconds(20), hostKeyType: String = "ed25519",
+            extraConfig: [String] = [], startTimeout: Duration = .seconds(60), hostKeyType: String = "ed25519",
             extraPorts: Int = 0
         ) {
             self.extraConfig = extraConfig
