@@ -46,7 +46,7 @@ print(dev["host"], dev["port"], dev.get("username", args.get("username")), dev.g
         echo "load: $(uptime)"
         .build/release/netpulse-bench --scenario fresh --driver "$driver" --inventory "$work/fleet.json" \
             --lab-pid "$lab" --devices "$devices" --concurrency "${CONCURRENCY:-100}" \
-            | head -1 | tee "$work/$driver.json"
+            | sed -n 1p | tee "$work/$driver.json"
     done
     python3 - "$work" <<'PY'
 import json, os, sys

@@ -25,7 +25,27 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 USER = PASSWORD = "user"
-BASE_PORT = 36000
+BASE_PORT = 21000  # below the kernel's ephemeral range; moved up by free_base() when taken
+
+
+def free_base(count):
+    """The first port of `count` consecutive loopback ports that can be bound now."""
+    import socket
+
+    for base in range(BASE_PORT, 30000 - count, count):
+        sockets = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise SystemExit(f"no {count} free consecutive ports below 30000")
 
 
 def cpu_seconds():
@@ -33,7 +53,7 @@ def cpu_seconds():
     return usage.ru_utime + usage.ru_stime
 
 
-def emulator(sessions):
+def emulator(sessions, base):
     """Runs FakeNOS in this process until killed (the harness starts it as a child)."""
     from fakenos import FakeNOS
 
@@ -44,7 +64,7 @@ def emulator(sessions):
             "shell": {"plugin": "CMDShell", "configuration": {}},
             "nos": {"plugin": "cisco_ios", "configuration": {}},
         },
-        "hosts": {"R": {"port": [BASE_PORT, BASE_PORT + sessions - 1], "replicas": sessions, "platform": "cisco_ios"}},
+        "hosts": {"R": {"port": [base, base + sessions - 1], "replicas": sessions, "platform": "cisco_ios"}},
     }
     net = FakeNOS(inventory=inventory)
     net.start()
@@ -96,7 +116,7 @@ def asyncssh_cli(args, known_hosts):
 
     async def main():
         semaphore = asyncio.Semaphore(args.concurrency)
-        await asyncio.gather(*(one(BASE_PORT + i, semaphore) for i in range(args.sessions)))
+        await asyncio.gather(*(one(args.base_port + i, semaphore) for i in range(args.sessions)))
 
     start_cpu, start_wall = cpu_seconds(), time.monotonic()
     asyncio.run(main())
@@ -130,7 +150,7 @@ def scrapli_cli(args):
 
     async def main():
         semaphore = asyncio.Semaphore(args.concurrency)
-        await asyncio.gather(*(one(BASE_PORT + i, semaphore) for i in range(args.sessions)))
+        await asyncio.gather(*(one(args.base_port + i, semaphore) for i in range(args.sessions)))
 
     start_cpu, start_wall = cpu_seconds(), time.monotonic()
     asyncio.run(main())
@@ -157,7 +177,9 @@ def netpulse(args, driver, inventory):
 def harness(args):
     work = args.work
     os.makedirs(work, exist_ok=True)
-    server = subprocess.Popen([sys.executable, __file__, "--emulator", "--sessions", str(args.sessions)],
+    base = args.base_port = free_base(args.sessions)
+    server = subprocess.Popen([sys.executable, __file__, "--emulator", "--sessions", str(args.sessions),
+                               "--base-port", str(base)],
                               stdout=subprocess.PIPE, stderr=open(os.path.join(work, "fakenos.log"), "w"), text=True)
     try:
         if server.stdout.readline().strip() != "ready":
@@ -165,24 +187,25 @@ def harness(args):
         known_hosts = os.path.join(work, "known_hosts")
         with open(known_hosts, "w") as handle:
             for i in range(args.sessions):
-                scan = subprocess.run(["ssh-keyscan", "-t", "rsa", "-p", str(BASE_PORT + i), "127.0.0.1"],
+                scan = subprocess.run(["ssh-keyscan", "-t", "rsa", "-p", str(base + i), "127.0.0.1"],
                                       capture_output=True, text=True, timeout=30)
                 handle.write(scan.stdout)
         inventory = os.path.join(work, "fakenos.json")
         with open(inventory, "w") as handle:
-            json.dump({"connection_args": {"device_type": "cisco_ios", "username": USER, "password": PASSWORD,
+            json.dump({"driver": "netmiko", "connection_args": {"device_type": "cisco_ios", "username": USER, "password": PASSWORD,
                                            "secret": PASSWORD, "known_hosts_file": known_hosts,
                                            "host_key_policy": "strict"},
-                       "devices": [{"host": "127.0.0.1", "port": BASE_PORT + i} for i in range(args.sessions)]},
+                       "devices": [{"host": "127.0.0.1", "port": base + i} for i in range(args.sessions)]},
                       handle)
         print(f"FakeNOS {__import__('importlib.metadata').metadata.version('fakenos')}: {args.sessions} Cisco IOS "
-              f"devices on 127.0.0.1:{BASE_PORT}-{BASE_PORT + args.sessions - 1}; load {os.getloadavg()}")
+              f"devices on 127.0.0.1:{base}-{base + args.sessions - 1}; load {os.getloadavg()}")
         results = []
         for client in args.clients.split(","):
             if client in ("libssh", "libssh2"):
                 results.append(netpulse(args, client, inventory))
             else:
                 out = subprocess.run([sys.executable, __file__, "--client", client, "--sessions", str(args.sessions),
+                                      "--base-port", str(base),
                                       "--concurrency", str(args.concurrency), "--known-hosts", known_hosts],
                                      capture_output=True, text=True, timeout=900)
                 lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
@@ -219,10 +242,11 @@ def main():
     parser.add_argument("--sessions", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--known-hosts")
+    parser.add_argument("--base-port", type=int, default=BASE_PORT)
     parser.add_argument("--work", default="/tmp/netpulse-third-party")
     args = parser.parse_args()
     if args.emulator:
-        emulator(args.sessions)
+        emulator(args.sessions, args.base_port)
     elif args.client == "asyncssh":
         print(json.dumps(asyncssh_cli(args, args.known_hosts)))
     elif args.client == "scrapli":
