@@ -164,7 +164,7 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
         }
         let engine = CLIEngine(
             channel: SSHShellChannel(session: self), profile: context.platform, enableSecret: target.enableSecret,
-            logger: logger)
+            logger: logger, executorOwner: self)
         self.engine = engine
         try await engine.start(deadline: deadline)
     }
