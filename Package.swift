@@ -154,7 +154,9 @@ let package = Package(
         // The driver suite, written once and run against both SSH backends.
         .testTarget(
             name: "SSHDriverTests",
-            dependencies: ["NetPulse", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2", "NetPulseLab", "SSHTestSupport"]
+            dependencies: [
+                "NetPulse", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2", "NetPulseLab", "SSHTestSupport",
+            ]
         ),
     ]
 )

@@ -149,7 +149,7 @@ public final class TestSSHD: Sendable {
         let config =
             Array(configuration.extraConfig[..<firstMatch])
             + [
-                "Port \(port)",
+                "Port \(port)"
             ] + ownExtraPorts.map { "Port \($0)" } + [
                 "ListenAddress 127.0.0.1",
                 "HostKey \(hostKey)",
@@ -249,7 +249,8 @@ public final class TestSSHD: Sendable {
         try ([port] + extraPorts).map { "[127.0.0.1]:\($0) \(hostPublicKey)\n" }.joined()
             .write(toFile: knownHosts, atomically: true, encoding: .utf8)
         return TestSSHD(
-            port: port, ports: [port] + extraPorts, directory: directory, knownHostsFile: knownHosts, hostPublicKey: hostPublicKey,
+            port: port, ports: [port] + extraPorts, directory: directory, knownHostsFile: knownHosts,
+            hostPublicKey: hostPublicKey,
             clientKeyFile: clientKey, passphraseKeyFile: phraseKey, unauthorizedKeyFile: otherKey,
             process: process, log: log
         )
