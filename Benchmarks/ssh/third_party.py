@@ -162,7 +162,7 @@ def scrapli_cli(args):
 def netpulse(args, driver, inventory):
     command = [os.path.join(ROOT, ".build", "release", "netpulse-bench"), "--scenario", "fresh", "--driver", driver,
                "--inventory", inventory, "--devices", str(args.sessions), "--concurrency", str(args.concurrency),
-               "--connect-timeout", "30", "--read-timeout", "30"]
+               "--connects", str(args.concurrency), "--connect-timeout", "30", "--read-timeout", "30"]
     out = subprocess.run(command, capture_output=True, text=True, timeout=600)
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
     if not lines:
