@@ -50,6 +50,26 @@ struct SessionLifecycleScenarios {
         }
     }
 
+    @Test("close() never waits for a device that does not answer: shell and exec sessions", arguments: Backends.all)
+    func closeDoesNotWait(_ backend: Backend) async throws {
+        try await DeviceShell.with { server, devicePort in
+            for (platform, port) in [(PlatformProfile.ciscoIOS, devicePort), (.linux, server.port)] {
+                let target = Fixture.target(server, port: port, platform: platform.name)
+                let session = try await Fixture.driver(backend).connect(to: target, context: Fixture.context(platform))
+                // The device's processes stop: nothing will ever answer our CLOSE.
+                #expect(server.signalSessions(SIGSTOP) > 0)
+                let clock = ContinuousClock()
+                let start = clock.now
+                let closed: Void? = await outcome(of: Task { await session.close() }, within: .seconds(10))
+                let took = clock.now - start
+                server.signalSessions(SIGCONT)
+                #expect(closed != nil, "\(platform.name): close() did not return")
+                // Waiting for the peer's CLOSE (libssh2 used to, with a 1 s deadline) would take that long.
+                #expect(took < .milliseconds(500), "\(platform.name): close() took \(took)")
+            }
+        }
+    }
+
     @Test("an exec command that keeps trickling output ends at its deadline", arguments: Backends.all)
     func execOverallDeadline(_ backend: Backend) async throws {
         try await TestSSHD.with { server in
