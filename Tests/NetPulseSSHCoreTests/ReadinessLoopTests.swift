@@ -1,7 +1,8 @@
 import Glibc
 import NetPulse
-import NetPulseSSHCore
 import Testing
+
+@testable import NetPulseSSHCore
 
 @Suite("Readiness loop and TCP connect")
 struct ReadinessLoopTests {
@@ -148,10 +149,17 @@ struct ReadinessLoopTests {
 
     @Test("a name that does not resolve")
     func unresolvable() async {
+        // getaddrinfo with AI_NUMERICHOST fails on any name without asking a name server: the system
+        // resolver's failure path, with no query leaving the machine.
+        let local = TCPConnector.Resolver {
+            try TCPConnector.blockingResolve(host: $0, port: $1, flags: AI_NUMERICHOST)
+        }
         let error = await #expect(throws: NetPulseError.self) {
-            _ = try await TCPConnector.connect(host: "no-such-host.invalid", port: 22, deadline: .now + .seconds(5))
+            _ = try await TCPConnector.connect(
+                host: "no-such-host.invalid", port: 22, deadline: .now + .seconds(5), loop: .shared, resolver: local)
         }
         #expect(error?.kind == .nameResolution)
+        #expect(error?.message.contains("no-such-host.invalid") == true)
     }
 
     @Test("the open-file limit is raised and descriptors are counted")

@@ -133,10 +133,13 @@ public enum TCPConnector {
         return nil
     }
 
-    static func blockingResolve(host: String, port: Int) throws -> [Address] {
+    /// `getaddrinfo` for `host`; `flags` are its `ai_flags` (tests pass `AI_NUMERICHOST`, which never
+    /// asks a name server).
+    static func blockingResolve(host: String, port: Int, flags: Int32 = 0) throws -> [Address] {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_family = AF_UNSPEC
+        hints.ai_flags = flags
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, String(port), &hints, &list)
         guard status == 0, let list else {
