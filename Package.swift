@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "NetPulse", targets: ["NetPulse"]),
+        .library(name: "NetPulseSSHCore", targets: ["NetPulseSSHCore"]),
         .library(name: "NetPulseSSH", targets: ["NetPulseSSH"]),
         .library(name: "NetPulseSSH2", targets: ["NetPulseSSH2"]),
         .library(name: "NetPulseTesting", targets: ["NetPulseTesting"]),
@@ -51,9 +52,14 @@ let package = Package(
             path: "Sources/TextFSMBench"
         ),
 
-        // The readiness loop and TCP connect shared by both SSH backends.
-        .target(name: "CNetPulseIO"),
-        .target(name: "NetPulseIO", dependencies: ["NetPulse", "CNetPulseIO"]),
+        // What both SSH backends share: the readiness loop, TCP connect, the host-key store and the
+        // session skeleton over a small transport protocol. Its C seam also reaches libcrypto (SHA-1/256
+        // for hashed known_hosts names and fingerprints), which libssh and libssh2 link already.
+        .target(name: "CNetPulseSSHCore", linkerSettings: [.linkedLibrary("crypto")]),
+        .target(
+            name: "NetPulseSSHCore",
+            dependencies: ["NetPulse", "CNetPulseSSHCore", .product(name: "Logging", package: "swift-log")]
+        ),
 
         // The core: value types, drivers, platforms, the CLI engine, the scheduler. Imports no C.
         .target(
@@ -67,18 +73,18 @@ let package = Package(
         // Backends.
         .target(
             name: "NetPulseSSH",
-            dependencies: ["NetPulse", "NetPulseIO", "CLibSSH", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["NetPulse", "NetPulseSSHCore", "CLibSSH", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "NetPulseSSH2",
-            dependencies: ["NetPulse", "NetPulseIO", "CLibSSH2", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["NetPulse", "NetPulseSSHCore", "CLibSSH2", .product(name: "Logging", package: "swift-log")]
         ),
 
         // Client CPU per connection and per command of both SSH drivers against a local sshd.
         .executableTarget(
             name: "netpulse-sshbench",
             dependencies: [
-                "NetPulse", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2", "SSHTestSupport",
+                "NetPulse", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2", "SSHTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -113,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "netpulse",
             dependencies: [
-                "NetPulse", "NetPulseLab", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2", "NetPulseServer",
+                "NetPulse", "NetPulseLab", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2", "NetPulseServer",
                 "NetPulseTextFSM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -127,7 +133,7 @@ let package = Package(
         .executableTarget(
             name: "netpulse-bench",
             dependencies: [
-                "NetPulse", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2",
+                "NetPulse", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -145,7 +151,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "NetPulseTestingTests", dependencies: ["NetPulse", "NetPulseTesting"]),
-        .testTarget(name: "NetPulseIOTests", dependencies: ["NetPulse", "NetPulseIO"]),
+        .testTarget(name: "NetPulseSSHCoreTests", dependencies: ["NetPulse", "NetPulseSSHCore", "SSHTestSupport"]),
         // Fixtures recorded from Python's textfsm are read from the source tree (#filePath).
         .testTarget(name: "NetPulseTextFSMTests", dependencies: ["NetPulseTextFSM", "SSHTestSupport"], exclude: ["Fixtures"]),
 
@@ -158,7 +164,7 @@ let package = Package(
         .testTarget(
             name: "NetPulseServerTests",
             dependencies: [
-                "NetPulse", "NetPulseServer", "NetPulseLab", "NetPulseSSH", "NetPulseIO", "NetPulseTesting",
+                "NetPulse", "NetPulseServer", "NetPulseLab", "NetPulseSSH", "NetPulseSSHCore", "NetPulseTesting",
                 "SSHTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -166,7 +172,9 @@ let package = Package(
         // The driver suite, written once and run against both SSH backends.
         .testTarget(
             name: "SSHDriverTests",
-            dependencies: ["NetPulse", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2", "NetPulseLab", "SSHTestSupport"]
+            dependencies: [
+                "NetPulse", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2", "NetPulseLab", "SSHTestSupport",
+            ]
         ),
     ]
 )

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Logging
 import NetPulse
-import NetPulseIO
+import NetPulseSSHCore
 import NetPulseSSH
 import NetPulseSSH2
 

@@ -22,7 +22,7 @@
 import Foundation
 import Logging
 import NetPulse
-import NetPulseIO
+import NetPulseSSHCore
 import NetPulseSSH
 import NetPulseSSH2
 import SSHTestSupport

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import NetPulse
-import NetPulseIO
+import NetPulseSSHCore
 import NetPulseLab
 
 extension NetPulseCommand {

@@ -1,5 +1,5 @@
 import NetPulse
-import NetPulseIO
+import NetPulseSSHCore
 import NetPulseSSH
 
 extension Backend {

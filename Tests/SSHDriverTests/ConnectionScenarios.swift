@@ -1,6 +1,6 @@
 import Foundation
 import NetPulse
-import NetPulseIO
+import NetPulseSSHCore
 import SSHTestSupport
 import Testing
 

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import NetPulse
-import NetPulseIO
+import NetPulseSSHCore
 import SSHTestSupport
 
 /// Helpers shared by the driver scenarios (no backend-specific code here).

@@ -26,7 +26,10 @@ struct ExecScenarios {
         try await TestSSHD.with { server in
             let size = 10 * 1024 * 1024
             let outcome = try await Fixture.withSession(Fixture.driver(backend), Fixture.target(server)) {
-                try await $0.execute(Fixture.commands("head -c \(size) /dev/zero | tr '\\0' 'a'; echo -n END"))
+                // The read timeout bounds the whole command: generous, as the machine may be loaded.
+                try await $0.execute(
+                    Fixture.commands(
+                        "head -c \(size) /dev/zero | tr '\\0' 'a'; echo -n END", readTimeout: .seconds(120)))
             }
             let output = outcome.outputs.first?.output ?? ""
             #expect(output.utf8.count == size + 3)

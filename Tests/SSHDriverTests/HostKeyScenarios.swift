@@ -162,3 +162,50 @@ struct KnownHostsVariantScenarios {
         }
     }
 }
+
+@Suite("Driver: known_hosts matching and recording")
+struct KnownHostsMatchingScenarios {
+    @Test("a plain host entry never vouches for another port (no fallback, as in OpenSSH)", arguments: Backends.all)
+    func noPortFallback(_ backend: Backend) async throws {
+        try await TestSSHD.with { server in
+            let file = server.directory + "/portless_known_hosts"
+            try "127.0.0.1 \(server.hostPublicKey)\n".write(toFile: file, atomically: true, encoding: .utf8)
+            let error = await #expect(throws: NetPulseError.self) {
+                let session = try await Fixture.driver(backend).connect(
+                    to: Fixture.target(server, policy: .strict(knownHostsFile: file)), context: Fixture.context())
+                await session.close()
+            }
+            #expect(error?.kind == .hostKeyUnknown, "\(String(describing: error))")
+        }
+    }
+
+    @Test("50 concurrent accept-new connects to one host record it exactly once", arguments: Backends.all)
+    func acceptNewOnceUnderConcurrency(_ backend: Backend) async throws {
+        try await TestSSHD.with { server in
+            let file = server.directory + "/concurrent_known_hosts"
+            let driver = Fixture.driver(backend)
+            let target = Fixture.target(
+                server, credentials: [.privateKey(path: server.clientKeyFile, passphrase: nil)],
+                policy: .acceptNew(knownHostsFile: file), connectTimeout: .seconds(60))
+            let failures = await withTaskGroup(of: String?.self) { group in
+                for _ in 0..<50 {
+                    group.addTask {
+                        do {
+                            let session = try await driver.connect(to: target, context: Fixture.context())
+                            await session.close()
+                            return nil
+                        } catch {
+                            return "\(error)"
+                        }
+                    }
+                }
+                var failures: [String] = []
+                for await failure in group { if let failure { failures.append(failure) } }
+                return failures
+            }
+            #expect(failures.isEmpty, "\(failures.prefix(3))")
+            let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+            #expect(lines == ["[127.0.0.1]:\(server.port) \(server.hostPublicKey)"])
+        }
+    }
+}

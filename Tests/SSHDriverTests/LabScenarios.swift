@@ -1,6 +1,6 @@
 import Logging
 import NetPulse
-import NetPulseIO
+import NetPulseSSHCore
 import NetPulseLab
 import Testing
 

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import NetPulse
-import NetPulseIO
+import NetPulseSSHCore
 import NetPulseSSH
 import NetPulseSSH2
 import SSHTestSupport
@@ -14,7 +14,7 @@ struct LibSSHSpecificTests {
 
     static func target(
         _ server: TestSSHD, platform: String = "linux", credentials: [Credential]? = nil,
-        policy: HostKeyPolicy? = nil, legacy: Bool = false, connectTimeout: Duration = .seconds(10)
+        policy: HostKeyPolicy? = nil, legacy: Bool = false, connectTimeout: Duration = .seconds(30)
     ) -> DeviceTarget {
         DeviceTarget(
             host: server.host, port: server.port, username: TestSSHD.username,

@@ -1,5 +1,5 @@
 import NetPulse
-import NetPulseIO
+import NetPulseSSHCore
 import SSHTestSupport
 import Testing
 

@@ -17,10 +17,19 @@ public final class TestSSHD: Sendable {
         public var arguments: [String] = []
         /// Deadline for sshd to say it is listening.
         public var startTimeout: Duration
+        /// The type of the server's only host key (`ssh-keygen -t`): `ed25519`, `rsa`, `ecdsa`.
+        public var hostKeyType: String
+        /// Extra loopback ports the server listens on besides its own (sshd serves at most 16 sockets).
+        public var extraPorts: Int
 
-        public init(extraConfig: [String] = [], startTimeout: Duration = .seconds(20)) {
+        public init(
+            extraConfig: [String] = [], startTimeout: Duration = .seconds(60), hostKeyType: String = "ed25519",
+            extraPorts: Int = 0
+        ) {
             self.extraConfig = extraConfig
             self.startTimeout = startTimeout
+            self.hostKeyType = hostKeyType
+            self.extraPorts = extraPorts
         }
     }
 
@@ -45,6 +54,8 @@ public final class TestSSHD: Sendable {
     public let directory: String
     /// A known_hosts file with the server's host key under `[127.0.0.1]:PORT` (and each extra `Port`).
     public let knownHostsFile: String
+    /// Every port the server listens on: ``port`` first, then the extra ones.
+    public let ports: [Int]
     /// The server's host public key line (`ssh-ed25519 AAAA...`).
     public let hostPublicKey: String
     /// An ed25519 client key without passphrase, authorized for the test user.
@@ -58,10 +69,12 @@ public final class TestSSHD: Sendable {
     private let log: LogBuffer
 
     private init(
-        port: Int, directory: String, knownHostsFile: String, hostPublicKey: String, clientKeyFile: String,
-        passphraseKeyFile: String, unauthorizedKeyFile: String, process: ChildProcess, log: LogBuffer
+        port: Int, ports: [Int], directory: String, knownHostsFile: String, hostPublicKey: String,
+        clientKeyFile: String, passphraseKeyFile: String, unauthorizedKeyFile: String, process: ChildProcess,
+        log: LogBuffer
     ) {
         self.port = port
+        self.ports = ports
         self.directory = directory
         self.knownHostsFile = knownHostsFile
         self.hostPublicKey = hostPublicKey
@@ -111,11 +124,11 @@ public final class TestSSHD: Sendable {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("netpulse-sshd-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let hostKey = "\(directory)/ssh_host_ed25519_key"
+        let hostKey = "\(directory)/ssh_host_\(configuration.hostKeyType)_key"
         let clientKey = "\(directory)/client_ed25519"
         let phraseKey = "\(directory)/client_phrase_ed25519"
         let otherKey = "\(directory)/client_other_ed25519"
-        try await run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", hostKey])
+        try await run("/usr/bin/ssh-keygen", ["-q", "-t", configuration.hostKeyType, "-N", "", "-f", hostKey])
         try await run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", clientKey])
         try await run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", keyPassphrase, "-f", phraseKey])
         try await run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", otherKey])
@@ -127,6 +140,7 @@ public final class TestSSHD: Sendable {
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory)
 
         let port = try freePort()
+        let ownExtraPorts = try (0..<configuration.extraPorts).map { _ in try freePort() }
         // sshd keeps the first value of a keyword: extra global lines go first, so they override the
         // defaults below; `Match` blocks (and what follows them) must come last.
         let firstMatch =
@@ -135,7 +149,8 @@ public final class TestSSHD: Sendable {
         let config =
             Array(configuration.extraConfig[..<firstMatch])
             + [
-                "Port \(port)",
+                "Port \(port)"
+            ] + ownExtraPorts.map { "Port \($0)" } + [
                 "ListenAddress 127.0.0.1",
                 "HostKey \(hostKey)",
                 "PidFile \(directory)/sshd.pid",
@@ -175,10 +190,12 @@ public final class TestSSHD: Sendable {
         let readEnd = pipeFDs[0]
         // Every port the server listens on (its own and any `Port N` in the extra lines) must be
         // announced before the server counts as started.
-        let extraPorts = configuration.extraConfig.compactMap { line -> Int? in
-            let words = line.split(separator: " ")
-            return words.count == 2 && words[0] == "Port" ? Int(words[1]) : nil
-        }
+        let extraPorts =
+            ownExtraPorts
+            + configuration.extraConfig.compactMap { line -> Int? in
+                let words = line.split(separator: " ")
+                return words.count == 2 && words[0] == "Port" ? Int(words[1]) : nil
+            }
         let markers = ([port] + extraPorts).map { "Server listening on 127.0.0.1 port \($0)." }
         Thread.detachNewThread {
             var buffer = [UInt8](repeating: 0, count: 4096)
@@ -232,7 +249,8 @@ public final class TestSSHD: Sendable {
         try ([port] + extraPorts).map { "[127.0.0.1]:\($0) \(hostPublicKey)\n" }.joined()
             .write(toFile: knownHosts, atomically: true, encoding: .utf8)
         return TestSSHD(
-            port: port, directory: directory, knownHostsFile: knownHosts, hostPublicKey: hostPublicKey,
+            port: port, ports: [port] + extraPorts, directory: directory, knownHostsFile: knownHosts,
+            hostPublicKey: hostPublicKey,
             clientKeyFile: clientKey, passphraseKeyFile: phraseKey, unauthorizedKeyFile: otherKey,
             process: process, log: log
         )
@@ -240,6 +258,33 @@ public final class TestSSHD: Sendable {
 
     /// The sshd's process id.
     public var pid: pid_t { process.pid }
+
+    /// Sends `signal` to every process this sshd started for its connections (its descendants, found
+    /// through `/proc`), never to the listening sshd itself: `SIGSTOP` makes every open session a peer
+    /// that no longer answers, `SIGCONT` wakes them.
+    ///
+    /// - Returns: How many processes were signalled.
+    @discardableResult
+    public func signalSessions(_ signal: Int32) -> Int {
+        var parents: [pid_t: pid_t] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let child = pid_t(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = pid_t(fields[1]) { parents[child] = parent }
+        }
+        var descendants: Set<pid_t> = []
+        var frontier: Set<pid_t> = [pid]
+        while !frontier.isEmpty {
+            let next = Set(parents.filter { frontier.contains($0.value) }.keys).subtracting(descendants)
+            descendants.formUnion(next)
+            frontier = next
+        }
+        for child in descendants { kill(child, signal) }
+        return descendants.count
+    }
 
     /// Stops the server (only the sshd this object started, by its PID), waits for it to exit, and
     /// removes its folder.

@@ -52,6 +52,11 @@ public actor CLIEngine {
     private var busy = false
     /// Set when the conversation is out of step.
     private var failure: NetPulseError?
+    /// The actor whose serial executor this engine runs on (see `init`).
+    private nonisolated let executorOwner: any Actor
+
+    /// The engine's executor: the one of `executorOwner`.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executorOwner.unownedExecutor }
 
     /// How many raw bytes a timeout message shows.
     static let recentWindow = 200
@@ -64,7 +69,14 @@ public actor CLIEngine {
     ///   - enableSecret: The secret for privileged mode, if any. It is typed only at the device's
     ///     password prompt and masked in every message.
     ///   - logger: Where the engine logs (debug level: commands sent, prompts found; never secrets).
-    public init(channel: any ShellChannel, profile: PlatformProfile, enableSecret: Secret?, logger: Logger) {
+    ///   - executorOwner: An actor whose executor the engine shares, typically the backend's session
+    ///     actor that its channel calls: each read and write then runs without switching executors.
+    ///     `nil`: the engine has its own.
+    public init(
+        channel: any ShellChannel, profile: PlatformProfile, enableSecret: Secret?, logger: Logger,
+        executorOwner: (any Actor)? = nil
+    ) {
+        self.executorOwner = executorOwner ?? EngineExecutorOwner()
         self.channel = channel
         self.profile = profile
         self.enableSecret = enableSecret
@@ -660,3 +672,6 @@ public actor CLIEngine {
         return "\(milliseconds) ms"
     }
 }
+
+/// The owner of a CLI engine's executor when no other actor lends it one.
+private actor EngineExecutorOwner {}

@@ -156,6 +156,8 @@ extension PlatformProfile {
         prompt: PromptPattern(openers: "[", nameCharacters: "._-@", mode: .free, terminators: "$#"),
         errorPatterns: [
             TextPattern(": command not found")
-        ]
+        ],
+        transport: .exec,
+        legacyAlgorithms: false
     )
 }

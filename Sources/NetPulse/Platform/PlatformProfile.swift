@@ -43,6 +43,21 @@ public struct PlatformProfile: Sendable, Hashable {
     /// Whether the device echoes typed lines (a pty does). The engine then ignores any prompt that
     /// comes before the echo of the command it sent.
     public var echoesInput: Bool
+    /// How commands reach the device: a pty shell driven by the ``CLIEngine`` (network platforms), or
+    /// one SSH exec channel per command, with exit status and standard error (`linux`).
+    public var transport: Transport
+    /// Whether a device of this platform is offered legacy SSH algorithms (SHA-1 key exchange,
+    /// `ssh-rsa`, CBC ciphers) after the modern ones when its request does not say
+    /// (`legacy_algorithms`): `true` for network platforms, whose old models need them.
+    public var legacyAlgorithms: Bool
+
+    /// How commands reach a device.
+    public enum Transport: String, Sendable, Hashable, CaseIterable {
+        /// An interactive shell on a pty, driven by prompts.
+        case shell
+        /// One exec channel per command.
+        case exec
+    }
 
     /// A text the device shows while waiting for an answer, and the answer.
     public struct Answer: Sendable, Hashable {
@@ -141,7 +156,9 @@ public struct PlatformProfile: Sendable, Hashable {
         enable: EnableMode? = nil,
         save: SaveCommand? = nil,
         lineEnding: String = "\n",
-        echoesInput: Bool = true
+        echoesInput: Bool = true,
+        transport: Transport = .shell,
+        legacyAlgorithms: Bool = true
     ) {
         self.name = name
         self.aliases = aliases
@@ -156,6 +173,8 @@ public struct PlatformProfile: Sendable, Hashable {
         self.save = save
         self.lineEnding = lineEnding
         self.echoesInput = echoesInput
+        self.transport = transport
+        self.legacyAlgorithms = legacyAlgorithms
     }
 }
 

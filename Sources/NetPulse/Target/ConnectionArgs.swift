@@ -177,7 +177,7 @@ public struct ConnectionArgs: Sendable, Hashable {
             connectTimeout: connectTimeout ?? timeout ?? Self.defaultConnectTimeout,
             readTimeout: readTimeout ?? timeout ?? Self.defaultReadTimeout,
             hostKeyPolicy: policy,
-            legacyAlgorithms: legacyAlgorithms ?? false,
+            legacyAlgorithms: legacyAlgorithms,
             keepaliveInterval: keepalive.flatMap { $0 == .zero ? nil : $0 },
             driverArgs: driverArgs
         )

@@ -21,8 +21,10 @@ public struct DeviceTarget: Sendable, Hashable, CustomStringConvertible {
     public var readTimeout: Duration
     /// Host-key checking; `nil` means the driver's configured policy.
     public var hostKeyPolicy: HostKeyPolicy?
-    /// Allow old algorithms (`diffie-hellman-group14-sha1`, `ssh-rsa`, CBC ciphers) for old devices.
-    public var legacyAlgorithms: Bool
+    /// Offer old algorithms (`diffie-hellman-group14-sha1`, `ssh-rsa`, CBC ciphers) after the modern
+    /// ones: `true`/`false`, or `nil` for the platform's default (``PlatformProfile/legacyAlgorithms``).
+    /// A driver's configuration may refuse them to every device.
+    public var legacyAlgorithms: Bool?
     /// Interval of SSH keepalives on long-lived sessions; `nil` for none.
     public var keepaliveInterval: Duration?
     /// Extra fields for drivers of one's own (`driver_args` in JSON) and the netmiko arguments that
@@ -39,7 +41,7 @@ public struct DeviceTarget: Sendable, Hashable, CustomStringConvertible {
         connectTimeout: Duration = ConnectionArgs.defaultConnectTimeout,
         readTimeout: Duration = ConnectionArgs.defaultReadTimeout,
         hostKeyPolicy: HostKeyPolicy? = nil,
-        legacyAlgorithms: Bool = false,
+        legacyAlgorithms: Bool? = nil,
         keepaliveInterval: Duration? = nil,
         driverArgs: [String: JSONValue] = [:]
     ) {

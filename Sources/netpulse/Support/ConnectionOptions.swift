@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Logging
 import NetPulse
-import NetPulseIO
 import NetPulseSSH
 import NetPulseSSH2
 
@@ -26,6 +25,12 @@ struct ConnectionOptions: ParsableArguments {
 
     @Option(help: "Connects (TCP + SSH handshake + login) in progress at once.")
     var maxHandshakes: Int = 128
+
+    @Flag(
+        help:
+            "Refuse legacy SSH algorithms (SHA-1 key exchange, ssh-rsa, CBC) to every device, whatever its request or platform says."
+    )
+    var refuseLegacyAlgorithms = false
 
     @Flag(help: "Log debug details to standard error.")
     var verbose = false
@@ -51,7 +56,9 @@ struct ConnectionOptions: ParsableArguments {
 
     /// The drivers this tool offers, with the host-key policy of these options.
     func drivers() -> DriverRegistry {
-        DriverSetup.registry(configuration: SSHDriverConfiguration(hostKeyPolicy: policy))
+        DriverSetup.registry(
+            configuration: SSHDriverConfiguration(
+                hostKeyPolicy: policy, allowsLegacyAlgorithms: !refuseLegacyAlgorithms))
     }
 
     func schedulerConfiguration(drivers: DriverRegistry) -> SchedulerConfiguration {
@@ -70,14 +77,16 @@ struct ConnectionOptions: ParsableArguments {
 }
 
 enum DriverSetup {
-    /// The name requests that say `netmiko` (or nothing specific) run on.
-    static let defaultDriver = "libssh2"
+    /// The name requests that say `netmiko` (or nothing specific) run on: the backend that negotiates
+    /// the most here (libssh 0.10 has rsa-sha2-256/512 host keys, AES-GCM and chacha20-poly1305;
+    /// libssh2 1.10 has none of them), so that netmiko payloads reach what netmiko reaches.
+    static let defaultDriver = LibSSHDriver.name
 
-    /// Both SSH backends: `libssh2` (aliases `ssh2`, `netmiko`, `paramiko`) and `libssh` (alias `ssh`).
+    /// Both SSH backends: `libssh` (aliases `ssh`, `netmiko`, `paramiko`) and `libssh2` (alias `ssh2`).
     static func registry(configuration: SSHDriverConfiguration) -> DriverRegistry {
         var registry = DriverRegistry()
-        registry.register(LibSSH2Driver(configuration: configuration), as: "libssh2", aliases: ["ssh2"])
-        registry.register(LibSSHDriver(configuration: configuration), as: "libssh", aliases: ["ssh"])
+        registry.registerLibSSH2(configuration: configuration)
+        registry.registerLibSSH(configuration: configuration)
         registry.alias(["netmiko", "paramiko"], to: defaultDriver)
         return registry
     }

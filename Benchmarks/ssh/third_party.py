@@ -1,0 +1,259 @@
+"""Benchmark (d) of issue 13: fresh CLI sessions against a device emulator this project did not write.
+
+FakeNOS (PyPI `fakenos`: paramiko SSH servers with a Cisco IOS CLI, RSA host key) serves SESSIONS
+devices on loopback, one port each. Each client opens one fresh session per device, `enable`,
+`terminal length 0`, `show version`, and closes:
+
+- NetPulse: `netpulse-bench --scenario fresh` with the libssh and the libssh2 driver, host keys
+  checked strictly against a known_hosts written by OpenSSH's `ssh-keyscan`;
+- asyncssh (an interactive pty session driven by prompt, host keys checked against the same file);
+- scrapli (`AsyncIOSXEDriver` on its asyncssh transport; its known_hosts lookup ignores the port, so
+  it runs with strict checking off, as in Benchmarks/peers).
+
+Every client runs in its own process with 100 sessions at once; client CPU is getrusage of that
+process over the sessions only. Run through `Benchmarks/ssh/run.sh third-party`.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+USER = PASSWORD = "user"
+BASE_PORT = 21000  # below the kernel's ephemeral range; moved up by free_base() when taken
+
+
+def free_base(count):
+    """The first port of `count` consecutive loopback ports that can be bound now."""
+    import socket
+
+    for base in range(BASE_PORT, 30000 - count, count):
+        sockets = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise SystemExit(f"no {count} free consecutive ports below 30000")
+
+
+def cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def emulator(sessions, base):
+    """Runs FakeNOS in this process until killed (the harness starts it as a child)."""
+    from fakenos import FakeNOS
+
+    inventory = {
+        "default": {
+            "username": USER, "password": PASSWORD,
+            "server": {"plugin": "ParamikoSshServer", "configuration": {"address": "127.0.0.1", "timeout": 1}},
+            "shell": {"plugin": "CMDShell", "configuration": {}},
+            "nos": {"plugin": "cisco_ios", "configuration": {}},
+        },
+        "hosts": {"R": {"port": [base, base + sessions - 1], "replicas": sessions, "platform": "cisco_ios"}},
+    }
+    net = FakeNOS(inventory=inventory)
+    net.start()
+    print("ready", flush=True)
+    try:
+        while True:
+            time.sleep(3600)  # serves until the harness stops it
+    finally:
+        net.stop()
+
+
+def asyncssh_cli(args, known_hosts):
+    import asyncio
+    import re
+    import asyncssh
+
+    prompt = re.compile(r"[>#]\s*$")
+    ok = failed = 0
+    errors = {}
+
+    async def until_prompt(process, deadline):
+        text = ""
+        while not prompt.search(text):
+            chunk = await asyncio.wait_for(process.stdout.read(65536), max(0.01, deadline - time.monotonic()))
+            if not chunk:
+                raise ConnectionError("the device closed the session")
+            text += chunk
+        return text
+
+    async def one(port, semaphore):
+        nonlocal ok, failed
+        async with semaphore:
+            try:
+                deadline = time.monotonic() + 30
+                async with asyncssh.connect("127.0.0.1", port=port, username=USER, password=PASSWORD,
+                                            known_hosts=known_hosts) as conn:
+                    process = await conn.create_process(term_type="vt100", term_size=(511, 24))
+                    await until_prompt(process, deadline)
+                    for command in ["enable", "terminal length 0", "show version"]:
+                        process.stdin.write(command + "\n")
+                        output = await until_prompt(process, deadline)
+                    if "Cisco IOS" not in output:
+                        raise RuntimeError("unexpected output: " + output[:80])
+                    process.close()
+                ok += 1
+            except Exception as error:  # every session counted once, whatever it raised
+                failed += 1
+                errors[type(error).__name__] = errors.get(type(error).__name__, 0) + 1
+
+    async def main():
+        semaphore = asyncio.Semaphore(args.concurrency)
+        await asyncio.gather(*(one(args.base_port + i, semaphore) for i in range(args.sessions)))
+
+    start_cpu, start_wall = cpu_seconds(), time.monotonic()
+    asyncio.run(main())
+    return {"client": "asyncssh (pty, prompt-driven)", "ok": ok, "failed": failed, "errors": errors,
+            "cpu_s": cpu_seconds() - start_cpu, "wall_s": time.monotonic() - start_wall, "host_keys": "strict"}
+
+
+def scrapli_cli(args):
+    import asyncio
+    from scrapli.driver.core import AsyncIOSXEDriver
+
+    ok = failed = 0
+    errors = {}
+
+    async def one(port, semaphore):
+        nonlocal ok, failed
+        async with semaphore:
+            conn = AsyncIOSXEDriver(host="127.0.0.1", port=port, auth_username=USER, auth_password=PASSWORD,
+                                    auth_secondary=PASSWORD, auth_strict_key=False, transport="asyncssh",
+                                    timeout_socket=30, timeout_transport=30, timeout_ops=30)
+            try:
+                await conn.open()
+                response = await conn.send_command("show version")
+                if response.failed or "Cisco IOS" not in response.result:
+                    raise RuntimeError("unexpected output: " + response.result[:80])
+                await conn.close()
+                ok += 1
+            except Exception as error:
+                failed += 1
+                errors[type(error).__name__] = errors.get(type(error).__name__, 0) + 1
+
+    async def main():
+        semaphore = asyncio.Semaphore(args.concurrency)
+        await asyncio.gather(*(one(args.base_port + i, semaphore) for i in range(args.sessions)))
+
+    start_cpu, start_wall = cpu_seconds(), time.monotonic()
+    asyncio.run(main())
+    return {"client": "scrapli (AsyncIOSXEDriver, asyncssh)", "ok": ok, "failed": failed, "errors": errors,
+            "cpu_s": cpu_seconds() - start_cpu, "wall_s": time.monotonic() - start_wall,
+            "host_keys": "not checked (scrapli looks known_hosts up by host only)"}
+
+
+def netpulse(args, driver, inventory):
+    command = [os.path.join(ROOT, ".build", "release", "netpulse-bench"), "--scenario", "fresh", "--driver", driver,
+               "--inventory", inventory, "--devices", str(args.sessions), "--concurrency", str(args.concurrency),
+               "--connects", str(args.concurrency), "--connect-timeout", "30", "--read-timeout", "30"]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        return {"client": f"netpulse-{driver}", "ok": 0, "failed": args.sessions,
+                "errors": {"exit": out.returncode}, "notes": out.stderr[-300:]}
+    figures = json.loads(lines[0])
+    return {"client": f"netpulse ({driver})", "ok": int(figures["ok"]), "failed": int(figures["failed"]),
+            "errors": figures.get("error_kinds", {}), "cpu_s": figures["cpu_s"], "wall_s": figures["wall_s"],
+            "host_keys": "strict", "samples": figures.get("error_samples", {})}
+
+
+def harness(args):
+    work = args.work
+    os.makedirs(work, exist_ok=True)
+    base = args.base_port = free_base(args.sessions)
+    server = subprocess.Popen([sys.executable, __file__, "--emulator", "--sessions", str(args.sessions),
+                               "--base-port", str(base)],
+                              stdout=subprocess.PIPE, stderr=open(os.path.join(work, "fakenos.log"), "w"), text=True)
+    try:
+        if server.stdout.readline().strip() != "ready":
+            raise SystemExit("FakeNOS did not start (see fakenos.log)")
+        known_hosts = os.path.join(work, "known_hosts")
+        with open(known_hosts, "w") as handle:
+            for i in range(args.sessions):
+                scan = subprocess.run(["ssh-keyscan", "-t", "rsa", "-p", str(base + i), "127.0.0.1"],
+                                      capture_output=True, text=True, timeout=30)
+                handle.write(scan.stdout)
+        inventory = os.path.join(work, "fakenos.json")
+        with open(inventory, "w") as handle:
+            json.dump({"driver": "netmiko", "connection_args": {"device_type": "cisco_ios", "username": USER, "password": PASSWORD,
+                                           "secret": PASSWORD, "known_hosts_file": known_hosts,
+                                           "host_key_policy": "strict"},
+                       "devices": [{"host": "127.0.0.1", "port": base + i} for i in range(args.sessions)]},
+                      handle)
+        print(f"FakeNOS {__import__('importlib.metadata').metadata.version('fakenos')}: {args.sessions} Cisco IOS "
+              f"devices on 127.0.0.1:{base}-{base + args.sessions - 1}; load {os.getloadavg()}")
+        results = []
+        for client in args.clients.split(","):
+            if client in ("libssh", "libssh2"):
+                results.append(netpulse(args, client, inventory))
+            else:
+                out = subprocess.run([sys.executable, __file__, "--client", client, "--sessions", str(args.sessions),
+                                      "--base-port", str(base),
+                                      "--concurrency", str(args.concurrency), "--known-hosts", known_hosts],
+                                     capture_output=True, text=True, timeout=900)
+                lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+                results.append(json.loads(lines[0]) if lines else
+                               {"client": client, "ok": 0, "failed": args.sessions, "notes": out.stderr[-300:]})
+            print(json.dumps(results[-1]), flush=True)
+        peers = [r for r in results if not r["client"].startswith("netpulse") and r.get("cpu_s")]
+        leanest = min(peers, key=lambda r: r["cpu_s"]) if peers else None
+        fastest = min(peers, key=lambda r: r["wall_s"]) if peers else None
+        print(f"\n{args.sessions} fresh CLI sessions (enable, terminal length 0, show version), 100 at once; "
+              f"load {os.getloadavg()}")
+        print("| client | ok | failed | wall s | client CPU s | CPU/session ms | leanest peer CPU / this | host keys |")
+        print("|---|---|---|---|---|---|---|---|")
+        for r in results:
+            cpu = r.get("cpu_s")
+            ratio = f"{leanest['cpu_s'] / cpu:.2f}" if leanest and cpu else ""
+            print(f"| {r['client']} | {r['ok']} | {r['failed']} | {r.get('wall_s', 0):.2f} | {cpu or 0:.2f} | "
+                  f"{(cpu or 0) / args.sessions * 1000:.2f} | {ratio} | {r.get('host_keys', '')} |")
+        if fastest:
+            print(f"fastest peer wall: {fastest['client']} {fastest['wall_s']:.2f} s")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--emulator", action="store_true", help="run FakeNOS (internal)")
+    parser.add_argument("--client", help="run one Python client (internal): asyncssh or scrapli")
+    parser.add_argument("--clients", default="libssh,libssh2,asyncssh,scrapli")
+    parser.add_argument("--sessions", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--known-hosts")
+    parser.add_argument("--base-port", type=int, default=BASE_PORT)
+    parser.add_argument("--work", default="/tmp/netpulse-third-party")
+    args = parser.parse_args()
+    if args.emulator:
+        emulator(args.sessions, args.base_port)
+    elif args.client == "asyncssh":
+        print(json.dumps(asyncssh_cli(args, args.known_hosts)))
+    elif args.client == "scrapli":
+        print(json.dumps(scrapli_cli(args)))
+    else:
+        harness(args)
+
+
+if __name__ == "__main__":
+    main()

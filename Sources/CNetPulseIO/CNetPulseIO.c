@@ -1,1 +1,0 @@
-// Intentionally empty: the target exists for its header.

@@ -1,0 +1,362 @@
+internal import CNetPulseSSHCore
+import Glibc
+import Logging
+public import NetPulse
+
+/// One SSH session of either backend: the skeleton both drivers share, over the backend's
+/// ``SSHTransport``.
+///
+/// An actor, so every call into the C library of one session runs on one executor at a time. Between
+/// calls it awaits the ``ReadinessLoop`` with a deadline, never blocking a thread. It does, once for
+/// both backends: the TCP connect (name resolution included, with the connect deadline and
+/// cancellation), the handshake, the host-key decision (``HostKeyValidator``), the credential loop,
+/// shell or exec as ``PlatformProfile/transport`` says, output collection with an overall deadline and
+/// a cap for exec commands, keepalives, liveness (a real round trip) and a close that never waits for
+/// the server.
+public actor SSHSession<Transport: SSHTransport>: DriverSession {
+    let transport: Transport
+    let target: DeviceTarget
+    let context: DriverContext
+    let configuration: SSHDriverConfiguration
+    let settings: SSHTransportSettings
+    var logger: Logger { context.logger }
+    var peer: String { settings.peer }
+
+    var shell: Transport.Channel?
+    var engine: CLIEngine?
+    private var keepalive: Task<Void, Never>?
+    /// Set by ``close()``: every wait ends and no C call runs after it.
+    var closing = false
+    private var closed = false
+    /// Set when the transport or the conversation failed: the session cannot be used again.
+    var failure: NetPulseError?
+    /// Operations (execute, liveness, keepalive) in progress; ``close()`` waits for them to end.
+    private var active = 0
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    /// A buffer for reads, reused.
+    var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+
+    /// Opens a session: TCP, handshake, host key, authentication, then the shell (when the platform
+    /// uses one) and keepalives.
+    ///
+    /// - Throws: ``NetPulseError`` (`name_resolution`, `connection_refused`, `timeout`, `protocol_error`
+    ///   naming what the device offered, `host_key_mismatch`, `host_key_unknown`, `authentication`, ...);
+    ///   `CancellationError`.
+    public static func open(
+        target: DeviceTarget, context: DriverContext, configuration: SSHDriverConfiguration
+    ) async throws -> SSHSession {
+        let session = try SSHSession(target: target, context: context, configuration: configuration)
+        do {
+            try await session.start()
+            return session
+        } catch {
+            await session.close()
+            throw error
+        }
+    }
+
+    init(target: DeviceTarget, context: DriverContext, configuration: SSHDriverConfiguration) throws(NetPulseError) {
+        let legacy =
+            configuration.allowsLegacyAlgorithms && (target.legacyAlgorithms ?? context.platform.legacyAlgorithms)
+        var algorithms = SSHAlgorithms.modern
+        if legacy { algorithms = algorithms.followed(by: .legacy) }
+        let settings = SSHTransportSettings(
+            host: target.host, port: target.port, username: target.username,
+            peer: target.host.contains(":") ? "[\(target.host)]:\(target.port)" : "\(target.host):\(target.port)",
+            algorithms: algorithms.supported(by: Transport.supportedAlgorithms), legacyAlgorithms: legacy)
+        self.settings = settings
+        self.target = target
+        self.context = context
+        self.configuration = configuration
+        self.transport = try Transport(settings: settings)
+    }
+
+    // MARK: - Opening
+
+    private func start() async throws {
+        let deadline = ContinuousClock.now + target.connectTimeout
+        let fd = try await TCPConnector.connect(
+            host: target.host, port: target.port, deadline: deadline, loop: configuration.loop)
+        // From here the transport owns the socket, also when attach fails.
+        try transport.attach(socket: fd)
+        do {
+            try await drive("SSH handshake", deadline: deadline) { () throws(NetPulseError) in try transport.handshake()
+            }
+        } catch let error as NetPulseError where error.kind == .protocolError || error.kind == .connectionLost {
+            throw await negotiationFailure(error, deadline: deadline)
+        }
+        let key = try transport.serverHostKey()
+        let policy = target.hostKeyPolicy ?? configuration.hostKeyPolicy
+        try KnownHostsValidator(policy: policy, store: configuration.knownHosts)
+            .validate(key, host: target.host, port: target.port, logger: logger)
+        try await authenticate(deadline: deadline)
+        if context.platform.transport == .shell {
+            try await openShell(deadline: ContinuousClock.now + target.readTimeout)
+        }
+        if let interval = target.keepaliveInterval ?? configuration.keepaliveInterval {
+            startKeepalive(every: interval)
+        }
+        logger.debug("connected", metadata: ["driver": "\(Transport.driverName)", "peer": "\(peer)"])
+    }
+
+    /// Tries each credential of the target in order, among the methods the server offers.
+    private func authenticate(deadline: ContinuousClock.Instant) async throws {
+        guard
+            let offered = try await drive(
+                "asking for the authentication methods", deadline: deadline,
+                { () throws(NetPulseError) in try transport.authenticationMethods() })
+        else { return }
+        var tried: [String] = []
+        for credential in target.credentials {
+            let attempt: SSHCredentialAttempt
+            do {
+                attempt = try Self.attempt(for: credential)
+            } catch {
+                tried.append("\(credential) (\(error.message))")
+                continue
+            }
+            guard offered.contains(attempt.method) else { continue }
+            do {
+                let accepted = try await drive("\(attempt.method) authentication", deadline: deadline) {
+                    () throws(NetPulseError) in try transport.authenticate(attempt)
+                }
+                if accepted { return }
+                tried.append(credential.description)
+            } catch let error as NetPulseError where error.kind == .authentication {
+                tried.append("\(credential) (\(error.message))")
+            }
+        }
+        let triedText = tried.isEmpty ? "no credential matches" : "tried \(tried.joined(separator: ", "))"
+        throw NetPulseError.authentication(
+            "\(target.username)@\(peer) was not let in: \(triedText); the server offers "
+                + offered.joined(separator: ","))
+    }
+
+    /// The credential as the transport takes it; a key file is read here (a regular file, size-limited).
+    static func attempt(for credential: Credential) throws(NetPulseError) -> SSHCredentialAttempt {
+        switch credential {
+        case .password(let secret): return .password(secret)
+        case .keyboardInteractive(let secret): return .keyboardInteractive(secret)
+        case .privateKey(let path, let passphrase):
+            let bytes: [UInt8]?
+            do {
+                bytes = try RegularFile.read(
+                    RegularFile.expandingTilde(path), limit: SSHDriverConfiguration.maxKeyFileBytes, field: "key_file")
+            } catch {
+                throw NetPulseError.authentication(error.message)
+            }
+            guard let bytes else { throw NetPulseError.authentication("key_file '\(path)' does not exist") }
+            return .privateKey(
+                bytes: Secret(String(decoding: bytes, as: UTF8.self)), passphrase: passphrase, path: path)
+        }
+    }
+
+    private func openShell(deadline: ContinuousClock.Instant) async throws {
+        let channel = try await drive("opening a channel", deadline: deadline) { () throws(NetPulseError) in
+            try transport.openChannel()
+        }
+        shell = channel
+        try await drive("requesting a pty", deadline: deadline) { () throws(NetPulseError) in
+            try transport.requestPTY(channel, columns: configuration.terminalWidth, rows: configuration.terminalHeight)
+        }
+        try await drive("starting a shell", deadline: deadline) { () throws(NetPulseError) in
+            try transport.requestShell(channel)
+        }
+        let engine = CLIEngine(
+            channel: SSHShellChannel(session: self), profile: context.platform, enableSecret: target.enableSecret,
+            logger: logger, executorOwner: self)
+        self.engine = engine
+        try await engine.start(deadline: deadline)
+    }
+
+    // MARK: - Waiting
+
+    /// Runs a transport step until it stops saying "would block", waiting for readiness in between.
+    func drive<T>(
+        _ what: @autoclosure () -> String, deadline: ContinuousClock.Instant,
+        _ step: () throws -> IOResult<T>
+    ) async throws -> T {
+        while true {
+            try checkOpen()
+            switch try step() {
+            case .processed(let value): return value
+            case .wouldBlock: try await waitReady(what(), deadline: deadline)
+            }
+        }
+    }
+
+    func checkOpen() throws(NetPulseError) {
+        if closing { throw NetPulseError.connectionLost("the session with \(peer) was closed") }
+    }
+
+    /// Waits until the socket is ready for what the transport waits for, or throws `timeout` at
+    /// `deadline`. With a ``SSHTransport/recheckInterval``, a quiet slice returns early so that the
+    /// caller asks the library again; only the real deadline is a timeout.
+    func waitReady(_ what: String, deadline: ContinuousClock.Instant) async throws {
+        guard let fd = transport.socket else {
+            throw NetPulseError.connectionLost("\(what) with \(peer): the connection was closed")
+        }
+        let interest = transport.interest
+        if interest.contains(.read) {
+            // Acknowledge at once what arrives during this wait: OpenSSH's sshd leaves Nagle on for
+            // sessions without a pty, so its second small packet in a row waits for our ACK, which Linux
+            // delays by ~40 ms. TCP_QUICKACK is not sticky: it is set before each wait.
+            var one: Int32 = 1
+            _ = setsockopt(fd, Int32(IPPROTO_TCP), Int32(TCP_QUICKACK), &one, socklen_t(MemoryLayout<Int32>.size))
+        }
+        let slice = transport.recheckInterval.map { min(deadline, ContinuousClock.now + $0) } ?? deadline
+        let readiness: ReadinessLoop.Readiness
+        do {
+            readiness = try await configuration.loop.wait(fd: fd, for: interest, deadline: slice)
+        } catch is ReadinessLoop.Failure {
+            throw NetPulseError.connectionLost("\(what) with \(peer): the socket is gone")
+        }
+        try checkOpen()
+        if readiness == .timedOut && slice >= deadline {
+            throw NetPulseError.timeout("\(what) with \(peer) did not complete in time")
+        }
+    }
+
+    // MARK: - Operations
+
+    /// Runs `body` as the session's one operation: refused on a dead or closed session, and a failure
+    /// that leaves the conversation out of step marks the session dead.
+    func operation<T>(_ body: () async throws -> T) async throws -> T {
+        if closing || closed { throw NetPulseError.sessionUnavailable("the session with \(peer) is closed") }
+        if let failure {
+            throw NetPulseError.sessionUnavailable("the session with \(peer) is no longer usable: \(failure.message)")
+        }
+        guard active == 0 else {
+            throw NetPulseError.driverError("the session with \(peer) is already in use by another task")
+        }
+        active += 1
+        defer { endOperation() }
+        do {
+            return try await body()
+        } catch let error as NetPulseError
+            where [.commandError, .invalidRequest, .unsupported, .authentication].contains(error.kind)
+        {
+            throw error
+        } catch {
+            if failure == nil { failure = NetPulseError(wrapping: error) }
+            throw error
+        }
+    }
+
+    private func endOperation() {
+        active -= 1
+        if active == 0 {
+            let waiters = idleWaiters
+            idleWaiters = []
+            for waiter in waiters { waiter.resume() }
+        }
+    }
+
+    public func execute(_ request: ExecutionRequest) async throws -> ExecutionOutcome {
+        try await operation {
+            if let engine { return try await engine.execute(request) }
+            guard case .commands(let commands) = request.operation else {
+                throw NetPulseError.unsupported(
+                    "platform \(context.platform.name) runs commands on exec channels; it has no configuration mode")
+            }
+            var outputs: [CommandOutput] = []
+            var failures: [String] = []
+            for command in commands {
+                let output = try await exec(command, timeout: request.readTimeout)
+                if output.status == .failed {
+                    failures.append("'\(command)' \(Self.describeExit(output))")
+                }
+                outputs.append(output)
+            }
+            let error = failures.isEmpty ? nil : NetPulseError.commandError(failures.joined(separator: "; "))
+            return ExecutionOutcome(outputs: outputs, error: error)
+        }
+    }
+
+    static func describeExit(_ output: CommandOutput) -> String {
+        output.exitStatus.map { "exited with status \($0)" } ?? "ended without an exit status (killed by a signal?)"
+    }
+
+    /// Whether the device still answers: a real round trip, bounded by the configuration's liveness
+    /// timeout (the prompt through the CLI for shells, a channel open for exec sessions).
+    public func isAlive() async -> Bool {
+        guard !closing, !closed, failure == nil else { return false }
+        if active > 0 { return true }  // in use right now, so not idle
+        let deadline = ContinuousClock.now + min(configuration.livenessTimeout, target.connectTimeout)
+        do {
+            return try await operation {
+                if let engine {
+                    guard await engine.ping(deadline: deadline) else {
+                        throw NetPulseError.timeout("\(peer) did not answer a liveness check in time")
+                    }
+                    return true
+                }
+                let channel = try await drive("a liveness check (opening a channel)", deadline: deadline) {
+                    () throws(NetPulseError) in try transport.openChannel()
+                }
+                transport.release(channel)
+                return true
+            }
+        } catch {
+            return false
+        }
+    }
+
+    // MARK: - Keepalive
+
+    private func startKeepalive(every interval: Duration) {
+        keepalive = Task { [weak self] in
+            // A timer, not a wait for an event: keepalives are due every `interval`.
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: interval) } catch { return }
+                guard let self, await self.keepaliveTick() else { return }
+            }
+        }
+    }
+
+    /// Sends one keepalive while the session is idle (an operation's own traffic keeps the link alive);
+    /// `false` once the session is closed or dead. It never waits: what the socket does not take now
+    /// goes out before the next operation's first byte (a peer that stopped answering is found by
+    /// ``isAlive()``'s round trip, not here).
+    func keepaliveTick() async -> Bool {
+        guard !closing, !closed, failure == nil else { return false }
+        guard active == 0 else { return true }
+        do {
+            try await operation {
+                let deadline = ContinuousClock.now + configuration.livenessTimeout
+                try await drive("sending a keepalive", deadline: deadline) { () throws(NetPulseError) in
+                    try transport.sendKeepalive()
+                }
+                _ = try transport.flush()
+            }
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// Runs `body` with the transport (for tests of a backend's seam).
+    func withTransport<R: Sendable>(_ body: (Transport) -> R) -> R { body(transport) }
+
+    // MARK: - Closing
+
+    /// Closes the session without waiting for the server: an operation still waiting on the device is
+    /// woken and ends (`connection_lost`), then the transport frees everything. Safe to call again.
+    public func close() async {
+        guard !closed else { return }
+        closing = true
+        keepalive?.cancel()
+        keepalive = nil
+        if let fd = transport.socket { configuration.loop.forget(fd: fd) }
+        if active > 0 {
+            await withCheckedContinuation { idleWaiters.append($0) }
+        }
+        guard !closed else { return }
+        closed = true
+        engine = nil
+        if let shell { transport.release(shell) }
+        shell = nil
+        if let fd = transport.socket { configuration.loop.forget(fd: fd) }
+        transport.close()
+    }
+}
