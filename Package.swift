@@ -121,7 +121,12 @@ let package = Package(
         // "Writing your own driver": a compiled example, built with everything else.
         .executableTarget(name: "custom-driver-example", dependencies: ["NetPulse"], path: "Examples/CustomDriver"),
 
-        .testTarget(name: "NetPulseLabTests", dependencies: ["NetPulse", "NetPulseLab", "SSHTestSupport"]),
+        .testTarget(
+            name: "NetPulseLabTests",
+            dependencies: [
+                "NetPulse", "NetPulseLab", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2", "CLibSSH2", "SSHTestSupport",
+            ]
+        ),
         .testTarget(
             name: "NetPulseTests",
             dependencies: [
