@@ -103,8 +103,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Load generator for the lab's scale figures (a libssh client, one process apart from the lab).
-        .executableTarget(name: "netpulse-lab-bench", dependencies: ["CLibSSH"], path: "Sources/LabBench"),
+        // The lab's own figures (CPU per login and command; every device at once through a driver, checked),
+        // with the lab as a separate process.
+        .executableTarget(
+            name: "netpulse-lab-bench",
+            dependencies: [
+                "CLibSSH", "NetPulse", "NetPulseLab", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/LabBench"
+        ),
 
         // Macro benchmark harness: one scenario against a running `netpulse lab`, figures as JSON
         // (Benchmarks/run-all.sh drives it and the Python peers).
