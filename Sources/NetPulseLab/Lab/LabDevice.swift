@@ -39,12 +39,15 @@ public struct LabDevice: Sendable, Hashable, CustomStringConvertible {
     ///   - credentials: Ways to log in; default: password.
     ///   - readTimeout: Deadline for each read.
     ///   - connectTimeout: Deadline for connect and login.
+    ///   - legacyAlgorithms: Whether the driver may use SHA-1 key exchange, `ssh-rsa` and CBC; default: only
+    ///     for legacy-only devices (libssh2 1.10 also needs it for RSA devices: it knows no `rsa-sha2-*`).
     /// - Returns: The target.
     public func target(
         hostKeyPolicy: HostKeyPolicy,
         credentials: [Credential]? = nil,
         readTimeout: Duration = .seconds(10),
-        connectTimeout: Duration = .seconds(10)
+        connectTimeout: Duration = .seconds(10),
+        legacyAlgorithms: Bool? = nil
     ) -> DeviceTarget {
         DeviceTarget(
             host: host,
@@ -55,7 +58,8 @@ public struct LabDevice: Sendable, Hashable, CustomStringConvertible {
             platform: platform.rawValue,
             connectTimeout: connectTimeout,
             readTimeout: readTimeout,
-            hostKeyPolicy: hostKeyPolicy
+            hostKeyPolicy: hostKeyPolicy,
+            legacyAlgorithms: legacyAlgorithms ?? (profile.algorithms == .legacyOnly)
         )
     }
 }
