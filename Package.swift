@@ -125,8 +125,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Load generator for the lab's scale figures (a libssh client, one process apart from the lab).
-        .executableTarget(name: "netpulse-lab-bench", dependencies: ["CLibSSH"], path: "Sources/LabBench"),
+        // The lab's own figures (CPU per login and command; every device at once through a driver, checked),
+        // with the lab as a separate process.
+        .executableTarget(
+            name: "netpulse-lab-bench",
+            dependencies: [
+                "CLibSSH", "NetPulse", "NetPulseLab", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/LabBench"
+        ),
 
         // Macro benchmark harness: one scenario against a running `netpulse lab`, figures as JSON
         // (Benchmarks/run-all.sh drives it and the Python peers).
@@ -143,7 +151,12 @@ let package = Package(
         // "Writing your own driver": a compiled example, built with everything else.
         .executableTarget(name: "custom-driver-example", dependencies: ["NetPulse"], path: "Examples/CustomDriver"),
 
-        .testTarget(name: "NetPulseLabTests", dependencies: ["NetPulse", "NetPulseLab", "SSHTestSupport"]),
+        .testTarget(
+            name: "NetPulseLabTests",
+            dependencies: [
+                "NetPulse", "NetPulseLab", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2", "CLibSSH2", "SSHTestSupport",
+            ]
+        ),
         .testTarget(
             name: "NetPulseTests",
             dependencies: [

@@ -206,6 +206,11 @@ def write(report, folder):
     ]
     if report.get("scale", 1) != 1:
         lines += ["", f"**Scaled run: every device count × {report['scale']} (not the issue's sizes).**"]
+    if report.get("profile", "modern") != "modern":
+        lines += ["", f"**Device profile `{report['profile']}`** (`netpulse lab --profile`): every device answers "
+                      "as slowly as that profile says (`wan`: 50 ms round trip, 300 ms to check a login, 200 ms per "
+                      "command, 2 ms per output line), so wall times are end to end; client CPU columns still "
+                      "measure client overhead."]
     lines += [
         "",
         "Modes: **cli** = interactive shell on emulated `cisco_ios` devices (prompt detection: NetPulse, "

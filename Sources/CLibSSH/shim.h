@@ -17,4 +17,11 @@ static inline int netpulse_set_channel_callbacks(ssh_channel channel, struct ssh
     return ssh_set_channel_callbacks(channel, cb);
 }
 
+/* Lab: accepts a connection already non-blocking and close-on-exec, in one call, so that no child
+   process spawned meanwhile by another thread inherits the socket (accept4 needs _GNU_SOURCE). */
+int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+static inline int netpulse_accept_nonblocking(int fd) {
+    return accept4(fd, 0, 0, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
 #endif

@@ -129,7 +129,7 @@ extension NetPulseCommand {
 
         static func showVersion(_ platform: LabPlatform) -> String {
             switch platform {
-            case .huawei: "display version"
+            case .huawei, .hpComware: "display version"
             case .linux: "uname -a"
             default: "show version"
             }
@@ -141,6 +141,8 @@ extension NetPulseCommand {
             case .aristaEOS: ["interface Ethernet1", " description \(marker)"]
             case .juniperJunos: ["set interfaces ge-0/0/1 description \"\(marker)\""]
             case .huawei: ["interface GigabitEthernet0/0/1", " description \(marker)"]
+            case .ciscoNXOS: ["interface Ethernet1/1", " description \(marker)"]
+            case .hpComware: ["interface GigabitEthernet1/0/1", " description \(marker)"]
             case .linux: []
             }
         }
@@ -148,7 +150,7 @@ extension NetPulseCommand {
         static func readBack(_ platform: LabPlatform) -> String {
             switch platform {
             case .juniperJunos: "show configuration interfaces"
-            case .huawei: "display current-configuration"
+            case .huawei, .hpComware: "display current-configuration"
             default: "show running-config"
             }
         }

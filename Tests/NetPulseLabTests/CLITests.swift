@@ -10,6 +10,7 @@ func type(_ terminal: any Terminal, _ input: String) -> String {
         switch event {
         case .echo(let bytes), .output(let bytes, _): text += String(decoding: bytes, as: UTF8.self)
         case .close: text += "<close>"
+        case .reload: text += "<reload>"
         }
     }
     return text

@@ -5,6 +5,11 @@ import Testing
 
 @Suite("Many concurrent sessions")
 struct ConcurrencyTests {
+    /// The first prompt of every platform: `R1>`, `admin@mx1> `, `N1# `, `<HP1>`, `user@host:~$ `.
+    static func endsWithPrompt(_ text: String) -> Bool {
+        text.hasSuffix(">") || text.hasSuffix("> ") || text.hasSuffix("# ") || text.hasSuffix("$ ")
+    }
+
     /// 200 OpenSSH clients hold interactive shells open at once on one lab (one event-loop thread).
     @Test func twoHundredConcurrentShells() async throws {
         let folder = temporaryFolder()
@@ -28,10 +33,10 @@ struct ConcurrencyTests {
             func remaining() -> Duration { max(.zero, deadline - ContinuousClock.now) }
             // Every client sees its first prompt; none has left.
             for client in clients {
-                let prompted = await client.wait(upTo: remaining()) {
-                    $0.hasSuffix(">") || $0.hasSuffix("$ ") || $0.hasSuffix("> ")
-                }
-                #expect(prompted, "no prompt: \(client.errorOutput)")
+                let prompted = await client.wait(upTo: remaining(), for: Self.endsWithPrompt)
+                #expect(
+                    prompted,
+                    "no prompt: \(client.errorOutput) \(client.diagnosis) \(client.tail) lab: \(lab.statistics())")
             }
             // One round trip each while all are open.
             for (index, client) in clients.enumerated() {
@@ -39,7 +44,7 @@ struct ConcurrencyTests {
                 let command =
                     switch device.platform {
                     case .linux: "echo ping-\(index)\n"
-                    case .huawei: "display version\n"
+                    case .huawei, .hpComware: "display version\n"
                     default: "show version\n"
                     }
                 client.send(command)
@@ -52,7 +57,7 @@ struct ConcurrencyTests {
                     guard let answer = text.components(separatedBy: " version\r\n").dropFirst().last else {
                         return false
                     }
-                    return answer.count > 100 && (answer.hasSuffix(">") || answer.hasSuffix("> "))
+                    return answer.count > 100 && Self.endsWithPrompt(answer)
                 }
                 #expect(answered)
             }
@@ -60,7 +65,8 @@ struct ConcurrencyTests {
             #expect(statistics.activeSessions == sessions)
             #expect(statistics.logins == sessions)
             for (index, client) in clients.enumerated() {
-                client.send(lab.devices[index % lab.devices.count].platform == .huawei ? "quit\n" : "exit\n")
+                let vrp = [LabPlatform.huawei, .hpComware].contains(lab.devices[index % lab.devices.count].platform)
+                client.send(vrp ? "quit\n" : "exit\n")
                 let status = await client.exitStatus(within: remaining())
                 #expect(
                     status == 0,

@@ -66,6 +66,7 @@ final class OpenSSHClient: Sendable {
 
     /// Starts `ssh` with these arguments; `password` answers prompts through SSH_ASKPASS.
     init(_ arguments: [String], password: String? = nil) throws {
+        Self.ignoreBrokenPipes
         try Self.spawnLock.withLock { _ in try self.spawn(arguments, password: password) }
     }
 
@@ -86,9 +87,12 @@ final class OpenSSHClient: Sendable {
         ] {
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         }
-        // One reader thread per client polls both pipes until both reach end of file.
+        // One reader thread per client polls both pipes until both reach end of file. It holds the pipes
+        // itself: were they freed with this object while it still polls, their descriptor numbers could be
+        // reused (by a lab socket, another client's pipe) and it would read someone else's bytes.
         let fds = [stdout.fileHandleForReading.fileDescriptor, stderr.fileHandleForReading.fileDescriptor]
-        let reader = Thread { [shared] in
+        let reader = Thread { [shared, stdout, stderr] in
+            defer { withExtendedLifetime((stdout, stderr)) {} }
             var polled = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             var open = 2
             var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -169,9 +173,15 @@ final class OpenSSHClient: Sendable {
 
     var tail: String { output.suffix(80).debugDescription }
 
+    /// Writes to ssh's standard input; a client that has already exited gets nothing (EPIPE, not SIGPIPE).
     func send(_ text: String) {
-        input.fileHandleForWriting.write(Data(text.utf8))
+        try? input.fileHandleForWriting.write(contentsOf: Data(text.utf8))
     }
+
+    /// A write to the stdin of an ssh that exited must fail with EPIPE, not kill the test process.
+    static let ignoreBrokenPipes: Void = {
+        signal(SIGPIPE, SIG_IGN)
+    }()
 
     func closeInput() {
         try? input.fileHandleForWriting.close()

@@ -14,7 +14,7 @@ struct LabScenarios {
 
     static func showCommand(_ platform: LabPlatform) -> String {
         switch platform {
-        case .huawei: "display version"
+        case .huawei, .hpComware: "display version"
         case .linux: "uname -a"
         default: "show version"
         }
@@ -28,6 +28,8 @@ struct LabScenarios {
         case .juniperJunos: "JUNOS"
         case .huawei: "Huawei Versatile Routing Platform"
         case .linux: "GNU/Linux"
+        case .ciscoNXOS: "Cisco Nexus Operating System"
+        case .hpComware: "HPE Comware Software"
         }
     }
 
@@ -37,6 +39,9 @@ struct LabScenarios {
         case .aristaEOS: (["interface Ethernet1", " description \(marker)"], "show running-config")
         case .juniperJunos: (["set interfaces ge-0/0/1 description \"\(marker)\""], "show configuration interfaces")
         case .huawei: (["interface GigabitEthernet0/0/1", " description \(marker)"], "display current-configuration")
+        case .ciscoNXOS: (["interface Ethernet1/1", " description \(marker)"], "show running-config")
+        case .hpComware:
+            (["interface GigabitEthernet1/0/1", " description \(marker)"], "display current-configuration")
         case .linux: nil
         }
     }

@@ -11,7 +11,7 @@ enum CLIRender {
         return mask.split(separator: ".").compactMap { UInt8($0) }.reduce(0) { $0 + $1.nonzeroBitCount }
     }
 
-    private static func pad(_ text: String, _ width: Int) -> String {
+    static func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
     }
 
@@ -90,6 +90,10 @@ enum CLIRender {
                 """
         case .linux:
             return "Linux \(name) \(device.version) #1 SMP PREEMPT_DYNAMIC Debian x86_64 GNU/Linux\n"
+        case .ciscoNXOS:
+            return nxosVersion(device)
+        case .hpComware:
+            return comwareVersion(device)
         }
     }
 
@@ -131,6 +135,10 @@ enum CLIRender {
                 }
             }
             return text
+        case .ciscoNXOS:
+            return nxosIPInterfaceBrief(device)
+        case .hpComware:
+            return comwareInterfaceBrief(device)
         case .huawei, .linux:
             var text = "PHY: Physical\n*down: administratively down\n(l): loopback\n(s): spoofing\n"
             text += "Interface                   PHY   Protocol  InUti OutUti   inErrors  outErrors\n"
@@ -144,6 +152,11 @@ enum CLIRender {
     }
 
     static func interfaces(_ device: DeviceState) -> String {
+        switch device.platform {
+        case .ciscoNXOS: return nxosInterfaces(device)
+        case .hpComware: return comwareInterfaces(device)
+        default: break
+        }
         var text = ""
         for (number, interface) in device.running.interfaces.enumerated() {
             let state = interface.shutdown ? "administratively down" : "up"
@@ -204,6 +217,8 @@ enum CLIRender {
             var text = "Routing instance        VLAN name             Tag          Interfaces\n"
             for id in ids { text += pad("default-switch", 24) + pad(config.vlans[id]!, 22) + String(id) + "\n" }
             return text
+        case .hpComware:
+            return comwareVLANs(config)
         case .huawei:
             var text = "The total number of vlans is : \(ids.count)\n"
             text += "VID  Status  Property      MAC-LRN Statistics Description\n"
@@ -223,6 +238,10 @@ enum CLIRender {
     static func config(_ device: DeviceState, _ config: DeviceConfig) -> String {
         let ids = config.vlans.keys.sorted()
         switch device.platform {
+        case .ciscoNXOS:
+            return nxosConfig(device, config)
+        case .hpComware:
+            return comwareConfig(device, config)
         case .ciscoIOS, .aristaEOS:
             let ios = device.platform == .ciscoIOS
             let indent = ios ? " " : "   "

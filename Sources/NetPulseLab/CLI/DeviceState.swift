@@ -42,6 +42,11 @@ final class DeviceState {
     /// How many lines a page holds before the pager text.
     let pageLines = 24
 
+    /// A reload: unsaved changes are lost.
+    func reload() {
+        running = startup
+    }
+
     /// A device with output derived only from `index` (and the platform).
     init(platform: LabPlatform, index: Int, username: String, enableSecret: String?) {
         self.platform = platform
@@ -63,6 +68,8 @@ final class DeviceState {
             case .juniperJunos: (0..<ports).map { "ge-0/0/\($0)" } + ["lo0", "fxp0"]
             case .huawei: (1...ports).map { "GigabitEthernet0/0/\($0)" } + ["MEth0/0/1"]
             case .linux: ["eth0", "lo"]
+            case .ciscoNXOS: (1...ports).map { "Ethernet1/\($0)" } + ["mgmt0"]
+            case .hpComware: (1...ports).map { "GigabitEthernet1/0/\($0)" } + ["M-GigabitEthernet0/0/0"]
             }
         var interfaces: [EmulatedInterface] = []
         for (number, name) in names.enumerated() {
@@ -107,6 +114,12 @@ final class DeviceState {
         case .linux:
             model = "x86_64"
             version = "6.1.0-\(18 + index % 8)-amd64"
+        case .ciscoNXOS:
+            model = ["C93180YC-EX", "C9336C-FX2", "C93108TC-FX"][index % 3]
+            version = "9.3(\(8 + index % 5))"
+        case .hpComware:
+            model = ["5130-24G-4SFP+ EI", "5940 48XGT 6QSFP+", "5510 48G 4SFP+ HI"][index % 3]
+            version = "7.1.070, Release \(3208 + index % 20)P0\(1 + index % 9)"
         }
     }
 }

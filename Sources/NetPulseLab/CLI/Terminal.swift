@@ -7,6 +7,8 @@ enum TerminalEvent: Equatable, Sendable {
     case output([UInt8], isCommand: Bool)
     /// The user logged out: close the channel.
     case close
+    /// The device reloads: every session of it is dropped.
+    case reload
 }
 
 /// The result of a command run over an `exec` channel.
@@ -18,6 +20,8 @@ struct ExecResult: Equatable, Sendable {
 
 /// A pure state machine for one interactive session: bytes in, events out. No I/O, no clock.
 protocol Terminal: AnyObject {
+    /// The prompt shown now.
+    var prompt: String { get }
     /// The banner and the first prompt.
     func start() -> [TerminalEvent]
     /// Feeds typed bytes; returns what to send back.
@@ -54,6 +58,13 @@ struct LineEditor {
         case echo([UInt8])
         case line(String)
         case interrupt
+    }
+
+    /// Whether `byte` is the line feed of a CR LF whose CR already ended something (a line or a
+    /// `[confirm]` key); records `byte` for the next call.
+    mutating func swallowsLineFeed(_ byte: UInt8) -> Bool {
+        defer { lastWasCR = byte == 13 }
+        return byte == 10 && lastWasCR
     }
 
     /// Feeds one byte. `echo` is false while a secret is typed.

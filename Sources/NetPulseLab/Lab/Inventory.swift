@@ -15,7 +15,7 @@ enum Inventory {
                 ("host", quote(device.host)), ("port", String(device.port)),
                 ("device_type", quote(device.platform.rawValue)), ("username", quote(device.username)),
                 ("password", quote(device.password.revealed)), ("secret", quote(device.enableSecret.revealed)),
-            ]
+            ] + (device.profile.algorithms == .legacyOnly ? [("legacy_algorithms", "true")] : [])
             lines.append("    {" + fields.map { "\(quote($0.0)): \($0.1)" }.joined(separator: ", ") + "}")
         }
         return """

@@ -50,6 +50,19 @@ public final class Lab: Sendable {
         handle.statistics.withLock { $0 }
     }
 
+    /// Waits until the statistics satisfy `condition` (checked each time the loop publishes them), or
+    /// until `limit` has passed.
+    ///
+    /// - Parameters:
+    ///   - limit: The longest wait.
+    ///   - condition: What to wait for.
+    /// - Returns: The statistics when the condition held, or the latest ones at the deadline.
+    public func statistics(
+        waitingUpTo limit: Duration, until condition: @escaping @Sendable (LabStatistics) -> Bool
+    ) async -> LabStatistics {
+        await handle.statistics(until: .now + limit, where: condition)
+    }
+
     /// Stops serving and frees every session. Called by ``withLab(_:_:)``.
     func stop() async {
         await handle.stop()
@@ -107,6 +120,7 @@ extension Lab {
             authorized += text.split(separator: "\n").map(String.init)
         }
         let faults = configuration.faultPlan
+        let profiles = configuration.profilePlan
         let persist = configuration.folder != nil
         let plan = LabServerPlan(
             devices: (0..<configuration.devices).map { index in
@@ -114,6 +128,7 @@ extension Lab {
                     index: index,
                     platform: configuration.platforms[index % configuration.platforms.count],
                     fault: faults[index],
+                    profile: profiles[index],
                     port: configuration.basePort.map { $0 + index } ?? 0,
                     hostKeyPath: persist ? "\(keys)/device-\(index).key" : nil)
             },
@@ -124,6 +139,9 @@ extension Lab {
             authorizedKeys: authorized,
             loginTimeout: configuration.loginTimeout,
             idleTimeout: configuration.idleTimeout,
+            maxChannelsPerSession: configuration.maxChannelsPerSession,
+            rsaKeyPool: configuration.rsaKeyPool,
+            keyCacheFolder: configuration.keyCacheFolder,
             seed: configuration.seed,
             logger: configuration.logger)
         let (handle, started_, _) = try await startLabServer(plan: plan)
@@ -140,7 +158,8 @@ extension Lab {
                 enableSecret: configuration.enableSecret,
                 hostKey: device.hostKey,
                 hostKeyFingerprint: device.fingerprint,
-                fault: faults[device.index])
+                fault: faults[device.index],
+                profile: profiles[device.index])
         }
         let knownHosts = folder + "/known_hosts"
         let inventory = Inventory.request(devices: devices, driver: configuration.driver, knownHostsFile: knownHosts)

@@ -41,6 +41,20 @@ public struct LabConfiguration: Sendable {
     public var loginTimeout: Duration
     /// Sessions without input for this long are closed.
     public var idleTimeout: Duration
+    /// The profile (speed, host key, algorithms) of every device not given another one.
+    public var profile: LabDeviceProfile
+    /// Seeded fractions of the fleet given other profiles (applied in order; the rest keep `profile`).
+    public var profileMix: [LabProfileShare]
+    /// Profiles by device index; these override `profile` and `profileMix`.
+    public var deviceProfiles: [Int: LabDeviceProfile]
+    /// How many distinct RSA host keys RSA devices draw from (device `i` gets key `i % rsaKeyPool`).
+    /// Generating one costs about 0.2 s; the keys are kept for the life of the process, and in
+    /// `keyCacheFolder` when set.
+    public var rsaKeyPool: Int
+    /// A folder where generated RSA pool keys are kept across runs (created if missing); `nil`: memory only.
+    public var keyCacheFolder: String?
+    /// Channels one session may have open at once (OpenSSH's sshd allows 10).
+    public var maxChannelsPerSession: Int
     /// Where the lab logs (never a secret).
     public var logger: Logger
 
@@ -63,6 +77,12 @@ public struct LabConfiguration: Sendable {
         faults: [Int: LabFault] = [:],
         loginTimeout: Duration = .seconds(30),
         idleTimeout: Duration = .seconds(600),
+        profile: LabDeviceProfile = .modern,
+        profileMix: [LabProfileShare] = [],
+        deviceProfiles: [Int: LabDeviceProfile] = [:],
+        rsaKeyPool: Int = 16,
+        keyCacheFolder: String? = nil,
+        maxChannelsPerSession: Int = 10,
         logger: Logger = Logger(label: "netpulse.lab")
     ) {
         self.devices = devices
@@ -83,6 +103,12 @@ public struct LabConfiguration: Sendable {
         self.faults = faults
         self.loginTimeout = loginTimeout
         self.idleTimeout = idleTimeout
+        self.profile = profile
+        self.profileMix = profileMix
+        self.deviceProfiles = deviceProfiles
+        self.rsaKeyPool = rsaKeyPool
+        self.keyCacheFolder = keyCacheFolder
+        self.maxChannelsPerSession = maxChannelsPerSession
         self.logger = logger
     }
 
@@ -90,6 +116,16 @@ public struct LabConfiguration: Sendable {
     public var faultPlan: [Int: LabFault] {
         LabFault.plan(devices: devices, rate: faultRate, kinds: faultKinds, seed: seed)
             .merging(faults) { _, explicit in explicit }
+    }
+
+    /// The profile of every device: `profile`, then the seeded `profileMix`, then `deviceProfiles`.
+    public var profilePlan: [LabDeviceProfile] {
+        var profiles = [LabDeviceProfile](repeating: profile, count: max(devices, 0))
+        for (index, mixed) in LabDeviceProfile.plan(devices: devices, mix: profileMix, seed: seed) {
+            profiles[index] = mixed
+        }
+        for (index, explicit) in deviceProfiles where profiles.indices.contains(index) { profiles[index] = explicit }
+        return profiles
     }
 
     /// Checks the configuration.
@@ -123,6 +159,58 @@ public struct LabConfiguration: Sendable {
             if case .slowOutput(let rate) = fault, rate < 1 {
                 throw LabError(field: "faults[\(index)]", reason: "slow_output needs at least 1 byte/s")
             }
+            if case .latency(let command, let banner) = fault, !Self.isSensible(command) || !Self.isSensible(banner) {
+                throw LabError(field: "faults[\(index)]", reason: "latency delays must be 0...3600 s")
+            }
+        }
+        try Self.check(profile, field: "profile")
+        var total = 0.0
+        for (number, share) in profileMix.enumerated() {
+            guard (0...1).contains(share.fraction) else {
+                throw LabError(
+                    field: "profileMix[\(number)].fraction", reason: "must be between 0 and 1, got \(share.fraction)")
+            }
+            total += share.fraction
+            try Self.check(share.profile, field: "profileMix[\(number)].profile")
+        }
+        guard total <= 1.000_001 else {
+            throw LabError(field: "profileMix", reason: "fractions add up to \(total), more than 1")
+        }
+        for (index, profile) in deviceProfiles {
+            guard (0..<devices).contains(index) else {
+                throw LabError(
+                    field: "deviceProfiles[\(index)]", reason: "no device with index \(index) (0..<\(devices))")
+            }
+            try Self.check(profile, field: "deviceProfiles[\(index)]")
+        }
+        guard (1...4096).contains(rsaKeyPool) else {
+            throw LabError(field: "rsaKeyPool", reason: "must be 1...4096, got \(rsaKeyPool)")
+        }
+        guard (1...64).contains(maxChannelsPerSession) else {
+            throw LabError(field: "maxChannelsPerSession", reason: "must be 1...64, got \(maxChannelsPerSession)")
+        }
+        guard Self.isSensible(loginTimeout), loginTimeout > .zero else {
+            throw LabError(field: "loginTimeout", reason: "must be more than 0 and at most 3600 s")
+        }
+        guard Self.isSensible(idleTimeout), idleTimeout > .zero else {
+            throw LabError(field: "idleTimeout", reason: "must be more than 0 and at most 3600 s")
+        }
+    }
+
+    private static func isSensible(_ duration: Duration) -> Bool {
+        duration >= .zero && duration <= .seconds(3600)
+    }
+
+    private static func check(_ profile: LabDeviceProfile, field: String) throws(LabError) {
+        if profile.algorithms == .legacyOnly && profile.hostKey != .rsa {
+            throw LabError(field: field, reason: "legacy_only algorithms need an RSA host key (ssh-rsa)")
+        }
+        let latency = profile.latency
+        for (name, value) in [
+            ("roundTrip", latency.roundTrip), ("login", latency.login), ("command", latency.command),
+            ("perLine", latency.perLine), ("boot", latency.boot),
+        ] where !isSensible(value) {
+            throw LabError(field: "\(field).latency.\(name)", reason: "must be 0...3600 s, got \(value)")
         }
     }
 

@@ -15,18 +15,21 @@ public struct LabDevice: Sendable, Hashable, CustomStringConvertible {
     public var password: Secret
     /// The enable secret (IOS, EOS).
     public var enableSecret: Secret
-    /// The host key in `known_hosts` form: `ssh-ed25519 AAAA...`.
+    /// The host key in `known_hosts` form: `ssh-ed25519 AAAA...` (or `ssh-rsa AAAA...`).
     public var hostKey: String
     /// The host key's SHA-256 fingerprint as OpenSSH prints it (`SHA256:...`).
     public var hostKeyFingerprint: String
     /// The injected fault, if any.
     public var fault: LabFault?
+    /// Its speed, host key type and algorithms.
+    public var profile: LabDeviceProfile = .modern
 
     /// The device's line in a known_hosts file: `[127.0.0.1]:PORT ssh-ed25519 AAAA...`.
     public var knownHostsLine: String { "[\(host)]:\(port) \(hostKey)" }
 
     public var description: String {
-        "\(platform) \(hostname) at \(host):\(port)" + (fault.map { " fault=\($0)" } ?? "")
+        "\(platform) \(hostname) at \(host):\(port)" + (profile == .modern ? "" : " profile=\(profile)")
+            + (fault.map { " fault=\($0)" } ?? "")
     }
 
     /// A ``DeviceTarget`` for a driver, logging in as the lab's user.
@@ -36,12 +39,15 @@ public struct LabDevice: Sendable, Hashable, CustomStringConvertible {
     ///   - credentials: Ways to log in; default: password.
     ///   - readTimeout: Deadline for each read.
     ///   - connectTimeout: Deadline for connect and login.
+    ///   - legacyAlgorithms: Whether the driver may use SHA-1 key exchange, `ssh-rsa` and CBC; default: only
+    ///     for legacy-only devices (libssh2 1.10 also needs it for RSA devices: it knows no `rsa-sha2-*`).
     /// - Returns: The target.
     public func target(
         hostKeyPolicy: HostKeyPolicy,
         credentials: [Credential]? = nil,
         readTimeout: Duration = .seconds(10),
-        connectTimeout: Duration = .seconds(10)
+        connectTimeout: Duration = .seconds(10),
+        legacyAlgorithms: Bool? = nil
     ) -> DeviceTarget {
         DeviceTarget(
             host: host,
@@ -52,7 +58,8 @@ public struct LabDevice: Sendable, Hashable, CustomStringConvertible {
             platform: platform.rawValue,
             connectTimeout: connectTimeout,
             readTimeout: readTimeout,
-            hostKeyPolicy: hostKeyPolicy
+            hostKeyPolicy: hostKeyPolicy,
+            legacyAlgorithms: legacyAlgorithms ?? (profile.algorithms == .legacyOnly)
         )
     }
 }
@@ -67,6 +74,14 @@ public struct LabStatistics: Sendable, Hashable {
     public var failedAuthentications = 0
     /// Commands answered (lines entered in shells, exec requests).
     public var commands = 0
+    /// Channels opened (shell and exec), over every session.
+    public var channels = 0
+    /// Channels the client closed first, answered with the lab's CLOSE.
+    public var closesAnswered = 0
+    /// Sessions closed by the lab because they did not log in within the login timeout.
+    public var loginTimeouts = 0
+    /// Sessions closed by the lab because they sat idle past the idle timeout.
+    public var idleTimeouts = 0
     /// Sessions open now.
     public var activeSessions = 0
     /// Most sessions open at once.

@@ -30,8 +30,15 @@ final class LabLoopHandle: Sendable {
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
+    private struct Watcher {
+        var condition: @Sendable (LabStatistics) -> Bool
+        var continuation: CheckedContinuation<LabStatistics, Never>
+    }
+
     private let state = Mutex(State())
     let statistics = Mutex(LabStatistics())
+    /// Callers waiting for the statistics to reach a condition, by id.
+    private let watchers = Mutex((next: 0, waiting: [Int: Watcher]()))
     /// Write end of the loop's wake-up pipe.
     let wakeFD: Int32
 
@@ -59,6 +66,43 @@ final class LabLoopHandle: Sendable {
         }
     }
 
+    /// Publishes the loop's statistics and wakes the callers whose condition now holds.
+    func publish(_ snapshot: LabStatistics) {
+        statistics.withLock { $0 = snapshot }
+        let ready = watchers.withLock { watchers -> [Watcher] in
+            guard !watchers.waiting.isEmpty else { return [] }
+            let due = watchers.waiting.filter { $0.value.condition(snapshot) }
+            for id in due.keys { watchers.waiting[id] = nil }
+            return Array(due.values)
+        }
+        for watcher in ready { watcher.continuation.resume(returning: snapshot) }
+    }
+
+    /// Waits until `condition` holds for the published statistics, or until `deadline`.
+    func statistics(
+        until deadline: ContinuousClock.Instant, where condition: @escaping @Sendable (LabStatistics) -> Bool
+    ) async -> LabStatistics {
+        let id = watchers.withLock { watchers -> Int in
+            watchers.next += 1
+            return watchers.next
+        }
+        let timer = Task { [self] in
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            let watcher = watchers.withLock { $0.waiting.removeValue(forKey: id) }
+            watcher?.continuation.resume(returning: statistics.withLock { $0 })
+        }
+        defer { timer.cancel() }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<LabStatistics, Never>) in
+            let now = statistics.withLock { $0 }
+            let waiting = watchers.withLock { watchers -> Bool in
+                guard !condition(now), ContinuousClock.now < deadline else { return false }
+                watchers.waiting[id] = Watcher(condition: condition, continuation: continuation)
+                return true
+            }
+            if !waiting { continuation.resume(returning: now) }
+        }
+    }
+
     func markFinished() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.finished = true
@@ -75,6 +119,7 @@ struct LabServerPlan: Sendable {
         var index: Int
         var platform: LabPlatform
         var fault: LabFault?
+        var profile: LabDeviceProfile
         var port: Int
         var hostKeyPath: String?
     }
@@ -87,14 +132,18 @@ struct LabServerPlan: Sendable {
     var authorizedKeys: [String]
     var loginTimeout: Duration
     var idleTimeout: Duration
+    var maxChannelsPerSession: Int
+    var rsaKeyPool: Int
+    var keyCacheFolder: String?
     var seed: UInt64
     var logger: Logger
 }
 
-/// The SSH server of a lab: one `ssh_event` and one thread serving every device and session.
+/// The SSH server of a lab: one thread, one epoll set over every listening socket and session socket,
+/// and one libssh poll context per session (so no session's I/O can fail another).
 ///
 /// Confined to its loop thread: created, run and freed there. Callbacks only record what happened
-/// (they may run inside another session's `ssh_channel_write`); the loop does the work after each poll.
+/// (they may run inside one of their own session's writes); the loop does the work after each wait.
 final class LabServer {
     final class Device {
         let plan: LabServerPlan.Device
@@ -104,7 +153,8 @@ final class LabServer {
         let port: Int
         let hostKey: String
         let fingerprint: String
-        var acceptReady = false
+        /// Down after a reload until then: connections are accepted and closed at once.
+        var downUntil: ContinuousClock.Instant?
 
         init(plan: LabServerPlan.Device, state: DeviceState, bind: OpaquePointer, fd: Int32, port: Int, key: HostKey) {
             self.plan = plan
@@ -117,22 +167,23 @@ final class LabServer {
         }
     }
 
+    /// epoll tokens: the kind in the top byte, an index or a session id below.
+    private static let wakeToken: UInt64 = 0
+    private static let listenerKind: UInt64 = 1 << 56
+    private static let sessionKind: UInt64 = 2 << 56
+    static func sessionToken(_ id: Int) -> UInt64 { sessionKind | UInt64(id) }
+
     let plan: LabServerPlan
     let handle: LabLoopHandle
     private let logger: Logger
-    private let event: OpaquePointer
+    let epoll: Int32
     private let wakeReadFD: Int32
-    /// Every listening socket, in one epoll set that is a single fd of the ssh_event: the poll over the
-    /// event (which libssh repeats inside every channel write) then grows with sessions, not devices.
-    private let listeners: Int32
-    var acceptPending = false
     private(set) var devices: [Device] = []
-    private var sessions: [ObjectIdentifier: LabSession] = [:]
-    /// Sessions whose callbacks ran or whose output waits for the socket or the window.
-    var dirty: [LabSession] = []
-    /// Sessions waiting for libssh's output buffer to drain or for the client's window: checked after each poll.
-    var blocked: [LabSession] = []
-    private var acceptReady: [Device] = []
+    private var sessions: [Int: LabSession] = [:]
+    private var nextSessionID = 1
+    /// Sessions whose callbacks ran, whose socket was ready or whose timer fired.
+    private var dirty: [LabSession] = []
+    private var timers = TimerHeap()
     private let authorizedKeys: AuthorizedKeys
     private var nextSweep = ContinuousClock.now
     var stats = LabStatistics()
@@ -145,32 +196,20 @@ final class LabServer {
         self.logger = plan.logger
         self.wakeReadFD = wakeReadFD
         garbageRandom = SeededGenerator(seed: plan.seed ^ 0x6761_7262)
-        guard let event = ssh_event_new() else { throw LabError(reason: "ssh_event_new failed") }
-        self.event = event
         authorizedKeys = try AuthorizedKeys(lines: plan.authorizedKeys)
-        listeners = epoll_create1(Int32(EPOLL_CLOEXEC))
-        guard listeners >= 0 else {
-            ssh_event_free(event)
+        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epoll >= 0 else {
             throw LabError(reason: "epoll_create1 failed: \(String(cString: strerror(errno)))")
-        }
-        let me = Unmanaged.passUnretained(self).toOpaque()
-        guard
-            ssh_event_add_fd(
-                event, wakeReadFD, Int16(POLLIN),
-                { fd, _, _ in
-                    var buffer = [UInt8](repeating: 0, count: 64)
-                    _ = read(fd, &buffer, buffer.count)
-                    return 0
-                }, me) == SSH_OK
-        else {
-            throw LabError(reason: "ssh_event_add_fd failed for the wake-up pipe")
         }
         let started = ContinuousClock.now
         var keyTime: Duration = .zero
         do throws(LabError) {
+            try register(wakeReadFD, token: Self.wakeToken)
+            let keys = HostKeySource(poolSize: plan.rsaKeyPool, cacheFolder: plan.keyCacheFolder)
+            try keys.prepareRSA(forDevices: plan.devices.filter { $0.profile.hostKey == .rsa }.map(\.index))
             for device in plan.devices {
                 let before = ContinuousClock.now
-                let key = try HostKey(path: device.hostKeyPath)
+                let key = try keys.key(type: device.profile.hostKey, index: device.index, path: device.hostKeyPath)
                 keyTime += ContinuousClock.now - before
                 let (fd, port) = try Self.openSocket(
                     address: plan.bindAddress, port: device.port, listen: device.fault != .refuse)
@@ -184,32 +223,17 @@ final class LabServer {
                 let entry = Device(plan: device, state: state, bind: bind, fd: fd, port: port, key: key)
                 devices.append(entry)
                 try key.give(to: bind)
+                try Self.configure(bind, profile: device.profile)
                 if device.fault != .refuse {
-                    var interest = epoll_event()
-                    interest.events = EPOLLIN.rawValue
-                    interest.data.u64 = UInt64(devices.count - 1)
-                    guard epoll_ctl(listeners, EPOLL_CTL_ADD, fd, &interest) == 0 else {
-                        throw LabError(reason: "epoll_ctl failed for port \(port)")
-                    }
+                    try register(fd, token: Self.listenerKind | UInt64(devices.count - 1))
                 }
             }
-            guard
-                ssh_event_add_fd(
-                    event, listeners, Int16(POLLIN),
-                    { _, _, userdata in
-                        Unmanaged<LabServer>.fromOpaque(userdata!).takeUnretainedValue().acceptPending = true
-                        return 0
-                    }, me) == SSH_OK
-            else {
-                throw LabError(reason: "ssh_event_add_fd failed for the listening sockets")
-            }
+            stats.hostKeySetupTime = keyTime
         } catch {
             freeDevices()
-            close(listeners)
-            ssh_event_free(event)
+            close(epoll)
             throw error
         }
-        stats.hostKeySetupTime = keyTime
         logger.info(
             "lab devices bound",
             metadata: [
@@ -217,12 +241,46 @@ final class LabServer {
             ])
     }
 
+    private func register(_ fd: Int32, token: UInt64) throws(LabError) {
+        var interest = epoll_event()
+        interest.events = EPOLLIN.rawValue
+        interest.data.u64 = token
+        guard epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &interest) == 0 else {
+            throw LabError(reason: "epoll_ctl failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Per-device algorithms: what libssh copies into each session it accepts on this bind.
+    private static func configure(_ bind: OpaquePointer, profile: LabDeviceProfile) throws(LabError) {
+        // No server configuration file: each device is what its profile says.
+        var no = false
+        ssh_bind_options_set(bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no)
+        var options: [(ssh_bind_options_e, String)] = []
+        switch (profile.hostKey, profile.algorithms) {
+        case (.rsa, .modern):
+            options = [(SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "rsa-sha2-512,rsa-sha2-256,ssh-rsa")]
+        case (_, .legacyOnly):
+            options = [
+                (SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "ssh-rsa"),
+                (SSH_BIND_OPTIONS_KEY_EXCHANGE, "diffie-hellman-group14-sha1"),
+                (SSH_BIND_OPTIONS_CIPHERS_C_S, "aes128-cbc,aes256-cbc"),
+                (SSH_BIND_OPTIONS_CIPHERS_S_C, "aes128-cbc,aes256-cbc"),
+                (SSH_BIND_OPTIONS_HMAC_C_S, "hmac-sha1"),
+                (SSH_BIND_OPTIONS_HMAC_S_C, "hmac-sha1"),
+            ]
+        case (.ed25519, .modern):
+            break
+        }
+        for (option, value) in options where ssh_bind_options_set(bind, option, value) != SSH_OK {
+            throw LabError(field: "profile", reason: "libssh refused \(value) for a \(profile) device")
+        }
+    }
+
     var startedDevices: [StartedDevice] {
         devices.map {
             StartedDevice(index: $0.plan.index, port: $0.port, hostKey: $0.hostKey, fingerprint: $0.fingerprint)
         }
     }
-
     /// A TCP socket on `address:port` (0: any), non-blocking, listening with a deep backlog unless
     /// `listen` is false (then connections are refused while the port stays reserved).
     private static func openSocket(address: String, port: Int, listen shouldListen: Bool) throws(LabError) -> (
@@ -268,55 +326,70 @@ final class LabServer {
 
     /// Serves until a stop is requested.
     func run() {
+        var events = [epoll_event](repeating: epoll_event(), count: 512)
         while !handle.stopRequested {
-            let now = ContinuousClock.now
+            var now = ContinuousClock.now
             var timeout = nextSweep - now
-            for session in sessions.values {
-                if let wake = session.wakeAt { timeout = min(timeout, wake - now) }
-            }
+            if let earliest = timers.earliest { timeout = min(timeout, earliest - now) }
             if !dirty.isEmpty { timeout = .zero }
             let milliseconds = max(0, Int32(clamping: Int((timeout / .milliseconds(1)).rounded(.up))))
-            let rc = ssh_event_dopoll(event, milliseconds)
-            if acceptPending {
-                acceptPending = false
-                acceptReadyDevices()
+            let count = epoll_wait(epoll, &events, Int32(events.count), milliseconds)
+            now = ContinuousClock.now
+            for index in 0..<Int(max(count, 0)) {
+                let token = events[index].data.u64
+                switch token & (0xFF << 56) {
+                case Self.listenerKind: accept(devices[Int(token & 0xFF_FFFF_FFFF)], now: now)
+                case Self.sessionKind:
+                    sessions[Int(token & 0xFF_FFFF_FFFF)]?.ready(events[index].events, now: now)
+                default: drainWakeups()
+                }
             }
-            serviceDirtyAndTimed()
-            if rc == SSH_ERROR || ContinuousClock.now >= nextSweep {
-                sweep()
+            while let due = timers.popDue(now) {
+                if let session = sessions[due.id], session.timerFired(now: now) { markDirty(session) }
             }
-            publishStatistics()
+            serviceDirty()
+            if now >= nextSweep { sweep(now: now) }
+            publishStatistics(now: now)
         }
     }
 
-    private func publishStatistics() {
-        var time = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        stats.loopCPUTime = .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
+    private func drainWakeups() {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while read(wakeReadFD, &buffer, buffer.count) > 0 {}
+    }
+
+    private var nextCPUReading = ContinuousClock.now
+
+    private func publishStatistics(now: ContinuousClock.Instant = .now) {
+        // The thread's CPU time costs a system call: read it at most every 20 ms (and at the end).
+        if now >= nextCPUReading {
+            nextCPUReading = now + .milliseconds(20)
+            var time = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+            stats.loopCPUTime = .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
+        }
         stats.activeSessions = sessions.count
         stats.peakSessions = max(stats.peakSessions, sessions.count)
-        let snapshot = stats
-        handle.statistics.withLock { $0 = snapshot }
+        handle.publish(stats)
     }
 
-    private func acceptReadyDevices() {
-        var ready = [epoll_event](repeating: epoll_event(), count: 256)
-        let count = epoll_wait(listeners, &ready, Int32(ready.count), 0)
-        guard count > 0 else { return }
-        for index in 0..<Int(count) { accept(devices[Int(ready[index].data.u64)]) }
-    }
-
-    private func accept(_ device: Device) {
+    private func accept(_ device: Device, now: ContinuousClock.Instant) {
         // Bounded per wake-up so one busy device cannot starve the others.
         for _ in 0..<256 {
-            let fd = Glibc.accept(device.fd, nil, nil)
-            guard fd >= 0 else { return }
             // Non-blocking, so that a client that stops reading cannot stall the loop inside libssh.
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            let fd = netpulse_accept_nonblocking(device.fd)
+            guard fd >= 0 else { return }
+            stats.connections += 1
+            if let down = device.downUntil {
+                if now < down {
+                    // Rebooting: the connection opens and closes at once.
+                    close(fd)
+                    continue
+                }
+                device.downUntil = nil
+            }
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            stats.connections += 1
             guard let session = ssh_new() else {
                 close(fd)
                 continue
@@ -329,53 +402,35 @@ final class LabServer {
                 close(fd)
                 continue
             }
-            let lab = LabSession(server: self, device: device, session: session, fd: fd)
-            sessions[ObjectIdentifier(lab)] = lab
+            let lab = LabSession(id: nextSessionID, server: self, device: device, session: session, fd: fd)
+            nextSessionID += 1
+            sessions[lab.id] = lab
             if case .latency(_, let banner)? = device.plan.fault, banner > .zero {
-                lab.kexAt = ContinuousClock.now + banner
-                lab.wakeAt = lab.kexAt
+                lab.kexAt = now + banner
+                lab.wake(at: now + banner)
             } else {
-                startKeyExchange(lab)
+                lab.startKeyExchange()
+                if lab.dead { free(lab) }
             }
         }
     }
 
-    private func startKeyExchange(_ lab: LabSession) {
-        lab.kexAt = nil
-        lab.kexStarted = true
-        // The session must have begun its key exchange before ssh_event_add_session accepts it.
-        let rc = ssh_handle_key_exchange(lab.session)
-        guard rc == SSH_OK || rc == SSH_AGAIN, ssh_event_add_session(event, lab.session) == SSH_OK else {
-            lab.dead = true
-            return
-        }
-        lab.inEvent = true
-    }
-
-    private func serviceDirtyAndTimed() {
-        let now = ContinuousClock.now
-        let waiting = blocked
-        blocked = []
-        for session in waiting { markDirty(session) }
-        for session in sessions.values {
-            if let wake = session.wakeAt, wake <= now { session.wakeAt = nil; markDirty(session) }
-        }
-        // Callbacks may run again inside the writes below and append to `dirty`: loop until quiet, bounded.
+    private func serviceDirty() {
+        // Work may mark sessions dirty again (a callback inside a write): loop until quiet, bounded.
         var rounds = 0
+        var finished: [LabSession] = []
         while !dirty.isEmpty && rounds < 4 {
             rounds += 1
             let batch = dirty
             dirty = []
+            let now = ContinuousClock.now
             for session in batch {
                 session.isDirty = false
-                if session.dead { continue }
-                if let kexAt = session.kexAt {
-                    if kexAt <= ContinuousClock.now { startKeyExchange(session) } else { session.wakeAt = kexAt }
-                    continue
-                }
-                session.service()
+                if !session.dead { session.service(now: now) }
+                if session.dead { finished.append(session) }
             }
         }
+        for session in finished { free(session) }
     }
 
     func markDirty(_ session: LabSession) {
@@ -384,20 +439,23 @@ final class LabServer {
         dirty.append(session)
     }
 
-    /// Frees sessions whose socket died, that did not log in in time, or that sat idle too long.
-    private func sweep() {
-        let now = ContinuousClock.now
-        nextSweep = now + .milliseconds(250)
+    func schedule(_ session: LabSession, at instant: ContinuousClock.Instant) {
+        timers.push(instant, id: session.id)
+    }
+
+    /// Frees sessions that are gone (socket closed, session failed), that did not log in in time, or
+    /// that sat idle too long. A session without channels stays while its client keeps it open.
+    private func sweep(now: ContinuousClock.Instant) {
+        nextSweep = now + .milliseconds(500)
         var finished: [LabSession] = []
         for session in sessions.values {
-            let status = ssh_get_status(session.session)
-            if session.dead || (session.inEvent && (status & (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0) {
+            if session.dead || (session.kexAt == nil && session.isClosed) {
                 finished.append(session)
             } else if !session.authenticated && now - session.created > plan.loginTimeout {
+                stats.loginTimeouts += 1
                 finished.append(session)
             } else if now - session.lastActivity > plan.idleTimeout {
-                finished.append(session)
-            } else if session.channelClosed && now - session.lastActivity > .seconds(5) {
+                stats.idleTimeouts += 1
                 finished.append(session)
             }
         }
@@ -405,25 +463,25 @@ final class LabServer {
     }
 
     func free(_ session: LabSession) {
-        guard sessions.removeValue(forKey: ObjectIdentifier(session)) != nil else { return }
-        session.dead = true
-        if session.inEvent {
-            ssh_event_remove_session(event, session.session)
-            session.inEvent = false
-        }
-        ssh_disconnect(session.session)
-        ssh_free(session.session)
-        session.releaseCallbacks()
+        guard sessions.removeValue(forKey: session.id) != nil else { return }
+        session.free()
     }
 
-    /// Frees every session, device and the event. Runs on the loop thread after `run()`.
+    /// `reload` on a device: every session of it dropped, and the device down for its boot time.
+    func reload(_ device: Device) {
+        device.state.reload()
+        device.downUntil = ContinuousClock.now + device.plan.profile.latency.boot
+        for session in sessions.values where session.device === device && !session.dead {
+            session.drop()
+            markDirty(session)
+        }
+    }
+
+    /// Frees every session and device. Runs on the loop thread after `run()`.
     func shutdown() {
         for session in Array(sessions.values) { free(session) }
         freeDevices()
-        ssh_event_remove_fd(event, listeners)
-        close(listeners)
-        ssh_event_remove_fd(event, wakeReadFD)
-        ssh_event_free(event)
+        close(epoll)
         publishStatistics()
     }
 

@@ -4,71 +4,53 @@ internal import CLibSSH
     import Glibc
 #endif
 
-/// One SSH connection to a lab device: its libssh session, its one channel, its emulated terminal and
-/// its queue of output. Confined to the loop thread.
+/// One SSH connection to a lab device: its libssh session with a poll context of its own (an
+/// `ssh_event` holding only this session's socket), its channels, and its timers. Confined to the loop
+/// thread.
+///
+/// Why a poll context per session: libssh's `ssh_handle_packets` marks the *calling* session failed
+/// when the poll over its context reports an error on any socket in it. Every write, EOF and close
+/// polls that context, so sessions sharing one `ssh_event` killed each other. Here a session's I/O
+/// polls only its own socket; the loop's epoll says which session to poll.
 final class LabSession {
-    private struct Item {
-        enum Kind {
-            case data(stderr: Bool, isCommand: Bool)
-            case exitStatus(Int)
-            case close
-            case hang
-            case drop
-        }
-
-        var kind: Kind
-        var bytes: [UInt8] = []
-        var offset = 0
-        var delay: Duration = .zero
-        var notBefore: ContinuousClock.Instant?
-    }
-
-    private enum Start {
-        case shell
-        case exec(String)
-    }
-
-    /// Largest chunk handed to libssh at once, and only once its previous output has left.
-    static let chunk = 32 * 1024
     static let methods = Int32(SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_INTERACTIVE)
 
+    let id: Int
     unowned let server: LabServer
     let device: LabServer.Device
     let session: OpaquePointer
+    /// The accepted socket; libssh owns it (and closes it when the session fails or is freed).
     let fd: Int32
-    private var channel: OpaquePointer?
+    private var event: OpaquePointer?
     private var serverCallbacks: UnsafeMutablePointer<ssh_server_callbacks_struct>?
-    private var channelCallbacks: UnsafeMutablePointer<ssh_channel_callbacks_struct>?
+    private(set) var channels: [LabChannel] = []
 
     let created = ContinuousClock.now
     var lastActivity = ContinuousClock.now
-    var authenticated = false
+    private(set) var authenticated = false
     var isDirty = false
+    /// Gone: freed by the loop at the end of this turn.
     var dead = false
-    var inEvent = false
-    var kexStarted = false
+    /// When the key exchange starts (a banner delay), if not yet.
     var kexAt: ContinuousClock.Instant?
-    var wakeAt: ContinuousClock.Instant?
-    var channelClosed = false
+    /// The earliest wake-up asked for.
+    private(set) var wakeAt: ContinuousClock.Instant?
+    /// Input seen but held back until this instant (round trip, login time); the socket is not polled
+    /// for input meanwhile.
+    private var heldUntil: ContinuousClock.Instant?
+    private var loginDelayPending: Bool
+    /// The epoll events registered for the socket now (0: not registered).
+    private var interest: UInt32 = 0
+    private var registered = false
     var kbdintUser = ""
-    private var terminal: (any Terminal)?
-    private var pendingStart: Start?
-    private var pendingInput: [UInt8] = []
-    private var queue: [Item] = []
-    private var head = 0
-    /// Hung sessions send nothing more and ignore input.
-    private var hung = false
-    private var ignoreInput = false
-    private var midCommandFaultDone = false
-    private var garbageMode = false
-    private var rateStart: ContinuousClock.Instant?
-    private var rateSent = 0
 
-    init(server: LabServer, device: LabServer.Device, session: OpaquePointer, fd: Int32) {
+    init(id: Int, server: LabServer, device: LabServer.Device, session: OpaquePointer, fd: Int32) {
+        self.id = id
         self.server = server
         self.device = device
         self.session = session
         self.fd = fd
+        loginDelayPending = device.plan.profile.latency.login > .zero
         let me = Unmanaged.passUnretained(self).toOpaque()
         ssh_set_blocking(session, 0)
         ssh_set_auth_methods(session, LabSession.methods)
@@ -100,10 +82,13 @@ final class LabSession {
         }
         callbacks.pointee.channel_open_request_session_function = { session, userdata in
             let lab = LabSession.from(userdata)
-            guard lab.authenticated, lab.channel == nil, let channel = ssh_channel_new(session) else { return nil }
-            lab.channel = channel
-            netpulse_set_channel_callbacks(channel, lab.makeChannelCallbacks())
-            return channel
+            let open = lab.channels.count { !$0.isFinished }
+            guard lab.authenticated, open < lab.server.plan.maxChannelsPerSession,
+                let handle = ssh_channel_new(session)
+            else { return nil }
+            lab.channels.append(LabChannel(session: lab, handle: handle))
+            lab.server.stats.channels += 1
+            return handle
         }
         serverCallbacks = callbacks
         netpulse_set_server_callbacks(session, callbacks)
@@ -128,297 +113,170 @@ final class LabSession {
                 let answer =
                     ssh_userauth_kbdint_getnanswers(session) == 1
                     ? ssh_userauth_kbdint_getanswer(session, 0).map { String(cString: $0) } : nil
-                let user = lab.kbdintUser
-                if let answer, lab.server.checkPassword(user: user, password: answer, device: lab.device) {
+                if let answer, lab.server.checkPassword(user: lab.kbdintUser, password: answer, device: lab.device) {
                     lab.authenticated = true
                     ssh_message_auth_reply_success(message, 0)
                     return 0
                 }
-                ssh_message_auth_set_methods(
-                    message, LabSession.methods)
+                ssh_message_auth_set_methods(message, LabSession.methods)
                 return 1
             }, me)
     }
 
-    static func from(_ userdata: UnsafeMutableRawPointer?) -> LabSession {
+    private static func from(_ userdata: UnsafeMutableRawPointer?) -> LabSession {
         Unmanaged<LabSession>.fromOpaque(userdata!).takeUnretainedValue()
     }
 
-    private func makeChannelCallbacks() -> UnsafeMutablePointer<ssh_channel_callbacks_struct> {
-        let callbacks = UnsafeMutablePointer<ssh_channel_callbacks_struct>.allocate(capacity: 1)
-        callbacks.initialize(to: ssh_channel_callbacks_struct())
-        callbacks.pointee.userdata = Unmanaged.passUnretained(self).toOpaque()
-        callbacks.pointee.channel_data_function = { _, _, data, length, _, userdata in
-            let lab = LabSession.from(userdata)
-            guard let data else { return 0 }
-            lab.input(Array(UnsafeRawBufferPointer(start: data, count: Int(length))))
-            return Int32(length)
-        }
-        callbacks.pointee.channel_pty_request_function = { _, _, _, _, _, _, _, _ in 0 }
-        callbacks.pointee.channel_pty_window_change_function = { _, _, _, _, _, _, _ in 0 }
-        callbacks.pointee.channel_env_request_function = { _, _, _, _, _ in 0 }
-        callbacks.pointee.channel_shell_request_function = { _, _, userdata in
-            let lab = LabSession.from(userdata)
-            guard lab.pendingStart == nil, lab.terminal == nil else { return 1 }
-            // Answered after this returns: the work happens in the loop.
-            lab.pendingStart = .shell
-            lab.server.markDirty(lab)
-            return 0
-        }
-        callbacks.pointee.channel_exec_request_function = { _, _, command, userdata in
-            let lab = LabSession.from(userdata)
-            guard lab.pendingStart == nil, lab.terminal == nil, let command else { return 1 }
-            lab.pendingStart = .exec(String(cString: command))
-            lab.server.markDirty(lab)
-            return 0
-        }
-        callbacks.pointee.channel_eof_function = { _, _, _ in }
-        callbacks.pointee.channel_close_function = { _, _, userdata in
-            let lab = LabSession.from(userdata)
-            lab.channelClosed = true
-            lab.server.markDirty(lab)
-        }
-        channelCallbacks = callbacks
-        return callbacks
+    func markDirty() { server.markDirty(self) }
+
+    /// Asks the loop to service this session at `instant` (or earlier, if already asked).
+    func wake(at instant: ContinuousClock.Instant) {
+        if let wakeAt, wakeAt <= instant { return }
+        wakeAt = instant
+        server.schedule(self, at: instant)
     }
 
-    func releaseCallbacks() {
+    /// Called by the loop when a timer of this session is due: clears the wake-up if it was this one.
+    func timerFired(now: ContinuousClock.Instant) -> Bool {
+        guard let wakeAt, wakeAt <= now else { return false }
+        self.wakeAt = nil
+        return true
+    }
+
+    /// libssh holds output it could not write yet.
+    var writePending: Bool { ssh_get_status(session) & SSH_WRITE_PENDING != 0 }
+
+    /// The socket is closed or the session failed.
+    var isClosed: Bool { ssh_get_status(session) & (SSH_CLOSED | SSH_CLOSED_ERROR) != 0 }
+
+    // MARK: Loop side
+
+    /// Starts the key exchange, gives the session its own poll context and registers its socket.
+    func startKeyExchange() {
+        kexAt = nil
+        // The session must have begun its key exchange before ssh_event_add_session accepts it.
+        let rc = ssh_handle_key_exchange(session)
+        guard rc == SSH_OK || rc == SSH_AGAIN, let event = ssh_event_new() else {
+            dead = true
+            return
+        }
+        self.event = event
+        guard ssh_event_add_session(event, session) == SSH_OK else {
+            dead = true
+            return
+        }
+        updateInterest()
+    }
+
+    /// The socket is ready (`events` from epoll).
+    func ready(_ events: UInt32, now: ContinuousClock.Instant) {
+        if events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 {
+            heldUntil = nil
+            poll()
+            return
+        }
+        guard heldUntil == nil else { return }
+        let hold = inputDelay()
+        if hold > .zero {
+            heldUntil = now + hold
+            wake(at: now + hold)
+            updateInterest()
+            return
+        }
+        poll()
+    }
+
+    /// How long input that arrives now waits: the round trip, plus the login time once, when the keys
+    /// are in place and the client is about to authenticate.
+    private func inputDelay() -> Duration {
+        let latency = device.plan.profile.latency
+        var delay = latency.roundTrip
+        if loginDelayPending, !authenticated, ssh_get_cipher_in(session) != nil {
+            loginDelayPending = false
+            delay += latency.login
+        }
+        return delay
+    }
+
+    /// Lets libssh read and write this session's socket (its own poll context only), then services it.
+    private func poll() {
+        guard let event else { return }
+        ssh_event_dopoll(event, 0)
+        markDirty()
+    }
+
+    /// Does what callbacks recorded: starts shells and exec commands, sends output, answers and frees
+    /// closed channels; then registers the socket for what the session waits for.
+    func service(now: ContinuousClock.Instant) {
+        if let kexAt {
+            if kexAt <= now { startKeyExchange() } else { wake(at: kexAt) }
+            return
+        }
+        if let heldUntil {
+            if heldUntil <= now {
+                self.heldUntil = nil
+                if let event { ssh_event_dopoll(event, 0) }
+            } else {
+                wake(at: heldUntil)
+            }
+        }
+        for channel in channels { channel.service(now: now) }
+        if channels.contains(where: \.isFinished) {
+            channels.removeAll { channel in
+                guard channel.isFinished else { return false }
+                channel.free()
+                return true
+            }
+        }
+        if isClosed {
+            dead = true
+            return
+        }
+        updateInterest()
+    }
+
+    /// Registers the socket for input unless input is held back, and for output while libssh holds some.
+    private func updateInterest() {
+        guard !dead, event != nil else { return }
+        var wanted: UInt32 = 0
+        if heldUntil == nil {
+            wanted = EPOLLIN.rawValue
+            if writePending { wanted |= EPOLLOUT.rawValue }
+        }
+        guard !registered || wanted != interest else { return }
+        var change = epoll_event()
+        change.events = wanted
+        change.data.u64 = LabServer.sessionToken(id)
+        if epoll_ctl(server.epoll, registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &change) == 0 {
+            registered = true
+            interest = wanted
+        } else {
+            dead = true
+        }
+    }
+
+    /// Drops the TCP connection without an SSH goodbye (a fault, or a reload).
+    func drop() {
+        let socket = ssh_get_fd(session)
+        if socket >= 0 { shutdown(socket, Int32(SHUT_RDWR)) }
+        dead = true
+    }
+
+    /// Frees everything in libssh. The loop calls this at top level only (never inside a callback).
+    func free() {
+        dead = true
+        if let event {
+            ssh_event_remove_session(event, session)
+            ssh_event_free(event)
+            self.event = nil
+        }
+        // Sends SSH_MSG_DISCONNECT only if the socket is still open (timeouts, stop); closes it.
+        ssh_disconnect(session)
+        ssh_free(session)
+        // ssh_free freed the channels.
+        for channel in channels { channel.detach() }
+        channels = []
         serverCallbacks?.deallocate()
         serverCallbacks = nil
-        channelCallbacks?.deallocate()
-        channelCallbacks = nil
-    }
-
-    // MARK: Work, done in the loop
-
-    private func input(_ bytes: [UInt8]) {
-        lastActivity = .now
-        guard !ignoreInput, !hung else { return }
-        guard let terminal else {
-            pendingInput += bytes
-            return
-        }
-        enqueue(terminal.receive(bytes))
-        server.markDirty(self)
-    }
-
-    private var latency: Duration {
-        if case .latency(let perCommand, _)? = device.plan.fault { return perCommand }
-        return .zero
-    }
-
-    /// Appends output, merged into the last queued item when nothing (delay, mid-command fault) tells
-    /// them apart: each write costs a poll over the whole event inside libssh, so fewer writes matter.
-    private func append(_ bytes: [UInt8], isCommand: Bool, delay: Duration) {
-        let fault = device.plan.fault
-        let faultPending = !midCommandFaultDone && (fault == .hangMidCommand || fault == .dropMidOutput)
-        if delay == .zero, !(isCommand && faultPending), head < queue.count, let last = queue.indices.last,
-            case .data(false, let lastIsCommand) = queue[last].kind, !(lastIsCommand && faultPending),
-            queue[last].delay == .zero || queue[last].notBefore.map({ $0 <= .now }) == true
-        {
-            queue[last].bytes += bytes
-            return
-        }
-        queue.append(Item(kind: .data(stderr: false, isCommand: isCommand), bytes: bytes, delay: delay))
-    }
-
-    private func enqueue(_ events: [TerminalEvent]) {
-        for event in events {
-            switch event {
-            case .echo(let bytes):
-                if !garbageMode { append(bytes, isCommand: false, delay: .zero) }
-            case .output(let bytes, let isCommand):
-                if isCommand { server.stats.commands += 1 }
-                append(
-                    garbageMode ? server.garbage(count: bytes.count / 2) : bytes, isCommand: isCommand,
-                    delay: isCommand ? latency : .zero)
-            case .close:
-                // As sshd does on logout; without it OpenSSH's client reports 255.
-                queue.append(Item(kind: .exitStatus(0)))
-                queue.append(Item(kind: .close))
-            }
-        }
-    }
-
-    private func makeTerminal() -> any Terminal {
-        device.plan.platform == .linux
-            ? LinuxTerminal(device: device.state) : RouterTerminal(device: device.state)
-    }
-
-    func service() {
-        // Not answered here: a client's CLOSE is left unanswered (libssh does not answer it). Answering
-        // with ssh_channel_close from this loop made libssh clients lose other sessions at scale (see the
-        // closing note); libssh2 clients then wait out their close deadline instead.
-        if let start = pendingStart {
-            pendingStart = nil
-            begin(start)
-        }
-        pump()
-    }
-
-    private func begin(_ start: Start) {
-        let terminal = makeTerminal()
-        self.terminal = terminal
-        switch start {
-        case .shell:
-            var events = terminal.start()
-            switch device.plan.fault {
-            case .hangBeforePrompt?:
-                // The banner, then silence.
-                if case .output(let bytes, _) = events.first {
-                    let text = String(decoding: bytes, as: UTF8.self)
-                    let prompt = (terminal as? RouterTerminal)?.prompt ?? (terminal as? LinuxTerminal)?.prompt ?? ""
-                    events = [
-                        .output(
-                            Array(text.hasSuffix(prompt) ? String(text.dropLast(prompt.count)) : text), isCommand: false
-                        )
-                    ]
-                }
-                ignoreInput = true
-                enqueue(events)
-                queue.append(Item(kind: .hang))
-            case .garbage?:
-                garbageMode = true
-                queue.append(Item(kind: .data(stderr: false, isCommand: false), bytes: server.garbage(count: 256)))
-            default:
-                enqueue(events)
-            }
-            if !pendingInput.isEmpty {
-                let typed = pendingInput
-                pendingInput = []
-                input(typed)
-            }
-        case .exec(let command):
-            server.stats.commands += 1
-            var result = terminal.exec(command)
-            if result.status >= 1000 { result.status -= 1000 }
-            if device.plan.fault == .hangBeforePrompt {
-                queue.append(Item(kind: .hang))
-                return
-            }
-            if garbageMode || device.plan.fault == .garbage {
-                result.stdout = server.garbage(count: max(64, result.stdout.count))
-            }
-            queue.append(Item(kind: .data(stderr: false, isCommand: true), bytes: result.stdout, delay: latency))
-            queue.append(Item(kind: .data(stderr: true, isCommand: false), bytes: result.stderr))
-            queue.append(Item(kind: .exitStatus(result.status)))
-            queue.append(Item(kind: .close))
-        }
-    }
-
-    /// Sends queued output, honouring delays, the slow-output rate, the channel window and libssh's
-    /// own output buffer (nothing more is handed over until it is empty).
-    private func pump() {
-        while !hung, !dead, head < queue.count {
-            guard let channel, !channelClosed || isClosingItem else {
-                if channelClosed { queue.removeAll(); head = 0 }
-                return
-            }
-            let now = ContinuousClock.now
-            if queue[head].delay > .zero {
-                if queue[head].notBefore == nil { queue[head].notBefore = now + queue[head].delay }
-                if let notBefore = queue[head].notBefore, now < notBefore {
-                    wakeAt = notBefore
-                    return
-                }
-            }
-            switch queue[head].kind {
-            case .data(let stderr, let isCommand):
-                if isCommand && !midCommandFaultDone { applyMidCommandFault() }
-                if queue[head].offset >= queue[head].bytes.count {
-                    advance()
-                    continue
-                }
-                // Bytes still in libssh's output buffer (ssh_get_poll_flags would report POLLOUT interest,
-                // which libssh re-arms after every send even when everything went out).
-                if ssh_get_status(session) & SSH_WRITE_PENDING != 0 {
-                    server.blocked.append(self)
-                    return
-                }
-                let window = Int(ssh_channel_window_size(channel))
-                guard window > 0 else {
-                    server.blocked.append(self)
-                    return
-                }
-                var count = min(queue[head].bytes.count - queue[head].offset, Self.chunk, window)
-                if case .slowOutput(let rate)? = device.plan.fault {
-                    let start = rateStart ?? now
-                    rateStart = start
-                    let elapsed = Double((now - start) / .milliseconds(1)) / 1000
-                    let budget = Int(elapsed * Double(rate)) - rateSent
-                    guard budget > 0 else {
-                        let need = max(1, min(count, rate / 20))
-                        wakeAt = now + .milliseconds(max(1, need * 1000 / rate))
-                        return
-                    }
-                    count = min(count, budget)
-                }
-                let chunk = Array(queue[head].bytes[queue[head].offset..<(queue[head].offset + count)])
-                let written = chunk.withUnsafeBytes { buffer in
-                    stderr
-                        ? ssh_channel_write_stderr(channel, buffer.baseAddress, UInt32(count))
-                        : ssh_channel_write(channel, buffer.baseAddress, UInt32(count))
-                }
-                guard written >= 0 else {
-                    dead = true
-                    return
-                }
-                rateSent += Int(written)
-                queue[head].offset += Int(written)
-                if written == 0 {
-                    server.blocked.append(self)
-                    return
-                }
-            case .exitStatus(let status):
-                ssh_channel_request_send_exit_status(channel, Int32(status))
-                advance()
-            case .close:
-                ssh_channel_send_eof(channel)
-                ssh_channel_close(channel)
-                channelClosed = true
-                lastActivity = .now
-                queue.removeAll()
-                head = 0
-                return
-            case .hang:
-                hung = true
-                queue.removeAll()
-                head = 0
-                return
-            case .drop:
-                // Abrupt: no SSH disconnect, no channel close; the sweep frees the session.
-                shutdown(fd, Int32(SHUT_RDWR))
-                dead = true
-                return
-            }
-        }
-        if head >= queue.count {
-            queue.removeAll(keepingCapacity: true)
-            head = 0
-        }
-    }
-
-    private var isClosingItem: Bool {
-        if case .close = queue[head].kind { return true }
-        return false
-    }
-
-    private func advance() {
-        head += 1
-        if head > 64 && head * 2 > queue.count {
-            queue.removeFirst(head)
-            head = 0
-        }
-    }
-
-    /// Hang or drop halfway through the first answer of two lines or more.
-    private func applyMidCommandFault() {
-        let fault = device.plan.fault
-        guard fault == .hangMidCommand || fault == .dropMidOutput else { return }
-        let bytes = queue[head].bytes
-        guard bytes.filter({ $0 == 10 }).count >= 2 else { return }
-        midCommandFaultDone = true
-        queue[head].bytes = Array(bytes.prefix(bytes.count / 2))
-        queue.insert(Item(kind: fault == .hangMidCommand ? .hang : .drop), at: head + 1)
     }
 }
