@@ -50,6 +50,22 @@ extension NetPulseCommand {
         @Option(help: "Seconds running jobs may go on at shutdown before they are cancelled.")
         var gracePeriod: Double = 10
 
+        @Option(
+            name: .customLong("allow-request-files"),
+            help: ArgumentHelp(
+                "A directory whose files requests may name (key_file, known_hosts_file); repeatable.",
+                discussion: "Without it, a request naming a file on the server is refused (403)."))
+        var allowedFileDirectories: [String] = []
+
+        @Option(
+            help: ArgumentHelp(
+                "The weakest host-key checking a request may ask for: strict, accept-new or off.",
+                discussion: "Default: --host-key-policy. Requests may always ask for stricter checking."))
+        var requestHostKeyPolicy: HostKeyMode?
+
+        @Flag(help: "Let requests ask for legacy algorithms (legacy_algorithms: true).")
+        var allowLegacyAlgorithms = false
+
         @OptionGroup var connection: ConnectionOptions
 
         func validate() throws {
@@ -85,10 +101,19 @@ extension NetPulseCommand {
                     throw ExitCode(2)
                 }
             }
+            let weakest: ConnectionArgs.HostKeyMode =
+                switch requestHostKeyPolicy ?? connection.hostKeyPolicy {
+                case .strict: .strict
+                case .acceptNew: .acceptNew
+                case .off: .off
+                }
+            let policy = RequestPolicy(
+                allowedFileDirectories: allowedFileDirectories, weakestHostKeyMode: weakest,
+                knownHostsFile: connection.knownHosts, allowLegacyAlgorithms: allowLegacyAlgorithms)
             let api = NetPulseAPIConfiguration(
                 apiKeys: keys, allowUnauthenticated: open, maxBodyBytes: maxBodyBytes, maxDevicesPerRequest: maxDevices,
                 maxWait: .seconds(maxWait), maxTestDuration: .seconds(maxTestSeconds), allowedTargets: targets,
-                logger: connection.logger)
+                requestPolicy: policy, logger: connection.logger)
             let configuration = NetPulseServerConfiguration(host: bind, port: port, api: api, logger: connection.logger)
             do {
                 try configuration.validate()

@@ -19,6 +19,8 @@ struct JobSlot {
     var stopReason: NetPulseError?
     /// Past its `result_ttl`: no longer answered by queries.
     var purged = false
+    /// Pinned: who may share a session with this job (kept after the spec is dropped: it holds no secret).
+    var identity: SessionIdentity?
 }
 
 /// Everything the scheduler keeps about one batch.
@@ -30,7 +32,7 @@ final class BatchRecord: @unchecked Sendable {
     let strategy: QueueStrategy
     let options: BatchOptions
     let driver: any Driver
-    /// The driver's registered name: a pinned session is reused only by jobs of the same driver.
+    /// The driver's registered name.
     let driverName: String
     let resultTTL: Duration
     let submittedAt: Duration
@@ -70,7 +72,8 @@ final class BatchRecord: @unchecked Sendable {
         driverName: String,
         resultTTL: Duration,
         submittedAt: Duration,
-        platforms: PlatformRegistry
+        platforms: PlatformRegistry,
+        tenant: String? = nil
     ) {
         self.id = id
         self.strategy = options.queueStrategy
@@ -84,9 +87,23 @@ final class BatchRecord: @unchecked Sendable {
         ids.reserveCapacity(specs.count)
         var slots: [JobSlot] = []
         slots.reserveCapacity(specs.count)
+        // Pinned jobs carry their session identity; devices of one batch mostly share their settings,
+        // so each distinct set is digested once.
+        var identities: [SessionSettings: SessionIdentity] = [:]
         for spec in specs {
             ids.append(JobID.make(batchID: id, index: spec.index))
-            slots.append(JobSlot(spec: spec))
+            var slot = JobSlot(spec: spec)
+            if options.queueStrategy == .pinned {
+                let settings = SessionSettings(spec.target)
+                if let known = identities[settings] {
+                    slot.identity = known
+                } else {
+                    let identity = SessionIdentity(settings: settings, driverName: driverName, tenant: tenant)
+                    identities[settings] = identity
+                    slot.identity = identity
+                }
+            }
+            slots.append(slot)
         }
         self.jobIDs = ids
         self.slots = slots
@@ -136,9 +153,9 @@ final class PinnedDevice: @unchecked Sendable {
     var running = false
     /// The idle session, when there is one and no job holds it.
     var session: (any DriverSession)?
-    /// The driver and platform the session was opened with (set when a job is handed the device).
-    var sessionDriver = ""
-    var sessionPlatform = ""
+    /// What the session was opened with (set when a job is handed the device): only a job with the same
+    /// identity reuses it.
+    var sessionIdentity: SessionIdentity?
     /// The device counts one open connection and one pinned session (connecting, busy or idle).
     var holdsSlot = false
     var lastUsed: Duration = .zero

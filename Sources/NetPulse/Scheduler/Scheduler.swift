@@ -34,10 +34,14 @@ public final class Scheduler: Sendable {
     ///
     /// After shutdown has begun, the batch is accepted and every device is reported `cancelled`.
     ///
-    /// - Parameter request: The batch.
+    /// - Parameters:
+    ///   - request: The batch.
+    ///   - tenant: An opaque name of who submits (the HTTP API passes its API key's identity): a pinned
+    ///     session is reused only by jobs of the same tenant, on top of the same credentials and settings.
+    ///     `nil` is a tenant of its own.
     /// - Returns: A handle on the batch: its id, job ids, streamed results, progress and final result.
     /// - Throws: ``RequestError`` naming the first invalid field (an unknown driver is field `driver`).
-    public func submit(_ request: BatchRequest) throws(RequestError) -> BatchHandle {
+    public func submit(_ request: BatchRequest, tenant: String? = nil) throws(RequestError) -> BatchHandle {
         let configuration = core.configuration
         let specs = try request.validated(drivers: configuration.drivers, platforms: configuration.platforms)
         guard let driver = configuration.drivers.driver(named: request.driver),
@@ -50,7 +54,7 @@ public final class Scheduler: Sendable {
             id: UUID().uuidString.lowercased(), specs: specs, options: request.options, driver: driver,
             driverName: driverName,
             resultTTL: request.options.resultTTL ?? configuration.limits.defaultResultTTL, submittedAt: now,
-            platforms: configuration.platforms)
+            platforms: configuration.platforms, tenant: tenant)
         core.metrics.submittedBatches.increment()
         core.update { state in
             if state.accepting {

@@ -276,12 +276,12 @@ struct SchedulerState {
                 continue
             }
             var evicting: (any DriverSession)?
-            let platform = batch.slots[index].spec!.target.platform
-            // A session opened by another driver or for another platform is not reused: it is replaced,
-            // on the connection permit the device already holds.
-            let mismatched =
-                device.session != nil
-                && (device.sessionDriver != batch.driverName || device.sessionPlatform != platform)
+            let identity = batch.slots[index].identity
+            // A session opened with other credentials, settings, driver or tenant is never reused: it is
+            // closed and replaced, on the connection permit the device already holds. (One serial queue per
+            // device runs one job at a time, so a second idle session would only hold a permit and a pinned
+            // slot for the chance that the other identity comes back.)
+            let mismatched = device.session != nil && device.sessionIdentity != identity
             let needsConnect = device.session == nil || mismatched
             if needsConnect {
                 let handshake = handshakes.tryAcquire()
@@ -312,8 +312,7 @@ struct SchedulerState {
                     device.holdsSlot = true
                 }
             }
-            device.sessionDriver = batch.driverName
-            device.sessionPlatform = platform
+            device.sessionIdentity = identity
             _ = pinnedRing.popFirst()
             if batch.readyPinned.isEmpty {
                 batch.inRing = false

@@ -39,7 +39,8 @@ public final class NetPulseAPI: Sendable {
         self.openAPI = OpenAPIDocument.json(configuration)
         self.admitter = Admitter(
             drivers: scheduler.configuration.drivers, platforms: scheduler.configuration.platforms,
-            maxDevices: configuration.maxDevicesPerRequest, allowedTargets: configuration.allowedTargets)
+            maxDevices: configuration.maxDevicesPerRequest, allowedTargets: configuration.allowedTargets,
+            policy: configuration.requestPolicy)
     }
 
     /// From now on, submissions are answered 503 and `/health` reports `draining`: called when the
@@ -84,9 +85,14 @@ public final class NetPulseAPI: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: self.openAPI)))
         }
         let secured = routes.group()
-            .add(
-                middleware: APIKeyMiddleware<Routes.Context>(
-                    keys: configuration.apiKeys, allowUnauthenticated: configuration.allowUnauthenticated))
+        if configuration.apiKeys.isEmpty {
+            // Served without keys: no web page may drive it (Host, Origin, Content-Type).
+            secured.add(middleware: LoopbackGuardMiddleware<Routes.Context>())
+        }
+        secured.add(
+            middleware: APIKeyMiddleware<Routes.Context>(
+                keys: configuration.apiKeys, allowUnauthenticated: configuration.allowUnauthenticated,
+                rateLimit: configuration.rateLimit))
         secured.post("device/bulk") { request, context in try await self.submit(request, context, .bulk) }
         secured.post("device/exec") { request, context in try await self.submit(request, context, .exec) }
         secured.post("pull/batch") { request, context in try await self.submit(request, context, .pull) }
@@ -150,9 +156,9 @@ public final class NetPulseAPI: Sendable {
         let admission = try admitter.admit(parsed, endpoint: endpoint)
         let handle: BatchHandle
         do {
-            handle = try scheduler.submit(admission.request)
+            handle = try scheduler.submit(admission.request, tenant: APITenant.current)
         } catch {
-            throw APIError.invalid(error)
+            throw APIError.refused(error)
         }
         let submittedAt = Date()
         directory.add(
@@ -196,11 +202,16 @@ public final class NetPulseAPI: Sendable {
                 field: "driver",
                 "unknown driver '\(parsed.driver)'; registered: \(drivers.names.joined(separator: ", "))")
         }
-        let device = parsed.devices[0]
+        // The same checks and policy as a batch: nothing unchecked reaches the driver.
+        var device = parsed.devices[0]
+        let shared = try admitter.shared(parsed.connectionArgs)
+        device.connection = try admitter.device(device, index: 0, shared: shared)
         let platforms = scheduler.configuration.platforms
         let target: DeviceTarget
         do {
-            target = try device.connection.merged(over: parsed.connectionArgs)
+            try shared.validate(path: "connection_args")
+            try device.connection.validate(path: "devices[0]")
+            target = try device.connection.merged(over: shared)
                 .resolve(host: device.host, platforms: platforms, path: "devices[0]")
         } catch {
             throw APIError.invalid(error)

@@ -12,6 +12,8 @@ import Testing
 enum ServerFixture {
     static let key = "test-key-0123456789abcdef"
     static let readKey = "read-key-0123456789abcdef"
+    /// A second write key: another tenant.
+    static let otherKey = "other-key-0123456789abcdef"
     /// The guide's password, and an enable secret of our own (both must never come back).
     static let password = "admin123"
     static let enableSecret = "en-s3cret-x9q"
@@ -28,6 +30,7 @@ enum ServerFixture {
         try APIKeys([
             APIKeys.Key(Secret(key), scope: .write, origin: "test"),
             APIKeys.Key(Secret(readKey), scope: .read, origin: "test read-only"),
+            APIKeys.Key(Secret(otherKey), scope: .write, origin: "test other tenant"),
         ])
     }
 
