@@ -43,6 +43,9 @@ public struct PlatformProfile: Sendable, Hashable {
     /// Whether the device echoes typed lines (a pty does). The engine then ignores any prompt that
     /// comes before the echo of the command it sent.
     public var echoesInput: Bool
+    /// Lines that carry a secret (`username … secret …`, `snmp-server community …`): redacted in logs,
+    /// error messages and the commands recorded with outputs (``redacted(_:)``).
+    public var sensitiveLines: [SensitivePattern]
 
     /// A text the device shows while waiting for an answer, and the answer.
     public struct Answer: Sendable, Hashable {
@@ -141,7 +144,8 @@ public struct PlatformProfile: Sendable, Hashable {
         enable: EnableMode? = nil,
         save: SaveCommand? = nil,
         lineEnding: String = "\n",
-        echoesInput: Bool = true
+        echoesInput: Bool = true,
+        sensitiveLines: [SensitivePattern] = SensitivePattern.common
     ) {
         self.name = name
         self.aliases = aliases
@@ -156,6 +160,7 @@ public struct PlatformProfile: Sendable, Hashable {
         self.save = save
         self.lineEnding = lineEnding
         self.echoesInput = echoesInput
+        self.sensitiveLines = sensitiveLines
     }
 }
 

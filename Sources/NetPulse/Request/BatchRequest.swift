@@ -89,6 +89,9 @@ extension BatchRequest {
         if let timeout = options.resultTTL, timeout < .zero {
             throw RequestError(field: "options.result_ttl", reason: "must not be negative")
         }
+        if let bytes = options.maxOutputBytes, bytes < 1 {
+            throw RequestError(field: "options.max_output_bytes", reason: "must be at least 1")
+        }
         try Self.check(operation, path: "")
         try connectionArgs.validate(path: "connection_args")
 

@@ -1,5 +1,5 @@
 public import Hummingbird
-public import HTTPTypes
+import HTTPTypes
 
 /// Keeps an API served without keys (`netpulse serve --open`) out of reach of web pages.
 ///

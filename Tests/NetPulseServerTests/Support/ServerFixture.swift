@@ -42,6 +42,8 @@ enum ServerFixture {
         limits: SchedulerConfiguration.Limits = .init(),
         clock: (any SchedulerClock)? = nil,
         logs: LogCapture? = nil,
+        idleTimeout: Duration? = .seconds(60),
+        tls: NetPulseServerConfiguration.TLSFiles? = nil,
         _ body: @Sendable (HTTPClient, RunningNetPulseServer) async throws -> Result
     ) async throws -> Result {
         var apiConfiguration = NetPulseAPIConfiguration(apiKeys: try keys())
@@ -52,7 +54,8 @@ enum ServerFixture {
         drivers.alias(["netmiko"], to: "libssh")
         var scheduler = SchedulerConfiguration(drivers: drivers, limits: limits)
         if let clock { scheduler.clock = clock }
-        var configuration = NetPulseServerConfiguration(host: "127.0.0.1", port: 0, api: apiConfiguration)
+        var configuration = NetPulseServerConfiguration(
+            host: "127.0.0.1", port: 0, api: apiConfiguration, idleTimeout: idleTimeout, tls: tls)
         if let logs {
             scheduler.logger = logs.logger("scheduler")
             configuration.logger = logs.logger("server")
