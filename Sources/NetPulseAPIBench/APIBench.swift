@@ -92,8 +92,10 @@ struct APIBench: AsyncParsableCommand {
         var maxQueuedJobs: Int = 1_000_000
 
         func run() async throws {
+            var logger = Logger(label: "api-bench")
+            logger.logLevel = .error
             let configuration = NetPulseServerConfiguration(
-                host: "127.0.0.1", port: 0, api: try APIBench.apiConfiguration())
+                host: "127.0.0.1", port: 0, api: try APIBench.apiConfiguration(), logger: logger)
             try await NetPulseServer.run(
                 configuration: configuration, scheduler: APIBench.scheduler(maxQueuedJobs: maxQueuedJobs)
             ) { server in
@@ -104,7 +106,7 @@ struct APIBench: AsyncParsableCommand {
 
     /// `memory`: resident memory of the server before, during and after a load and its purge.
     struct Memory: ParsableCommand {
-        @Option(help: "Batches to submit.")
+        @Option(help: "Batches to submit per round.")
         var batches: Int = 10_000
 
         @Option(help: "Devices per batch.")
@@ -116,57 +118,58 @@ struct APIBench: AsyncParsableCommand {
         @Option(help: "result_ttl of every batch, in seconds.")
         var resultTTL: Int = 5
 
+        @Option(help: "Batches of a first round whose purge sets the starting value (thread pools, arenas).")
+        var warmup: Int = 200
+
+        @Option(help: "Rounds of --batches, each followed by its purge.")
+        var rounds: Int = 2
+
         func validate() throws {
-            guard batches >= 1, devices >= 1, connections >= 1, resultTTL >= 0 else {
-                throw ValidationError("--batches, --devices and --connections must be at least 1")
+            guard batches >= 1, devices >= 1, connections >= 1, resultTTL >= 0, warmup >= 0, rounds >= 1 else {
+                throw ValidationError("--batches, --devices, --connections and --rounds must be at least 1")
             }
         }
 
         func run() throws {
-            let executable = CommandLine.arguments[0]
-            var fds: [Int32] = [0, 0]
-            guard pipe(&fds) == 0 else { throw ExitCode(1) }
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-            posix_spawn_file_actions_addclose(&actions, fds[0])
-            var pid: pid_t = 0
-            let argv: [UnsafeMutablePointer<CChar>?] = [strdup(executable), strdup("serve"), nil]
-            defer { for pointer in argv { free(pointer) } }
-            guard posix_spawn(&pid, executable, &actions, nil, argv, environ) == 0 else {
-                print("cannot start the server")
-                throw ExitCode(1)
-            }
-            posix_spawn_file_actions_destroy(&actions)
-            close(fds[1])
-            defer {
-                kill(pid, SIGTERM)
-                var status: Int32 = 0
-                waitpid(pid, &status, 0)
-            }
-            // The server's first line: `port N`.
-            var line: [UInt8] = []
-            var byte: UInt8 = 0
-            while read(fds[0], &byte, 1) == 1, byte != 10 { line.append(byte) }
-            close(fds[0])
-            guard let port = Int(String(decoding: line, as: UTF8.self).dropFirst(5)) else {
-                print("unexpected first line from the server: \(String(decoding: line, as: UTF8.self))")
-                throw ExitCode(1)
-            }
-            let serverPID = pid
-            let start = APIBench.residentKB(pid: serverPID) ?? 0
+            let server = try ChildServer()
+            defer { server.stop() }
+            let launched = APIBench.residentKB(pid: server.pid) ?? 0
             print("load average: \(APIBench.loadAverage())")
-            print("server pid \(pid), port \(port), resident at start: \(start) kB")
+            print("server pid \(server.pid), port \(server.port), resident at launch: \(launched) kB")
+            var start = launched
+            if warmup > 0 {
+                _ = try round(server, batches: warmup)
+                start = try purge(server, label: "after a warm-up of \(warmup) batches and its purge")
+            }
+            var after = start
+            for number in 1...rounds {
+                let (seconds, peak) = try round(server, batches: batches)
+                print(
+                    "round \(number): \(batches) batches of \(devices) devices over \(connections) connections in "
+                        + String(format: "%.1f s (%.0f batches/s, %.0f jobs/s)", seconds, Double(batches) / seconds,
+                            Double(batches * devices) / seconds)
+                        + ", resident peak seen \(peak) kB")
+                after = try purge(server, label: "round \(number): after result_ttl")
+            }
+            let ratio = Double(after) / Double(max(start, 1))
+            print(
+                "resident after the last purge: \(after) kB = \(String(format: "%.1f", ratio * 100)) % of the "
+                    + "starting value \(start) kB (\(ratio <= 1.10 ? "within" : "NOT within") 10 %); at launch \(launched) kB")
+            print("load average: \(APIBench.loadAverage())")
+            if ratio > 1.10 { throw ExitCode(1) }
+        }
 
-            let batches = self.batches
+        /// Submits `batches` batches and waits for each connection's last one; returns the seconds taken and
+        /// the highest resident memory seen.
+        func round(_ server: ChildServer, batches: Int) throws -> (Double, Int) {
             let devices = self.devices
             let connections = self.connections
             let resultTTL = self.resultTTL
-            let clock = ContinuousClock()
-            let began = clock.now
+            let pid = server.pid
+            let port = server.port
+            let began = ContinuousClock.now
             let failures = Mutex<[String]>([])
-            let lastIDs = Mutex<[String]>([])
-            let peak = Mutex(start)
+            let peak = Mutex(0)
             APIBench.onThreads(connections) { worker in
                 do {
                     let connection = try HTTPConnection(port: port)
@@ -182,46 +185,89 @@ struct APIBench: AsyncParsableCommand {
                         if let range = reply.text.range(of: #""batch_id":""#) {
                             last = String(reply.text[range.upperBound...].prefix(36))
                         }
-                        if number % 500 < connections, let resident = APIBench.residentKB(pid: serverPID) {
+                        if number % 500 < connections, let resident = APIBench.residentKB(pid: pid) {
                             peak.withLock { $0 = max($0, resident) }
                         }
                     }
-                    // Wait (on the server) for this connection's last batch.
-                    if !last.isEmpty {
-                        _ = try connection.send("GET", "/batches/\(last)?wait=60", key: APIBench.key)
-                        lastIDs.withLock { $0.append(last) }
-                    }
+                    // Wait, on the server, for this connection's last batch.
+                    if !last.isEmpty { _ = try connection.send("GET", "/batches/\(last)?wait=60", key: APIBench.key) }
                 } catch {
                     failures.withLock { $0.append("connection \(worker): \(error)") }
                 }
             }
-            let submitted = clock.now - began
-            // Every job is final once /health shows nothing queued or running (one check; the last
-            // batches of each connection were waited for above, and batches are served in turn).
-            let connection = try HTTPConnection(port: port)
-            let health = try connection.send("GET", "/health", key: APIBench.key).text
-            let loaded = APIBench.residentKB(pid: pid) ?? 0
-            peak.withLock { $0 = max($0, loaded) }
-            print(
-                "submitted \(batches) batches of \(devices) devices over \(connections) connections in "
-                    + String(format: "%.1f s (%.0f batches/s)", APIBench.seconds(submitted),
-                        Double(batches) / APIBench.seconds(submitted)))
-            print("after the load: \(health)")
-            print("resident after the load: \(loaded) kB, peak seen: \(peak.withLock { $0 }) kB")
-            // Results are purged result_ttl after they became final: wait that long (a known deadline),
-            // plus the timer's resolution and a margin, then look once.
-            Thread.sleep(forTimeInterval: Double(resultTTL) + 2)
-            let after = try connection.send("GET", "/health", key: APIBench.key).text
-            let purged = APIBench.residentKB(pid: pid) ?? 0
-            print("after result_ttl: \(after)")
-            let ratio = Double(purged) / Double(max(start, 1))
-            print(
-                "resident after result_ttl: \(purged) kB = \(String(format: "%.1f", ratio * 100)) % of the start "
-                    + "(\(ratio <= 1.10 ? "within" : "NOT within") 10 %)")
-            print("load average: \(APIBench.loadAverage())")
+            let seconds = APIBench.seconds(ContinuousClock.now - began)
             let problems = failures.withLock { $0 }
             for problem in problems.prefix(10) { print("failure: \(problem)") }
-            if !problems.isEmpty || !after.contains(#""batches":0"#) || ratio > 1.10 { throw ExitCode(1) }
+            if !problems.isEmpty { throw ExitCode(1) }
+            let resident = APIBench.residentKB(pid: pid) ?? 0
+            return (seconds, max(resident, peak.withLock { $0 }))
+        }
+
+        /// Waits until every result of the round is past result_ttl and the server's next memory release
+        /// (known deadlines, plus a margin), checks that the scheduler holds no batch, and returns the
+        /// resident memory.
+        func purge(_ server: ChildServer, label: String) throws -> Int {
+            let connection = try HTTPConnection(port: server.port)
+            let busy = try connection.send("GET", "/health", key: APIBench.key).text
+            guard busy.contains(#""queued_jobs":0"#), busy.contains(#""running_jobs":0"#) else {
+                print("jobs still queued or running after the round: \(busy)")
+                throw ExitCode(1)
+            }
+            // The server gives freed memory back every 10 s (its default memory release interval).
+            Thread.sleep(forTimeInterval: Double(resultTTL) + 12)
+            let health = try connection.send("GET", "/health", key: APIBench.key).text
+            guard health.contains(#""batches":0"#) else {
+                print("\(label): batches still kept: \(health)")
+                throw ExitCode(1)
+            }
+            let resident = APIBench.residentKB(pid: server.pid) ?? 0
+            print("\(label): resident \(resident) kB")
+            return resident
+        }
+    }
+
+    /// This executable's `serve` in a child process, stopped with SIGTERM.
+    final class ChildServer {
+        let pid: pid_t
+        let port: Int
+
+        init() throws {
+            let executable = CommandLine.arguments[0]
+            var fds: [Int32] = [0, 0]
+            guard pipe(&fds) == 0 else { throw ExitCode(1) }
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+            posix_spawn_file_actions_addclose(&actions, fds[0])
+            var pid: pid_t = 0
+            let argv: [UnsafeMutablePointer<CChar>?] = [strdup(executable), strdup("serve"), nil]
+            defer { for pointer in argv { free(pointer) } }
+            guard posix_spawn(&pid, executable, &actions, nil, argv, environ) == 0 else {
+                print("cannot start the server")
+                throw ExitCode(1)
+            }
+            close(fds[1])
+            // The server's first line: `port N`.
+            var line: [UInt8] = []
+            var byte: UInt8 = 0
+            while read(fds[0], &byte, 1) == 1, byte != 10 { line.append(byte) }
+            close(fds[0])
+            self.pid = pid
+            guard let port = Int(String(decoding: line, as: UTF8.self).dropFirst(5)) else {
+                kill(pid, SIGKILL)
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+                print("unexpected first line from the server: \(String(decoding: line, as: UTF8.self))")
+                throw ExitCode(1)
+            }
+            self.port = port
+        }
+
+        func stop() {
+            kill(pid, SIGTERM)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
         }
     }
 

@@ -31,4 +31,25 @@ struct CommandLineHostTests {
         #expect(output.status == 2, "\(arguments): \(output.stderr)")
         #expect(output.stderr.contains(message), "\(output.stderr)")
     }
+
+    @Test("a CSV inventory with a malformed host or port is refused naming its line")
+    func inventory() async throws {
+        let directory = try TemporaryDirectory()
+        for (row, message) in [
+            ("-oProxyCommand=x,22", "inventory.csv:3: host must not start with '-'"),
+            ("10.0.0.1,70000", "inventory.csv:3: port must be between 1 and 65535"),
+        ] {
+            let path = directory.path + "/inventory.csv"
+            try Data("host,port\n127.0.0.1,22\n\(row)\n".utf8).write(to: URL(fileURLWithPath: path))
+            let output = try await ChildProcess.run(
+                ServeCommandTests.binary,
+                [
+                    "exec", "--inventory", path, "--command", "show version", "--platform", "cisco_ios",
+                    "--username", "admin", "--quiet",
+                ],
+                environment: ["NETPULSE_PASSWORD": "x"])
+            #expect(output.status == 2, "\(output.stderr)")
+            #expect(output.stderr.contains(message), "\(output.stderr)")
+        }
+    }
 }

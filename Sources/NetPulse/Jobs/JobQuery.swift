@@ -80,9 +80,11 @@ extension SchedulerState {
                 }
                 scanned += 1
                 defer { index += 1 }
-                if let status = query.status, batch.slots[index].status != status { continue }
+                let slot = batch.slots[index]
+                if let status = query.status, slot.status != status { continue }
+                // The host is compared before a view is built: most scanned jobs do not match.
+                if let host = query.host, (slot.spec?.target.host ?? slot.result?.hostname) != host { continue }
                 guard let info = batch.info(index) else { continue }
-                if let host = query.host, info.device.host != host { continue }
                 found.append(info)
             }
         }

@@ -22,6 +22,9 @@ public struct NetPulseServerConfiguration: Sendable {
     /// Serve HTTPS with this certificate and key; `nil` for plain HTTP. Request bodies carry device
     /// passwords: use it whenever the server listens beyond loopback.
     public var tls: TLSFiles?
+    /// How often to give memory freed by purges back to the system (glibc keeps it otherwise); `nil`
+    /// never.
+    public var memoryReleaseInterval: Duration?
     /// Where the HTTP server logs.
     public var logger: Logger
 
@@ -44,6 +47,7 @@ public struct NetPulseServerConfiguration: Sendable {
     ///   - api: Keys and limits.
     ///   - idleTimeout: How long a connection may stay open without a request (default 60 s).
     ///   - tls: The certificate and key for HTTPS (default: plain HTTP).
+    ///   - memoryReleaseInterval: How often freed memory is given back to the system (default 10 s).
     ///   - logger: Where the HTTP server logs.
     public init(
         host: String = "127.0.0.1",
@@ -51,6 +55,7 @@ public struct NetPulseServerConfiguration: Sendable {
         api: NetPulseAPIConfiguration = NetPulseAPIConfiguration(),
         idleTimeout: Duration? = .seconds(60),
         tls: TLSFiles? = nil,
+        memoryReleaseInterval: Duration? = .seconds(10),
         logger: Logger = Logger(label: "netpulse.server")
     ) {
         self.host = host
@@ -58,6 +63,7 @@ public struct NetPulseServerConfiguration: Sendable {
         self.api = api
         self.idleTimeout = idleTimeout
         self.tls = tls
+        self.memoryReleaseInterval = memoryReleaseInterval
         self.logger = logger
     }
 
@@ -105,6 +111,9 @@ public struct NetPulseServerConfiguration: Sendable {
         }
         if let idleTimeout, idleTimeout <= .zero {
             throw ServerConfigurationError(field: "idle_timeout", reason: "must be greater than 0")
+        }
+        if let memoryReleaseInterval, memoryReleaseInterval <= .zero {
+            throw ServerConfigurationError(field: "memory_release_interval", reason: "must be greater than 0")
         }
         // Loads the certificate and key, so that a bad file is reported before anything starts.
         if tls != nil { _ = try serverBuilder() }
@@ -180,13 +189,17 @@ public enum NetPulseServer {
                 },
                 logger: configuration.logger
             )
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(service: app),
+                // Shut down first (services stop in reverse order): drain, then the scheduler.
+                .init(service: SchedulerService(api: api)),
+            ]
+            if let interval = configuration.memoryReleaseInterval {
+                services.append(.init(service: MemoryReleaseService(scheduler: scheduler, interval: interval)))
+            }
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [
-                        .init(service: app),
-                        // Shut down first (services stop in reverse order): drain, then the scheduler.
-                        .init(service: SchedulerService(api: api)),
-                    ],
+                    services: services,
                     gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
                     logger: configuration.logger))
             return try await withThrowingTaskGroup(of: Void.self) { tasks in
