@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // C libraries, each behind one system-library target with a shim header.
@@ -107,6 +108,9 @@ let package = Package(
             dependencies: [
                 "NetPulse",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -130,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "netpulse-lab-bench",
             dependencies: [
-                "CLibSSH", "NetPulse", "NetPulseLab", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2",
+                "CLibSSH", "NetPulse", "NetPulseLab", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/LabBench"
@@ -148,13 +152,24 @@ let package = Package(
             path: "Sources/NetPulseBench"
         ),
 
+        // Load figures of the HTTP API against the in-memory driver (memory after a purge, GET /jobs latency).
+        .executableTarget(
+            name: "netpulse-api-bench",
+            dependencies: [
+                "NetPulse", "NetPulseServer", "NetPulseTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/NetPulseAPIBench"
+        ),
+
         // "Writing your own driver": a compiled example, built with everything else.
         .executableTarget(name: "custom-driver-example", dependencies: ["NetPulse"], path: "Examples/CustomDriver"),
 
         .testTarget(
             name: "NetPulseLabTests",
             dependencies: [
-                "NetPulse", "NetPulseLab", "NetPulseIO", "NetPulseSSH", "NetPulseSSH2", "CLibSSH2", "SSHTestSupport",
+                "NetPulse", "NetPulseLab", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2", "CLibSSH2", "SSHTestSupport",
             ]
         ),
         .testTarget(
@@ -169,7 +184,9 @@ let package = Package(
         .testTarget(name: "NetPulseTextFSMTests", dependencies: ["NetPulseTextFSM", "SSHTestSupport"], exclude: ["Fixtures"]),
 
         // An OpenSSH sshd started by the tests on loopback, for every test that crosses a socket.
-        .target(name: "SSHTestSupport", path: "Tests/SSHTestSupport"),
+        .target(
+            name: "SSHTestSupport", dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Tests/SSHTestSupport"),
         .testTarget(name: "SSHTestSupportTests", dependencies: ["SSHTestSupport"]),
         // The `netpulse` binary run as a subprocess against lab devices.
         .testTarget(name: "NetPulseCLITests", dependencies: ["NetPulse", "NetPulseLab", "SSHTestSupport"]),

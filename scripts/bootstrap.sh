@@ -12,6 +12,9 @@ command -v ssh >/dev/null || need+=(openssh-client)
 # The OpenAPI check installs schemathesis into a virtualenv.
 command -v python3 >/dev/null || need+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+# The HTTPS test of `netpulse serve` makes a certificate with openssl and talks to the server with curl.
+command -v openssl >/dev/null || need+=(openssl)
+command -v curl >/dev/null || need+=(curl)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "bootstrap: installing ${need[*]}" >&2

@@ -84,7 +84,12 @@ extension NetPulseCommand {
                 }
             }
             for host in hosts {
-                devices.append(try Self.device(host))
+                do {
+                    devices.append(try Self.device(host))
+                } catch {
+                    printError("invalid device: \(error)")
+                    throw ExitCode(2)
+                }
             }
             if let platform { shared.deviceType = platform }
             if let username { shared.username = username }
@@ -118,19 +123,36 @@ extension NetPulseCommand {
             if status != 0 { throw ExitCode(status) }
         }
 
-        /// `host`, `host:port` or `[v6]:port`.
-        static func device(_ text: String) throws -> BatchRequest.Device {
+        /// `host`, `host:port` or `[v6]:port`, checked as every host is (``DeviceTarget/hostProblem(_:)``).
+        ///
+        /// - Parameters:
+        ///   - text: The device as typed.
+        ///   - option: How the value was given, for messages (`--host`, `<host>`).
+        static func device(_ text: String, option: String = "--host") throws -> BatchRequest.Device {
             var host = text
-            var port: Int?
+            var portText: Substring?
             if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
                 host = String(text[text.index(after: text.startIndex)..<close])
                 let rest = text[text.index(after: close)...]
-                if rest.hasPrefix(":") { port = Int(rest.dropFirst()) ?? -1 }
+                if rest.hasPrefix(":") {
+                    portText = rest.dropFirst()
+                } else if !rest.isEmpty {
+                    throw ValidationError("\(option): expected [address]:port after the closing bracket")
+                }
             } else if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") {
                 host = String(text[..<colon])
-                port = Int(text[text.index(after: colon)...]) ?? -1
+                portText = text[text.index(after: colon)...]
             }
-            if port == -1 { throw ValidationError("--host \(text): the port is not a number") }
+            if let problem = DeviceTarget.hostProblem(host) {
+                throw ValidationError("\(option): the host \(problem)")
+            }
+            var port: Int?
+            if let portText {
+                guard let number = Int(portText), DeviceTarget.portRange.contains(number) else {
+                    throw ValidationError("\(option): the port must be a number between 1 and 65535")
+                }
+                port = number
+            }
             return BatchRequest.Device(host: host, connection: ConnectionArgs(port: port))
         }
     }

@@ -50,6 +50,43 @@ extension NetPulseCommand {
         @Option(help: "Seconds running jobs may go on at shutdown before they are cancelled.")
         var gracePeriod: Double = 10
 
+        @Option(
+            name: .customLong("allow-request-files"),
+            help: ArgumentHelp(
+                "A directory whose files requests may name (key_file, known_hosts_file); repeatable.",
+                discussion: "Without it, a request naming a file on the server is refused (403)."))
+        var allowedFileDirectories: [String] = []
+
+        @Option(
+            help: ArgumentHelp(
+                "The weakest host-key checking a request may ask for: strict, accept-new or off.",
+                discussion: "Default: --host-key-policy. Requests may always ask for stricter checking."))
+        var requestHostKeyPolicy: HostKeyMode?
+
+        @Flag(help: "Let requests ask for legacy algorithms (legacy_algorithms: true).")
+        var allowLegacyAlgorithms = false
+
+        @Option(help: "Serve HTTPS with this certificate chain (PEM); needs --tls-key.")
+        var tlsCertificate: String?
+
+        @Option(help: "The private key (PEM) of --tls-certificate.")
+        var tlsKey: String?
+
+        @Option(help: "Seconds a connection may stay open without a request.")
+        var idleTimeout: Double = 60
+
+        @Option(help: "Requests per second each API key may make (bursts of twice as many); 0 for no limit.")
+        var rateLimit: Double = 100
+
+        @Option(help: "Jobs queued at once over every batch; more are answered 429.")
+        var maxQueuedJobs: Int = 100_000
+
+        @Option(help: "Upper bound of execution_timeout, in seconds (also the timeout of jobs that give none).")
+        var maxExecutionTimeout: Int = 3_600
+
+        @Option(help: "Upper bound of result_ttl, in seconds.")
+        var maxResultTtl: Int = 86_400
+
         @OptionGroup var connection: ConnectionOptions
 
         func validate() throws {
@@ -58,6 +95,20 @@ extension NetPulseCommand {
             guard maxWait >= 0 else { throw ValidationError("--max-wait: must not be negative") }
             guard gracePeriod >= 0 && gracePeriod <= 3600 else {
                 throw ValidationError("--grace-period: must be between 0 and 3600")
+            }
+            guard (tlsCertificate == nil) == (tlsKey == nil) else {
+                throw ValidationError("--tls-certificate and --tls-key go together")
+            }
+            guard idleTimeout > 0 && idleTimeout <= 86_400 else {
+                throw ValidationError("--idle-timeout: must be in (0, 86400]")
+            }
+            guard rateLimit >= 0 && rateLimit <= 1e6 else { throw ValidationError("--rate-limit: must be in [0, 1e6]") }
+            guard maxQueuedJobs >= 1 else { throw ValidationError("--max-queued-jobs: must be at least 1") }
+            guard (1...31_536_000).contains(maxExecutionTimeout) else {
+                throw ValidationError("--max-execution-timeout: must be between 1 and 31536000")
+            }
+            guard (0...31_536_000).contains(maxResultTtl) else {
+                throw ValidationError("--max-result-ttl: must be between 0 and 31536000")
             }
         }
 
@@ -85,11 +136,30 @@ extension NetPulseCommand {
                     throw ExitCode(2)
                 }
             }
+            let weakest: ConnectionArgs.HostKeyMode =
+                switch requestHostKeyPolicy ?? connection.hostKeyPolicy {
+                case .strict: .strict
+                case .acceptNew: .acceptNew
+                case .off: .off
+                }
+            let policy = RequestPolicy(
+                allowedFileDirectories: allowedFileDirectories, weakestHostKeyMode: weakest,
+                knownHostsFile: connection.knownHosts, allowLegacyAlgorithms: allowLegacyAlgorithms)
             let api = NetPulseAPIConfiguration(
                 apiKeys: keys, allowUnauthenticated: open, maxBodyBytes: maxBodyBytes, maxDevicesPerRequest: maxDevices,
                 maxWait: .seconds(maxWait), maxTestDuration: .seconds(maxTestSeconds), allowedTargets: targets,
+                requestPolicy: policy,
+                rateLimit: rateLimit > 0
+                    ? RateLimit(requestsPerSecond: rateLimit, burst: max(1, Int(rateLimit * 2))) : nil,
                 logger: connection.logger)
-            let configuration = NetPulseServerConfiguration(host: bind, port: port, api: api, logger: connection.logger)
+            let tls = tlsCertificate.flatMap { certificate in
+                tlsKey.map {
+                    NetPulseServerConfiguration.TLSFiles(certificateChainFile: certificate, privateKeyFile: $0)
+                }
+            }
+            let configuration = NetPulseServerConfiguration(
+                host: bind, port: port, api: api, idleTimeout: .milliseconds(Int64(idleTimeout * 1000)), tls: tls,
+                logger: connection.logger)
             do {
                 try configuration.validate()
             } catch {
@@ -101,10 +171,13 @@ extension NetPulseCommand {
             }
             var scheduler = connection.schedulerConfiguration(drivers: connection.drivers())
             scheduler.limits.shutdownGracePeriod = .milliseconds(Int64(gracePeriod * 1000))
+            scheduler.limits.maxQueuedJobs = maxQueuedJobs
+            scheduler.limits.maxExecutionTimeout = .seconds(maxExecutionTimeout)
+            scheduler.limits.maxResultTTL = .seconds(maxResultTtl)
             let mode = keys.isEmpty ? " (open, no API key)" : ""
             try await NetPulseServer.run(configuration: configuration, scheduler: scheduler) { server in
                 let shown = server.host.contains(":") ? "[\(server.host)]" : server.host
-                printLine("listening on http://\(shown):\(server.port)\(mode)")
+                printLine("listening on \(tls == nil ? "http" : "https")://\(shown):\(server.port)\(mode)")
             }
             printLine("stopped")
         }

@@ -40,9 +40,9 @@ extension NetPulseCommand {
             args.password = PasswordSource.read(environment: passwordEnv, prompt: "Password: ")
             guard timeout > 0 && timeout <= 3600 else { throw ValidationError("--timeout: must be in (0, 3600]") }
             args.connectTimeout = .milliseconds(Int64(timeout * 1000))
-            let device = try Exec.device(host)
             let target: DeviceTarget
             do {
+                let device = try Exec.device(host, option: "<host>")
                 target = try device.connection.merged(over: args)
                     .resolve(host: device.host, platforms: .builtin, path: "device")
             } catch {

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import NetPulse
-import NetPulseIO
+import NetPulseSSHCore
 import NetPulseLab
 import NetPulseSSH
 import NetPulseSSH2

@@ -1,9 +1,8 @@
 import Foundation
-import Logging
 import NetPulse
 import NetPulseLab
 import NetPulseServer
-import Synchronization
+import SSHTestSupport
 import Testing
 
 /// Keys, limits, bad input, and secrets that never come back.
@@ -209,37 +208,6 @@ struct SecurityTests {
             for secret in [Fixture.password, Fixture.enableSecret] {
                 #expect(!line.contains(secret), "\(line)")
             }
-        }
-    }
-}
-
-/// Collects every log line (message and metadata) at debug level.
-final class LogCapture: Sendable {
-    private let stored = Mutex<[String]>([])
-
-    var lines: [String] { stored.withLock { $0 } }
-
-    func logger(_ label: String) -> Logger {
-        var logger = Logger(label: label) { _ in Handler(capture: self) }
-        logger.logLevel = .trace
-        return logger
-    }
-
-    func append(_ line: String) { stored.withLock { $0.append(line) } }
-
-    struct Handler: LogHandler {
-        let capture: LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let all = metadata.merging(event.metadata ?? [:]) { _, new in new }
-            capture.append("\(event.level) \(event.message) \(all)")
         }
     }
 }

@@ -24,6 +24,14 @@ struct ServeCommandTests {
             (["--open", "--bind", "0.0.0.0"], [:], "loopback"),
             ([], ["NETPULSE_API_KEYS": "short"], "at least 16"),
             (["--allow-targets", "10.0.0.0/40"], ["NETPULSE_API_KEYS": "0123456789abcdef0123"], "allow-targets"),
+            (
+                ["--tls-certificate", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"],
+                ["NETPULSE_API_KEYS": "0123456789abcdef0123"], "tls.certificate_file"
+            ),
+            (
+                ["--allow-request-files", "relative/dir"], ["NETPULSE_API_KEYS": "0123456789abcdef0123"],
+                "allowed_file_directories"
+            ),
         ] as [([String], [String: String], String)])
     func refusals(arguments: [String], environment: [String: String], message: String) async throws {
         var environment = environment

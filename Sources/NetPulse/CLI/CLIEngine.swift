@@ -45,6 +45,10 @@ public actor CLIEngine {
     private var terminal = TerminalText()
     /// The last raw bytes received, for timeout messages.
     private var recent: [UInt8] = []
+    /// Older bytes of ``recent``'s first line were dropped.
+    private var recentStartsMidLine = false
+    /// The enable secret was typed on this session (a device could echo it).
+    private var typedSecret = false
     private var base: [UInt8]?
     private var currentPrompt = ""
     private var currentTerminator: UInt8 = 0
@@ -83,6 +87,7 @@ public actor CLIEngine {
         self.logger = logger
         self.lineEnding = Array(profile.lineEnding.utf8)
         self.secretBytes = enableSecret.map { Array($0.revealed.utf8) } ?? []
+        terminal.limit = ExecutionRequest.defaultMaxOutputBytes
     }
 
     /// The base prompt (hostname part) learned after login and followed through hostname changes,
@@ -207,7 +212,11 @@ public actor CLIEngine {
                 .invalidRequest, "\(field) line \(index + 1) contains a line break; give each line separately")
         }
         busy = true
-        defer { busy = false }
+        terminal.limit = request.maxOutputBytes
+        defer {
+            busy = false
+            terminal.limit = ExecutionRequest.defaultMaxOutputBytes
+        }
         do {
             switch request.operation {
             case .commands(let lines): return try await runCommands(lines, request)
@@ -229,12 +238,12 @@ public actor CLIEngine {
             let result = try await run(line, readTimeout: request.readTimeout, rename: false)
             if let message = result.error {
                 rejected.append((line, message))
-                outputs.append(CommandOutput(command: line, output: result.output, status: .failed))
+                outputs.append(CommandOutput(command: profile.redacted(line), output: result.output, status: .failed))
             } else {
-                outputs.append(CommandOutput(command: line, output: result.output))
+                outputs.append(CommandOutput(command: profile.redacted(line), output: result.output))
             }
         }
-        return ExecutionOutcome(outputs: outputs, error: Self.rejection(rejected, of: "command"))
+        return ExecutionOutcome(outputs: outputs, error: rejection(rejected, of: "command"))
     }
 
     private func runConfig(_ lines: [String], _ request: ExecutionRequest) async throws -> ExecutionOutcome {
@@ -250,26 +259,28 @@ public actor CLIEngine {
         let entered = try await run(mode.enter, readTimeout: timeout, rename: false)
         if let message = entered.error {
             return ExecutionOutcome(
-                outputs: lines.map { CommandOutput(command: $0, output: "", status: .skipped) },
+                outputs: lines.map { CommandOutput(command: profile.redacted($0), output: "", status: .skipped) },
                 error: .commandError("could not enter configuration mode with `\(mode.enter)`: \(message)"))
         }
         var outputs: [CommandOutput] = []
         var rejected: [(line: String, message: String)] = []
         for line in lines {
             if request.stopOnError && !rejected.isEmpty {
-                outputs.append(CommandOutput(command: line, output: "", status: .skipped))
+                outputs.append(CommandOutput(command: profile.redacted(line), output: "", status: .skipped))
                 continue
             }
             let result = try await run(line, readTimeout: timeout, rename: true)
+            // The record of a push shows its lines and the device's answers with their secrets masked.
+            let shown = profile.redacted(line)
             if let message = result.error {
                 rejected.append((line, message))
-                outputs.append(CommandOutput(command: line, output: result.output, status: .failed))
-                request.logger.debug("config line rejected", metadata: ["line": "\(line)"])
+                outputs.append(CommandOutput(command: shown, output: profile.redacted(result.output), status: .failed))
+                request.logger.debug("config line rejected", metadata: ["line": "\(shown)"])
             } else {
-                outputs.append(CommandOutput(command: line, output: result.output))
+                outputs.append(CommandOutput(command: shown, output: profile.redacted(result.output)))
             }
         }
-        var error = Self.rejection(rejected, of: "config")
+        var error = rejection(rejected, of: "config")
         var committed = true
         if let commit = mode.commit, !lines.isEmpty {
             if rejected.isEmpty || !request.stopOnError {
@@ -295,10 +306,11 @@ public actor CLIEngine {
         return ExecutionOutcome(outputs: outputs, error: error)
     }
 
-    private static func rejection(_ rejected: [(line: String, message: String)], of kind: String) -> NetPulseError? {
+    private func rejection(_ rejected: [(line: String, message: String)], of kind: String) -> NetPulseError? {
         guard let first = rejected.first else { return nil }
         let more = rejected.count > 1 ? " (and \(rejected.count - 1) more \(kind) lines rejected)" : ""
-        return .commandError("\(kind) line `\(first.line)` rejected: \(first.message)\(more)")
+        return .commandError(
+            "\(kind) line `\(profile.redacted(first.line))` rejected: \(profile.redacted(first.message))\(more)")
     }
 
     /// Enters privileged mode unless already there.
@@ -322,6 +334,7 @@ public actor CLIEngine {
                 if !secretSent, let enableSecret, !enableSecret.isEmpty {
                     secretSent = true
                     request.logger.debug("sending enable secret", metadata: ["secret": "\(Secret.mask)"])
+                    typedSecret = true
                     try await send(secretBytes, deadline: deadline, what: "the enable secret")
                 } else {
                     // Asked again (wrong secret) or no secret to give: empty answers until the prompt returns.
@@ -337,7 +350,7 @@ public actor CLIEngine {
             case .prompt(let found):
                 let answer = takeOutput(found).output
                 if isPrivileged { return }
-                let said = answer.isEmpty ? "" : ": \(mask(answer))"
+                let said = answer.isEmpty ? "" : ": \(profile.redacted(mask(answer)))"
                 if missingSecret {
                     throw NetPulseError.authentication(
                         "the device asked for an enable secret and none was given (connection_args.secret)\(said)")
@@ -368,20 +381,33 @@ public actor CLIEngine {
         answers: [PlatformProfile.Answer] = []
     ) async throws -> LineResult {
         let bytes = Array(line.utf8)
-        logger.debug("sending", metadata: ["line": "\(line)"])
-        try await send(bytes, deadline: deadline, what: "`\(line)`")
-        let wait = Wait(what: "the prompt after `\(line)`", deadline: deadline, budget: budget)
+        // What messages show of the line: a sensitive one (`username x secret …`) with its secret masked.
+        let shown = profile.redacted(line)
+        logger.debug("sending", metadata: ["line": "\(shown)"])
+        try await send(bytes, deadline: deadline, what: "`\(shown)`")
+        let wait = Wait(what: "the prompt after `\(shown)`", deadline: deadline, budget: budget)
         let echo: Echo = bytes.isEmpty ? .anyLine : .command(bytes)
         while true {
             switch try await waitFor(wait, echo: echo, questions: answers.map(\.pattern), rename: rename) {
+            case .prompt(let found):
+                var result = takeOutput(found)
+                // The device may quote the secret of a sensitive line back (in an error, say): mask it there.
+                if let secret = profile.secretPart(of: line) {
+                    let mask = Array(Secret.mask.utf8)
+                    let needle = Array(secret.utf8)
+                    result.output = String(
+                        decoding: Self.replacing(needle, in: Array(result.output.utf8), with: mask), as: UTF8.self)
+                    result.error = result.error.map {
+                        String(decoding: Self.replacing(needle, in: Array($0.utf8), with: mask), as: UTF8.self)
+                    }
+                }
+                return result
             case .question(let index):
                 terminal.answeredCurrentLine = true
                 let answer = answers[index]
                 try await send(
                     Array(answer.answer.utf8), lineEnding: answer.endsLine, deadline: deadline,
-                    what: "the answer to a question after `\(line)`")
-            case .prompt(let found):
-                return takeOutput(found)
+                    what: "the answer to a question after `\(shown)`")
             }
         }
     }
@@ -442,6 +468,10 @@ public actor CLIEngine {
             }
             remember(chunk)
             terminal.feed(chunk)
+            if terminal.overflowed {
+                throw NetPulseError.unexpectedOutput(
+                    "more than \(terminal.limit) bytes of output while waiting for \(wait.what) (max_output_bytes)")
+            }
             if let stop = try await inspectLine(wait, echo: echo, questions: questions, rename: rename) {
                 return stop
             }
@@ -603,22 +633,72 @@ public actor CLIEngine {
     // MARK: - Messages
 
     private func remember(_ chunk: [UInt8]) {
-        let keep = Self.recentWindow + secretBytes.count
-        if chunk.count >= keep {
-            recent = Array(chunk.suffix(keep))
-        } else {
-            recent.append(contentsOf: chunk)
-            if recent.count > 4 * keep { recent.removeFirst(recent.count - keep) }
+        recent.append(contentsOf: chunk)
+        let keep = Self.recentWindow + secretBytes.count + Self.recentSlack
+        guard recent.count > 4 * keep else { return }
+        // Cut at a line start when one is near, so that a sensitive line keeps the words that mark it.
+        var cut = recent.count - keep
+        if let newline = recent[(cut - Self.recentSlack)..<cut].lastIndex(of: UInt8(ascii: "\n")) {
+            cut = newline + 1
         }
+        recentStartsMidLine = recent[cut - 1] != UInt8(ascii: "\n")
+        recent.removeFirst(cut)
     }
 
-    /// The last bytes received, quoted and escaped, with the enable secret masked.
+    /// Bytes kept beyond the window, so that the lines shown can be checked from their start.
+    static let recentSlack = 512
+
+    /// The last bytes received, quoted and escaped, with the enable secret and sensitive lines masked.
+    ///
+    /// Masking is done on everything kept, before the window is cut: a secret that straddles the window's
+    /// edge is masked whole, and a part of it at either end of what is kept (its tail where older bytes
+    /// were dropped, its head where the data stops) is masked too. A first line whose start was dropped
+    /// is not shown, since what marked it as sensitive may be gone.
     private func recentText() -> String {
-        var window = Array(recent.suffix(Self.recentWindow + secretBytes.count))
-        if !secretBytes.isEmpty { window = Self.replacing(secretBytes, in: window, with: Array(Secret.mask.utf8)) }
+        var bytes = recent[...]
+        var cutInLine = false
+        if recentStartsMidLine {
+            if let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) {
+                bytes = bytes[(newline + 1)...]
+            } else {
+                cutInLine = true
+            }
+        }
+        var window = Array(bytes)
+        let mask = Array(Secret.mask.utf8)
+        if !secretBytes.isEmpty {
+            window = Self.replacing(secretBytes, in: window, with: mask)
+            // A part of the secret cut off: its tail where older bytes were dropped, its head where the data
+            // stops (only once the engine has typed it, so that a device could have echoed it).
+            if cutInLine, let tail = Self.overlap(of: secretBytes, atStartOf: window) {
+                window.replaceSubrange(0..<tail, with: mask)
+            }
+            if typedSecret, let head = Self.overlap(of: secretBytes, atEndOf: window) {
+                window.replaceSubrange((window.count - head)..., with: mask)
+            }
+        }
+        window = profile.redacted(window)
         let shown = window.suffix(Self.recentWindow)
         if shown.isEmpty { return "nothing" }
         return "\"" + Self.escaped(String(decoding: shown, as: UTF8.self)) + "\""
+    }
+
+    /// The length of the longest proper suffix of `secret` that `bytes` starts with.
+    static func overlap(of secret: [UInt8], atStartOf bytes: [UInt8]) -> Int? {
+        for length in stride(from: min(secret.count - 1, bytes.count), through: 1, by: -1)
+        where bytes.prefix(length).elementsEqual(secret.suffix(length)) {
+            return length
+        }
+        return nil
+    }
+
+    /// The length of the longest proper prefix of `secret` that `bytes` ends with.
+    static func overlap(of secret: [UInt8], atEndOf bytes: [UInt8]) -> Int? {
+        for length in stride(from: min(secret.count - 1, bytes.count), through: 1, by: -1)
+        where bytes.suffix(length).elementsEqual(secret.prefix(length)) {
+            return length
+        }
+        return nil
     }
 
     private func mask(_ text: String) -> String {

@@ -36,6 +36,15 @@ struct TerminalText {
     /// Number of completed lines so far (since the last ``resetOutput()``).
     private(set) var completedLines = 0
 
+    /// The rightmost column the cursor may reach: the widest terminal a profile asks for (32767, Arista),
+    /// so that a few bytes of `ESC[99999C` cannot grow a line by megabytes.
+    static let maxColumn = 32_767
+    /// The most bytes ``output`` and ``line`` may hold together; past it ``overflowed`` is set and
+    /// further bytes are dropped (the engine then fails the command).
+    var limit = Int.max
+    /// More than ``limit`` bytes came since the last ``resetOutput()``.
+    private(set) var overflowed = false
+
     mutating func feed(_ bytes: [UInt8]) {
         bytes.withUnsafeBufferPointer { feed($0) }
     }
@@ -44,6 +53,11 @@ struct TerminalText {
         var index = 0
         let count = bytes.count
         while index < count {
+            // Checked per step: one step adds at most a run of input bytes or `maxColumn` of padding.
+            if output.count + line.count > limit {
+                overflowed = true
+                return
+            }
             let byte = bytes[index]
             if escape == .none && !pendingCarriageReturn && byte >= 0x20 && byte != 0x7F {
                 // Fast path: a run of printable bytes.
@@ -175,9 +189,9 @@ struct TerminalText {
             cursor = max(0, cursor - count)
             overwritten = true
         case UInt8(ascii: "C"):  // cursor forward
-            cursor += count
+            cursor = min(cursor + count, Self.maxColumn)
         case UInt8(ascii: "G"):  // cursor to column
-            cursor = count - 1
+            cursor = min(count - 1, Self.maxColumn)
             overwritten = true
         default:
             break  // colours, modes, screen-level moves: nothing to keep
@@ -207,5 +221,6 @@ struct TerminalText {
     mutating func resetOutput() {
         output.removeAll(keepingCapacity: output.count < 1 << 20)
         completedLines = 0
+        overflowed = false
     }
 }

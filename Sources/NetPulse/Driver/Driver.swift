@@ -67,7 +67,13 @@ public struct ExecutionRequest: Sendable {
     public var enable: Bool?
     /// Deadline for each wait on the device.
     public var readTimeout: Duration
+    /// The most output one command may produce; past it the command fails with
+    /// ``NetPulseError/Kind/unexpectedOutput`` (a device, or a man in the middle, cannot exhaust memory).
+    public var maxOutputBytes: Int
     public var logger: Logger
+
+    /// The bound on a command's output when nothing else is said: 64 MiB.
+    public static let defaultMaxOutputBytes = 64 << 20
 
     public init(
         operation: Operation,
@@ -75,6 +81,7 @@ public struct ExecutionRequest: Sendable {
         save: Bool = false,
         enable: Bool? = nil,
         readTimeout: Duration = ConnectionArgs.defaultReadTimeout,
+        maxOutputBytes: Int = ExecutionRequest.defaultMaxOutputBytes,
         logger: Logger
     ) {
         self.operation = operation
@@ -82,6 +89,7 @@ public struct ExecutionRequest: Sendable {
         self.save = save
         self.enable = enable
         self.readTimeout = readTimeout
+        self.maxOutputBytes = maxOutputBytes
         self.logger = logger
     }
 }

@@ -63,7 +63,7 @@ extension BatchRequest: Decodable {
         let options = try Self.options(&root)
         try root.rejectUnknown(
             hint: "expected driver, devices, connection_args, command, config, options, driver_args, "
-                + "queue_strategy, ttl, execution_timeout, result_ttl"
+                + "queue_strategy, ttl, execution_timeout, result_ttl, max_output_bytes"
         )
         self.init(
             driver: driver,
@@ -166,7 +166,8 @@ extension BatchRequest: Decodable {
             var reader = try JSONObjectReader(value, path: "options")
             fromOptions = try readOptions(&reader, partial: false)
             try reader.rejectUnknown(
-                hint: "options are queue_strategy, ttl, execution_timeout, result_ttl, stop_on_error, save, enable"
+                hint: "options are queue_strategy, ttl, execution_timeout, result_ttl, stop_on_error, save, enable, "
+                    + "max_output_bytes"
             )
         }
         func pick<T: Equatable>(_ name: String, _ top: T?, _ nested: T?) throws(RequestError) -> T? {
@@ -193,6 +194,7 @@ extension BatchRequest: Decodable {
         }
         if let value = try pick("save", fromTop.save, fromOptions.save) { options.save = value }
         options.enable = try pick("enable", fromTop.enable, fromOptions.enable)
+        options.maxOutputBytes = try pick("max_output_bytes", fromTop.maxOutputBytes, fromOptions.maxOutputBytes)
         return options
     }
 
@@ -204,6 +206,7 @@ extension BatchRequest: Decodable {
         var stopOnError: Bool?
         var save: Bool?
         var enable: Bool?
+        var maxOutputBytes: Int?
     }
 
     private static func readOptions(
@@ -227,6 +230,7 @@ extension BatchRequest: Decodable {
         options.save = try reader.bool("save")
         options.enable = try reader.bool("enable")
         if options.enable == nil { options.enable = try reader.bool("enable_mode") }
+        options.maxOutputBytes = try reader.int("max_output_bytes")
         for unsupported in ["webhook", "parsing"] where reader.has(unsupported) {
             throw RequestError(
                 field: reader.field(unsupported),

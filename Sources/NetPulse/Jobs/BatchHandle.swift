@@ -18,6 +18,13 @@ public struct BatchHandle: Sendable {
     /// One job id per device, in request order.
     public var jobIDs: [String] { batch.jobIDs }
 
+    /// The batch's options as they are in force: the request's, with every bound applied
+    /// (`execution_timeout`, `result_ttl`, `max_output_bytes` set and clamped).
+    public var options: BatchOptions { batch.options }
+
+    /// What the submitter attached to the batch (``Scheduler/submit(_:tenant:annotation:)``).
+    public var annotation: (any Sendable)? { batch.annotation }
+
     /// Each device's result in the order they became final; every device exactly once, then the
     /// sequence ends. Each iteration replays from the first result.
     public var results: BatchResults { BatchResults(core: core, batch: batch) }

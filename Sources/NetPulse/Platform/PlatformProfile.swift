@@ -58,6 +58,9 @@ public struct PlatformProfile: Sendable, Hashable {
         /// One exec channel per command.
         case exec
     }
+    /// Lines that carry a secret (`username … secret …`, `snmp-server community …`): redacted in logs,
+    /// error messages and the commands recorded with outputs (``redacted(_:)``).
+    public var sensitiveLines: [SensitivePattern]
 
     /// A text the device shows while waiting for an answer, and the answer.
     public struct Answer: Sendable, Hashable {
@@ -158,7 +161,8 @@ public struct PlatformProfile: Sendable, Hashable {
         lineEnding: String = "\n",
         echoesInput: Bool = true,
         transport: Transport = .shell,
-        legacyAlgorithms: Bool = true
+        legacyAlgorithms: Bool = true,
+        sensitiveLines: [SensitivePattern] = SensitivePattern.common
     ) {
         self.name = name
         self.aliases = aliases
@@ -175,6 +179,7 @@ public struct PlatformProfile: Sendable, Hashable {
         self.echoesInput = echoesInput
         self.transport = transport
         self.legacyAlgorithms = legacyAlgorithms
+        self.sensitiveLines = sensitiveLines
     }
 }
 

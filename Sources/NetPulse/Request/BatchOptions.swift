@@ -17,6 +17,9 @@ public struct BatchOptions: Sendable, Hashable {
     public var save: Bool
     /// Enter privileged (enable) mode before running, with the device's `secret`.
     public var enable: Bool?
+    /// The most output one command may produce, in bytes (`max_output_bytes`); past it the command
+    /// fails with `unexpected_output`. `nil`: the scheduler's bound (64 MiB by default).
+    public var maxOutputBytes: Int?
 
     public init(
         queueStrategy: QueueStrategy = .roundRobin,
@@ -25,7 +28,8 @@ public struct BatchOptions: Sendable, Hashable {
         resultTTL: Duration? = nil,
         stopOnError: Bool = true,
         save: Bool = false,
-        enable: Bool? = nil
+        enable: Bool? = nil,
+        maxOutputBytes: Int? = nil
     ) {
         self.queueStrategy = queueStrategy
         self.ttl = ttl
@@ -34,5 +38,6 @@ public struct BatchOptions: Sendable, Hashable {
         self.stopOnError = stopOnError
         self.save = save
         self.enable = enable
+        self.maxOutputBytes = maxOutputBytes
     }
 }

@@ -89,8 +89,11 @@ extension BatchRequest {
         if let timeout = options.resultTTL, timeout < .zero {
             throw RequestError(field: "options.result_ttl", reason: "must not be negative")
         }
+        if let bytes = options.maxOutputBytes, bytes < 1 {
+            throw RequestError(field: "options.max_output_bytes", reason: "must be at least 1")
+        }
         try Self.check(operation, path: "")
-        try Self.check(connectionArgs, path: "connection_args")
+        try connectionArgs.validate(path: "connection_args")
 
         var seen: [DeviceKey: Int] = [:]
         var specs: [DeviceJobSpec] = []
@@ -100,7 +103,7 @@ extension BatchRequest {
             if device.host.trimmingWhitespace().isEmpty {
                 throw RequestError(field: "\(path).host", reason: "is required")
             }
-            try Self.check(device.connection, path: path)
+            try device.connection.validate(path: path)
             try Self.check(device.operation, path: path)
             guard let operation = device.operation ?? operation else {
                 throw RequestError(
@@ -127,22 +130,6 @@ extension BatchRequest {
         let name = operation.isConfig ? "config" : "command"
         let field = path.isEmpty ? name : "\(path).\(name)"
         if operation.lines.isEmpty { throw RequestError(field: field, reason: "is empty") }
-    }
-
-    private static func check(_ args: ConnectionArgs, path: String) throws(RequestError) {
-        if let port = args.port, !(1...65_535).contains(port) {
-            throw RequestError(field: "\(path).port", reason: "must be between 1 and 65535, got \(port)")
-        }
-        for (name, value) in [
-            ("timeout", args.timeout), ("conn_timeout", args.connectTimeout), ("read_timeout", args.readTimeout),
-        ] {
-            if let value, value <= .zero {
-                throw RequestError(field: "\(path).\(name)", reason: "must be greater than 0")
-            }
-        }
-        if let keepalive = args.keepalive, keepalive < .zero {
-            throw RequestError(field: "\(path).keepalive", reason: "must not be negative")
-        }
     }
 }
 

@@ -19,6 +19,12 @@ struct JobSlot {
     var stopReason: NetPulseError?
     /// Past its `result_ttl`: no longer answered by queries.
     var purged = false
+    /// Pinned: who may share a session with this job (kept after the spec is dropped: it holds no secret).
+    var identity: SessionIdentity?
+    /// When the job became final (scheduler clock), for its purge.
+    var finishedAt: Duration = .zero
+    /// Where the job's execution deadline sits in the deadline heap while it runs; -1 for none.
+    var executionPosition = -1
 }
 
 /// Everything the scheduler keeps about one batch.
@@ -30,7 +36,7 @@ final class BatchRecord: @unchecked Sendable {
     let strategy: QueueStrategy
     let options: BatchOptions
     let driver: any Driver
-    /// The driver's registered name: a pinned session is reused only by jobs of the same driver.
+    /// The driver's registered name.
     let driverName: String
     let resultTTL: Duration
     let submittedAt: Duration
@@ -38,6 +44,10 @@ final class BatchRecord: @unchecked Sendable {
     let expiresAt: Duration?
     let jobIDs: [String]
     var total: Int { jobIDs.count }
+    /// Submission order over every batch of the scheduler, for paged job lists.
+    let sequence: UInt64
+    /// What the submitter attached (the HTTP API's per-batch view data); released with the batch.
+    let annotation: (any Sendable)?
     /// The profile of the batch's first device: most batches have one platform, so a job usually
     /// finds its profile with one string comparison.
     private let firstProfile: PlatformProfile?
@@ -59,6 +69,11 @@ final class BatchRecord: @unchecked Sendable {
     var streamWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
     var doneWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
     var finalResult: BatchResult?
+    /// Where the batch's ttl deadline sits in the deadline heap (while jobs are queued); -1 for none.
+    var ttlPosition = -1
+    /// Where the batch's next purge sits in the deadline heap (while results wait for it); -1 for none.
+    /// Results are purged in the order they became final, so one entry per batch is enough.
+    var purgePosition = -1
 
     var isComplete: Bool { order.count == total }
 
@@ -70,9 +85,14 @@ final class BatchRecord: @unchecked Sendable {
         driverName: String,
         resultTTL: Duration,
         submittedAt: Duration,
-        platforms: PlatformRegistry
+        platforms: PlatformRegistry,
+        tenant: String? = nil,
+        sequence: UInt64 = 0,
+        annotation: (any Sendable)? = nil
     ) {
         self.id = id
+        self.sequence = sequence
+        self.annotation = annotation
         self.strategy = options.queueStrategy
         self.options = options
         self.driver = driver
@@ -84,9 +104,23 @@ final class BatchRecord: @unchecked Sendable {
         ids.reserveCapacity(specs.count)
         var slots: [JobSlot] = []
         slots.reserveCapacity(specs.count)
+        // Pinned jobs carry their session identity; devices of one batch mostly share their settings,
+        // so each distinct set is digested once.
+        var identities: [SessionSettings: SessionIdentity] = [:]
         for spec in specs {
             ids.append(JobID.make(batchID: id, index: spec.index))
-            slots.append(JobSlot(spec: spec))
+            var slot = JobSlot(spec: spec)
+            if options.queueStrategy == .pinned {
+                let settings = SessionSettings(spec.target)
+                if let known = identities[settings] {
+                    slot.identity = known
+                } else {
+                    let identity = SessionIdentity(settings: settings, driverName: driverName, tenant: tenant)
+                    identities[settings] = identity
+                    slot.identity = identity
+                }
+            }
+            slots.append(slot)
         }
         self.jobIDs = ids
         self.slots = slots
@@ -136,14 +170,14 @@ final class PinnedDevice: @unchecked Sendable {
     var running = false
     /// The idle session, when there is one and no job holds it.
     var session: (any DriverSession)?
-    /// The driver and platform the session was opened with (set when a job is handed the device).
-    var sessionDriver = ""
-    var sessionPlatform = ""
+    /// What the session was opened with (set when a job is handed the device): only a job with the same
+    /// identity reuses it.
+    var sessionIdentity: SessionIdentity?
     /// The device counts one open connection and one pinned session (connecting, busy or idle).
     var holdsSlot = false
     var lastUsed: Duration = .zero
-    /// Bumped whenever the device stops being idle, so stale idle deadlines are ignored.
-    var idleGeneration: UInt64 = 0
+    /// Where the idle session's close deadline sits in the deadline heap; -1 for none.
+    var idlePosition = -1
     var lruPrevious: PinnedDevice?
     var lruNext: PinnedDevice?
     var inLRU = false
@@ -189,27 +223,4 @@ struct IdleLRU {
         remove(device)
         return device
     }
-}
-
-/// Deadlines grouped by duration: within one group, entries are pushed at non-decreasing times, so
-/// each group is a FIFO sorted by deadline, and the earliest deadline is the minimum of a few heads.
-struct DeadlineQueues<Entry> {
-    private var groups: [Duration: FIFO<(deadline: Duration, entry: Entry)>] = [:]
-
-    var next: Duration? { groups.values.compactMap { $0.first?.deadline }.min() }
-
-    mutating func push(_ entry: Entry, at deadline: Duration, group: Duration) {
-        groups[group, default: FIFO()].append((deadline, entry))
-    }
-
-    mutating func popDue(_ now: Duration, into due: inout [Entry]) {
-        for key in Array(groups.keys) {
-            while let first = groups[key]?.first, first.deadline <= now {
-                due.append(groups[key]!.popFirst()!.entry)
-            }
-            if groups[key]?.isEmpty == true { groups[key] = nil }
-        }
-    }
-
-    mutating func removeAll() { groups.removeAll() }
 }

@@ -32,31 +32,57 @@ public final class Scheduler: Sendable {
 
     /// Validates a batch and queues its jobs; returns at once.
     ///
-    /// After shutdown has begun, the batch is accepted and every device is reported `cancelled`.
+    /// Every number a request chooses is bounded by ``SchedulerConfiguration/Limits``: `execution_timeout`
+    /// (a job without one gets the bound), `result_ttl`, connect and read timeouts and `max_output_bytes`
+    /// are clamped to their bound; ``BatchHandle/options`` tells the values in force. After shutdown has
+    /// begun, the batch is accepted and every device is reported `cancelled`.
     ///
-    /// - Parameter request: The batch.
+    /// - Parameters:
+    ///   - request: The batch.
+    ///   - tenant: An opaque name of who submits (the HTTP API passes its API key's identity): a pinned
+    ///     session is reused only by jobs of the same tenant, on top of the same credentials and settings.
+    ///     `nil` is a tenant of its own.
+    ///   - annotation: Anything the caller wants kept with the batch (``BatchHandle/annotation``), and
+    ///     released with it when its results are purged.
     /// - Returns: A handle on the batch: its id, job ids, streamed results, progress and final result.
-    /// - Throws: ``RequestError`` naming the first invalid field (an unknown driver is field `driver`).
-    public func submit(_ request: BatchRequest) throws(RequestError) -> BatchHandle {
+    /// - Throws: ``RequestError`` naming the first invalid field (an unknown driver is field `driver`), or
+    ///   of kind ``RequestError/Kind/overloaded`` when the batch would pass
+    ///   ``SchedulerConfiguration/Limits/maxQueuedJobs``.
+    public func submit(
+        _ request: BatchRequest, tenant: String? = nil, annotation: (any Sendable)? = nil
+    ) throws(RequestError) -> BatchHandle {
         let configuration = core.configuration
-        let specs = try request.validated(drivers: configuration.drivers, platforms: configuration.platforms)
+        let limits = configuration.limits
+        var specs = try request.validated(drivers: configuration.drivers, platforms: configuration.platforms)
         guard let driver = configuration.drivers.driver(named: request.driver),
             let driverName = configuration.drivers.canonicalName(request.driver)
         else {
             throw RequestError(field: "driver", reason: "unknown driver '\(request.driver)'")
         }
+        for index in specs.indices {
+            specs[index].target.connectTimeout = min(specs[index].target.connectTimeout, limits.maxDeviceTimeout)
+            specs[index].target.readTimeout = min(specs[index].target.readTimeout, limits.maxDeviceTimeout)
+        }
+        var options = request.options
+        options.executionTimeout = min(
+            options.executionTimeout ?? limits.maxExecutionTimeout, limits.maxExecutionTimeout)
+        options.resultTTL = min(options.resultTTL ?? limits.defaultResultTTL, limits.maxResultTTL)
+        options.maxOutputBytes = min(options.maxOutputBytes ?? limits.maxOutputBytes, limits.maxOutputBytes)
         let now = core.clock.now
+        let sequence = core.state.withLock { state -> UInt64 in
+            state.nextBatchSequence += 1
+            return state.nextBatchSequence
+        }
         let batch = BatchRecord(
-            id: UUID().uuidString.lowercased(), specs: specs, options: request.options, driver: driver,
-            driverName: driverName,
-            resultTTL: request.options.resultTTL ?? configuration.limits.defaultResultTTL, submittedAt: now,
-            platforms: configuration.platforms)
-        core.metrics.submittedBatches.increment()
-        core.update { state in
+            id: UUID().uuidString.lowercased(), specs: specs, options: options, driver: driver,
+            driverName: driverName, resultTTL: options.resultTTL ?? limits.defaultResultTTL, submittedAt: now,
+            platforms: configuration.platforms, tenant: tenant, sequence: sequence, annotation: annotation)
+        let queued = core.update { state -> Int? in
             if state.accepting {
+                guard state.queuedJobs + batch.total <= limits.maxQueuedJobs else { return state.queuedJobs }
                 state.enqueue(batch, now: now)
             } else {
-                state.batches[batch.id] = batch
+                state.remember(batch)
                 state.queuedJobs += batch.total
                 for index in 0..<batch.total {
                     if let result = state.failure(batch, index, .cancelled("the scheduler is shutting down")) {
@@ -64,7 +90,17 @@ public final class Scheduler: Sendable {
                     }
                 }
             }
+            return nil
         }
+        if let queued {
+            core.metrics.refusedBatches.increment()
+            throw RequestError(
+                field: "devices",
+                reason: "the scheduler holds \(queued) queued jobs; \(batch.total) more would pass its bound of "
+                    + "\(limits.maxQueuedJobs); try again later",
+                kind: .overloaded)
+        }
+        core.metrics.submittedBatches.increment()
         core.logger.debug(
             "batch submitted",
             metadata: [
@@ -101,25 +137,42 @@ public final class Scheduler: Sendable {
         }
     }
 
-    /// Jobs of every batch still kept, filtered by status and host.
+    /// Jobs of every batch still kept, filtered by status and host, read page by page (the lock is
+    /// never held for all of them at once). Prefer ``jobs(_:)`` to read a bounded page.
     ///
     /// - Parameters:
     ///   - status: Only jobs with this status; `nil` for all.
     ///   - host: Only jobs on this host; `nil` for all.
-    /// - Returns: Matching jobs, grouped by batch, in request order within a batch.
+    /// - Returns: Matching jobs, in submission order of their batches, in request order within a batch.
     public func jobs(status: JobStatus? = nil, host: String? = nil) -> [JobInfo] {
-        core.state.withLock { state in
-            var found: [JobInfo] = []
-            for batch in state.batches.values.sorted(by: { $0.submittedAt < $1.submittedAt }) {
-                for index in 0..<batch.total {
-                    if let status, batch.slots[index].status != status { continue }
-                    guard let info = batch.info(index) else { continue }
-                    if let host, info.device.host != host { continue }
-                    found.append(info)
-                }
-            }
-            return found
+        var found: [JobInfo] = []
+        var query = JobQuery(status: status, host: host, limit: 10_000)
+        while true {
+            guard let page = try? jobs(query) else { return found }
+            found += page.jobs
+            guard let next = page.next else { return found }
+            query.cursor = next
         }
+    }
+
+    /// One page of jobs still kept, filtered by status, host and batch, built under the lock from at
+    /// most ``JobQuery/scanLimit`` jobs looked at: a page may hold fewer than `limit` jobs and still have
+    /// a ``JobPage/next``.
+    ///
+    /// - Parameter query: The filter, the page size and where the previous page ended.
+    /// - Returns: The jobs (submission order of their batches, request order within a batch) and the
+    ///   cursor of the next page.
+    /// - Throws: ``RequestError`` (field `cursor` or `limit`) for a malformed cursor or a limit below 1.
+    public func jobs(_ query: JobQuery) throws(RequestError) -> JobPage {
+        guard query.limit >= 1 else { throw RequestError(field: "limit", reason: "must be at least 1") }
+        var start: (sequence: UInt64, index: Int) = (0, 0)
+        if let cursor = query.cursor {
+            guard let parsed = JobQuery.parse(cursor) else {
+                throw RequestError(field: "cursor", reason: "is not a cursor this server returned")
+            }
+            start = parsed
+        }
+        return core.state.withLock { state in state.jobPage(query, from: start) }
     }
 
     /// A handle on a batch still kept, by id.
@@ -196,6 +249,7 @@ public final class Scheduler: Sendable {
         let sessions = core.update { state -> [any DriverSession] in
             var sessions: [any DriverSession] = []
             while let device = state.idle.popLeastRecent() {
+                state.removeDeadline(at: device.idlePosition)
                 if let session = device.session { sessions.append(session) }
                 device.session = nil
                 device.holdsSlot = false
@@ -206,6 +260,8 @@ public final class Scheduler: Sendable {
         }
         await core.closeReleasing(sessions)
         core.timerSignal.signal()
+        // Idle sessions the timer handed to the closer before it stopped.
+        await core.waitForNoPendingCloses()
         core.logger.debug("scheduler shut down")
     }
 }
@@ -241,6 +297,7 @@ public func withScheduler<Result>(
     let core = SchedulerCore(configuration: configuration)
     let scheduler = Scheduler(core: core)
     let timer = Task { await core.timerLoop() }
+    let closer = Task { await core.closerLoop() }
     let result: Swift.Result<Result, any Error>
     do {
         result = .success(try await body(scheduler))
@@ -249,5 +306,7 @@ public func withScheduler<Result>(
     }
     await scheduler.shutdown()
     await timer.value
+    core.closingInput.finish()
+    await closer.value
     return try result.get()
 }

@@ -25,6 +25,19 @@ public struct SchedulerConfiguration: Sendable {
         public var shutdownGracePeriod: Duration
         /// Deadlines closer than this are handled together (fewer timer wake-ups); zero for exact.
         public var timerResolution: Duration
+        /// Jobs queued at once, over every batch; a batch that would pass it is refused
+        /// (``RequestError/Kind/overloaded``).
+        public var maxQueuedJobs: Int
+        /// The longest a job may run (`execution_timeout` is clamped to it, and a job without one gets it).
+        public var maxExecutionTimeout: Duration
+        /// The longest results are kept (`result_ttl` is clamped to it).
+        public var maxResultTTL: Duration
+        /// The longest connect and read timeouts a request may set (`timeout`, `conn_timeout`,
+        /// `read_timeout` are clamped to it).
+        public var maxDeviceTimeout: Duration
+        /// The most output one command may produce (`max_output_bytes` is clamped to it, and is this
+        /// when a request does not say); past it the command fails with `unexpected_output`.
+        public var maxOutputBytes: Int
 
         public init(
             maxOpenConnections: Int = 512,
@@ -35,7 +48,12 @@ public struct SchedulerConfiguration: Sendable {
             livenessInterval: Duration = .seconds(30),
             defaultResultTTL: Duration = .seconds(600),
             shutdownGracePeriod: Duration = .seconds(10),
-            timerResolution: Duration = .milliseconds(10)
+            timerResolution: Duration = .milliseconds(10),
+            maxQueuedJobs: Int = 100_000,
+            maxExecutionTimeout: Duration = .seconds(3_600),
+            maxResultTTL: Duration = .seconds(86_400),
+            maxDeviceTimeout: Duration = .seconds(3_600),
+            maxOutputBytes: Int = 64 << 20
         ) {
             self.maxOpenConnections = maxOpenConnections
             self.maxConnectsInProgress = maxConnectsInProgress
@@ -46,6 +64,11 @@ public struct SchedulerConfiguration: Sendable {
             self.defaultResultTTL = defaultResultTTL
             self.shutdownGracePeriod = shutdownGracePeriod
             self.timerResolution = timerResolution
+            self.maxQueuedJobs = maxQueuedJobs
+            self.maxExecutionTimeout = maxExecutionTimeout
+            self.maxResultTTL = maxResultTTL
+            self.maxDeviceTimeout = maxDeviceTimeout
+            self.maxOutputBytes = maxOutputBytes
         }
 
         /// Checks every limit.
@@ -55,6 +78,7 @@ public struct SchedulerConfiguration: Sendable {
             for (name, value) in [
                 ("max_open_connections", maxOpenConnections), ("max_connects_in_progress", maxConnectsInProgress),
                 ("max_pinned_sessions", maxPinnedSessions), ("round_robin_lanes", roundRobinLanes),
+                ("max_queued_jobs", maxQueuedJobs), ("max_output_bytes", maxOutputBytes),
             ] where value < 1 {
                 throw ConfigurationError(field: "limits.\(name)", reason: "must be at least 1, got \(value)")
             }
@@ -64,13 +88,15 @@ public struct SchedulerConfiguration: Sendable {
                     reason: "must not exceed max_open_connections (\(maxOpenConnections)), got \(maxConnectsInProgress)"
                 )
             }
-            for (name, value) in [("idle_timeout", idleTimeout), ("liveness_interval", livenessInterval)]
-            where value <= .zero {
+            for (name, value) in [
+                ("idle_timeout", idleTimeout), ("liveness_interval", livenessInterval),
+                ("max_execution_timeout", maxExecutionTimeout), ("max_device_timeout", maxDeviceTimeout),
+            ] where value <= .zero {
                 throw ConfigurationError(field: "limits.\(name)", reason: "must be greater than 0")
             }
             for (name, value) in [
                 ("default_result_ttl", defaultResultTTL), ("shutdown_grace_period", shutdownGracePeriod),
-                ("timer_resolution", timerResolution),
+                ("timer_resolution", timerResolution), ("max_result_ttl", maxResultTTL),
             ] where value < .zero {
                 throw ConfigurationError(field: "limits.\(name)", reason: "must not be negative")
             }

@@ -18,6 +18,9 @@ final class SchedulerCore: Sendable {
     let timerSignal = WakeSignal()
     let metrics = SchedulerMetrics()
     let logger: Logger
+    /// Sessions the timer closes go to the closer task: a slow close never delays a deadline.
+    let closing: AsyncStream<[any DriverSession]>
+    let closingInput: AsyncStream<[any DriverSession]>.Continuation
 
     init(configuration: SchedulerConfiguration) {
         self.configuration = configuration
@@ -27,6 +30,7 @@ final class SchedulerCore: Sendable {
         self.state = Mutex(
             SchedulerState(limits: configuration.limits, logger: configuration.logger, handshakes: handshakes))
         self.logger = configuration.logger
+        (closing, closingInput) = AsyncStream.makeStream(of: [any DriverSession].self)
     }
 
     var limits: SchedulerConfiguration.Limits { configuration.limits }
@@ -76,12 +80,7 @@ final class SchedulerCore: Sendable {
         while true {
             let canContinue = !Task.isCancelled
             let next = update { state -> Assignment? in
-                let now = clock.now
-                if let done = completion {
-                    let final = state.complete(done, now: now)
-                    state.finish(final.batch, final.index, final.result, now: now)
-                }
-                let next = canContinue ? state.takeJob(worker: id, now: now) : nil
+                let next = state.workerTurn(worker: id, completed: completion, mayContinue: canContinue, now: clock.now)
                 if next == nil {
                     state.workers[id] = nil
                     if state.workers.isEmpty {
@@ -154,7 +153,7 @@ final class SchedulerCore: Sendable {
         let request = ExecutionRequest(
             operation: job.spec.operation, stopOnError: job.batch.options.stopOnError,
             save: job.batch.options.save, enable: job.batch.options.enable, readTimeout: target.readTimeout,
-            logger: logger)
+            maxOutputBytes: job.batch.options.maxOutputBytes ?? limits.maxOutputBytes, logger: logger)
 
         switch job.kind {
         case .roundRobin:
@@ -267,63 +266,67 @@ final class SchedulerCore: Sendable {
             } else {
                 await timerSignal.wait()
             }
-            await fireDeadlines()
+            fireDeadlines()
         }
     }
 
     /// Handles every deadline that has passed: expires batches' queued jobs, stops jobs past their
-    /// execution timeout, closes idle sessions, purges old results.
-    func fireDeadlines() async {
+    /// execution timeout, purges old results, and hands idle sessions to the closer (the timer never
+    /// waits for a device).
+    func fireDeadlines() {
         let (stopping, closing) = update { state -> ([Task<Void, Never>], [any DriverSession]) in
             let now = clock.now
             state.timerTarget = nil
             var stopping: [Task<Void, Never>] = []
             var closing: [any DriverSession] = []
-
-            var expired: [BatchRecord] = []
-            state.ttlDeadlines.popDue(now, into: &expired)
-            for batch in expired where batch.queued > 0 {
-                for index in 0..<batch.total where batch.slots[index].status == .queued {
-                    state.expire(batch, index, now: now)
+            while let event = state.popDueDeadline(now) {
+                switch event {
+                case .ttl(let batch):
+                    for index in 0..<batch.total where batch.queued > 0 && batch.slots[index].status == .queued {
+                        state.expire(batch, index, now: now)
+                    }
+                case .execution(let batch, let index):
+                    guard batch.slots[index].status == .started else { break }
+                    let timeout = batch.options.executionTimeout ?? .zero
+                    _ = state.cancel(
+                        batch, index, reason: .timeout("execution did not finish within \(timeout)"), now: now,
+                        stopping: &stopping)
+                case .idle(let device):
+                    guard !device.running, let session = device.session else { break }
+                    state.idle.remove(device)
+                    closing.append(session)
+                    device.session = nil
+                    device.holdsSlot = false
+                    state.forgetIfUnused(device)
+                case .purge(let batch):
+                    state.purgeDue(batch, now: now)
                 }
             }
-
-            var overdue: [(batch: BatchRecord, index: Int)] = []
-            state.executionDeadlines.popDue(now, into: &overdue)
-            for (batch, index) in overdue where batch.slots[index].status == .started {
-                let timeout = batch.options.executionTimeout ?? .zero
-                _ = state.cancel(
-                    batch, index, reason: .timeout("execution did not finish within \(timeout)"), now: now,
-                    stopping: &stopping)
-            }
-
-            var idle: [(device: PinnedDevice, generation: UInt64)] = []
-            state.idleDeadlines.popDue(now, into: &idle)
-            for (device, generation) in idle
-            where device.idleGeneration == generation && !device.running && device.session != nil {
-                state.idle.remove(device)
-                closing.append(device.session!)
-                device.session = nil
-                device.holdsSlot = false
-                device.idleGeneration &+= 1
-                state.forgetIfUnused(device)
-            }
-
-            var purged: [(batch: BatchRecord, index: Int)] = []
-            state.purgeDeadlines.popDue(now, into: &purged)
-            for (batch, index) in purged where !batch.slots[index].purged {
-                batch.slots[index].purged = true
-                batch.purgedCount += 1
-                if batch.purgedCount == batch.total, state.batches[batch.id] === batch {
-                    state.batches[batch.id] = nil
-                }
-            }
+            if !closing.isEmpty { state.closesInFlight += closing.count }
             return (stopping, closing)
         }
         for task in stopping { task.cancel() }
         if !closing.isEmpty {
             metrics.idleClosed.increment(by: closing.count)
-            await closeReleasing(closing)
+            closingInput.yield(closing)
+        }
+    }
+
+    /// Closes what the timer hands over, each close on its own child task, until the stream ends.
+    func closerLoop() async {
+        await withDiscardingTaskGroup { group in
+            for await sessions in closing {
+                group.addTask {
+                    await self.closeReleasing(sessions)
+                    self.update { state in
+                        state.closesInFlight -= sessions.count
+                        if state.closesInFlight == 0 {
+                            for waiter in state.noClosesWaiters.values { waiter.resume() }
+                            state.noClosesWaiters.removeAll()
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -355,6 +358,18 @@ final class SchedulerCore: Sendable {
             }
         } onCancel: {
             state.withLock { $0.noRunningWaiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+
+    func waitForNoPendingCloses() async {
+        let id = state.withLock { $0.makeWaiterID() }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                if state.closesInFlight == 0 { return true }
+                state.noClosesWaiters[id] = continuation
+                return false
+            }
+            if now { continuation.resume() }
         }
     }
 

@@ -8,6 +8,7 @@ struct SchedulerMetrics: Sendable {
     let cancelled = Counter(label: "netpulse_jobs_total", dimensions: [("status", "cancelled")])
     let expired = Counter(label: "netpulse_jobs_total", dimensions: [("status", "expired")])
     let submittedBatches = Counter(label: "netpulse_batches_total")
+    let refusedBatches = Counter(label: "netpulse_batches_refused_total")
     let connects = Counter(label: "netpulse_connects_total", dimensions: [("outcome", "ok")])
     let failedConnects = Counter(label: "netpulse_connects_total", dimensions: [("outcome", "failed")])
     let reusedSessions = Counter(label: "netpulse_sessions_reused_total")

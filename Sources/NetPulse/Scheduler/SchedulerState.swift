@@ -34,6 +34,18 @@ struct Completion: Sendable {
     let keptSession: (any DriverSession)?
 }
 
+/// What a deadline of the scheduler is for.
+enum DeadlineEvent {
+    /// The batch's queued jobs expire (`ttl`).
+    case ttl(BatchRecord)
+    /// A running job is stopped (`execution_timeout`).
+    case execution(BatchRecord, Int)
+    /// The batch's results that became final earliest are purged (`result_ttl`).
+    case purge(BatchRecord)
+    /// An idle pinned session is closed.
+    case idle(PinnedDevice)
+}
+
 /// The scheduler's whole mutable state, guarded by one lock (`SchedulerCore.state`).
 ///
 /// Every decision (which job runs next, which connection may open, which session to evict) is taken
@@ -68,10 +80,15 @@ struct SchedulerState {
     var pinnedBlocked = false
     var nextWaiterID: UInt64 = 0
 
-    var ttlDeadlines = DeadlineQueues<BatchRecord>()
-    var executionDeadlines = DeadlineQueues<(batch: BatchRecord, index: Int)>()
-    var purgeDeadlines = DeadlineQueues<(batch: BatchRecord, index: Int)>()
-    var idleDeadlines = DeadlineQueues<(device: PinnedDevice, generation: UInt64)>()
+    /// Every ttl, execution timeout, idle close and purge, earliest first.
+    var deadlines = DeadlineHeap<DeadlineEvent>()
+    /// Batches in submission order, for paged job lists; purged ones are dropped in bulk.
+    var batchOrder: [BatchRecord] = []
+    var purgedInOrder = 0
+    var nextBatchSequence: UInt64 = 0
+    /// Sessions handed to the closer task and not closed yet.
+    var closesInFlight = 0
+    var noClosesWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
     /// What the timer task sleeps until (`nil`: it waits for a signal only).
     var timerTarget: Duration?
     var timerNeedsSignal = false
@@ -99,8 +116,75 @@ struct SchedulerState {
 
     // MARK: Timers
 
-    var nextDeadline: Duration? {
-        [ttlDeadlines.next, executionDeadlines.next, purgeDeadlines.next, idleDeadlines.next].compactMap { $0 }.min()
+    var nextDeadline: Duration? { deadlines.next }
+
+    /// Records where an event's entry sits in the heap (-1: not in it) with its owner.
+    static func place(_ event: DeadlineEvent, at position: Int) {
+        switch event {
+        case .ttl(let batch): batch.ttlPosition = position
+        case .execution(let batch, let index): batch.slots[index].executionPosition = position
+        case .purge(let batch): batch.purgePosition = position
+        case .idle(let device): device.idlePosition = position
+        }
+    }
+
+    mutating func addDeadline(_ event: DeadlineEvent, at deadline: Duration) {
+        deadlines.push(event, at: deadline, moved: Self.place)
+        deadlineAdded(deadline)
+    }
+
+    /// Drops a deadline that no longer matters (its owner remembers the position; -1: none).
+    mutating func removeDeadline(at position: Int) {
+        guard position >= 0 else { return }
+        Self.place(deadlines.remove(at: position, moved: Self.place), at: -1)
+    }
+
+    /// The next deadline that is due at `now`, taken out of the heap.
+    mutating func popDueDeadline(_ now: Duration) -> DeadlineEvent? {
+        guard let event = deadlines.popDue(now, moved: Self.place) else { return nil }
+        Self.place(event, at: -1)
+        return event
+    }
+
+    /// A batch has no queued job left: its ttl no longer matters.
+    mutating func queuedJobLeft(_ batch: BatchRecord) {
+        batch.queued -= 1
+        queuedJobs -= 1
+        if batch.queued == 0 { removeDeadline(at: batch.ttlPosition) }
+    }
+
+    /// A device's idle session is taken (by a job, an eviction, shutdown): its idle close no longer matters.
+    mutating func leaveIdle(_ device: PinnedDevice) {
+        idle.remove(device)
+        removeDeadline(at: device.idlePosition)
+    }
+
+    /// Adds a batch to the submission order used by paged job lists.
+    mutating func remember(_ batch: BatchRecord) {
+        batches[batch.id] = batch
+        batchOrder.append(batch)
+    }
+
+    /// Purges the results of `batch` that are past their `result_ttl`, in the order they became final;
+    /// a batch whose every result is purged is forgotten.
+    mutating func purgeDue(_ batch: BatchRecord, now: Duration) {
+        while batch.purgedCount < batch.order.count {
+            let index = batch.order[batch.purgedCount]
+            let due = batch.slots[index].finishedAt + batch.resultTTL
+            guard due <= now else {
+                addDeadline(.purge(batch), at: due)
+                return
+            }
+            batch.slots[index].purged = true
+            batch.purgedCount += 1
+        }
+        guard batch.purgedCount == batch.total, batches[batch.id] === batch else { return }
+        batches[batch.id] = nil
+        purgedInOrder += 1
+        if purgedInOrder * 2 >= batchOrder.count {
+            batchOrder.removeAll { $0.purgedCount == $0.total }
+            purgedInOrder = 0
+        }
     }
 
     /// Notes a new deadline; the timer must be woken if it sleeps past it.
@@ -119,12 +203,9 @@ struct SchedulerState {
 
     mutating func enqueue(_ batch: BatchRecord, now: Duration) {
         unblock()
-        batches[batch.id] = batch
+        remember(batch)
         queuedJobs += batch.total
-        if let expiresAt = batch.expiresAt, let ttl = batch.options.ttl {
-            ttlDeadlines.push(batch, at: expiresAt, group: ttl)
-            deadlineAdded(expiresAt)
-        }
+        if let expiresAt = batch.expiresAt { addDeadline(.ttl(batch), at: expiresAt) }
         switch batch.strategy {
         case .roundRobin:
             roundRobinReady += batch.total
@@ -179,13 +260,35 @@ struct SchedulerState {
         }
         guard let victim = idle.popLeastRecent(), let session = victim.session else { return (false, nil) }
         // The victim's connection permit (and pinned slot) passes to the new connection.
+        removeDeadline(at: victim.idlePosition)
         victim.session = nil
         victim.holdsSlot = false
-        victim.idleGeneration &+= 1
         forgetIfUnused(victim)
         if !pinned { pinnedSessions -= 1 }
         evictions += 1
         return (true, session)
+    }
+
+    /// A worker's turn: records its last job's result and hands it the next job, if it may take one.
+    ///
+    /// A job asked to stop (cancel, execution timeout) has its worker's task cancelled, and that cancel
+    /// may land only after this turn: so the worker of a stopped job retires instead of taking another
+    /// job, and a late cancel can never cut an innocent job short.
+    ///
+    /// - Parameters:
+    ///   - worker: The worker's id.
+    ///   - completed: Its last job's completion, if any.
+    ///   - mayContinue: `false` when the worker's task is cancelled (shutdown).
+    ///   - now: The scheduler clock.
+    /// - Returns: The next job, or `nil`: the worker ends.
+    mutating func workerTurn(worker: Int, completed: Completion?, mayContinue: Bool, now: Duration) -> Assignment? {
+        var retire = false
+        if let done = completed {
+            retire = done.batch.slots[done.index].stopReason != nil
+            let final = complete(done, now: now)
+            finish(final.batch, final.index, final.result, now: now)
+        }
+        return mayContinue && !retire ? takeJob(worker: worker, now: now) : nil
     }
 
     /// The next job for a worker, honouring lanes, caps and batch turns; `nil` when none may start now.
@@ -276,12 +379,12 @@ struct SchedulerState {
                 continue
             }
             var evicting: (any DriverSession)?
-            let platform = batch.slots[index].spec!.target.platform
-            // A session opened by another driver or for another platform is not reused: it is replaced,
-            // on the connection permit the device already holds.
-            let mismatched =
-                device.session != nil
-                && (device.sessionDriver != batch.driverName || device.sessionPlatform != platform)
+            let identity = batch.slots[index].identity
+            // A session opened with other credentials, settings, driver or tenant is never reused: it is
+            // closed and replaced, on the connection permit the device already holds. (One serial queue per
+            // device runs one job at a time, so a second idle session would only hold a permit and a pinned
+            // slot for the chance that the other identity comes back.)
+            let mismatched = device.session != nil && device.sessionIdentity != identity
             let needsConnect = device.session == nil || mismatched
             if needsConnect {
                 let handshake = handshakes.tryAcquire()
@@ -312,16 +415,14 @@ struct SchedulerState {
                     device.holdsSlot = true
                 }
             }
-            device.sessionDriver = batch.driverName
-            device.sessionPlatform = platform
+            device.sessionIdentity = identity
             _ = pinnedRing.popFirst()
             if batch.readyPinned.isEmpty {
                 batch.inRing = false
             } else {
                 pinnedRing.append(batch)
             }
-            idle.remove(device)
-            device.idleGeneration &+= 1
+            leaveIdle(device)
             device.running = true
             let session = device.session
             device.session = nil
@@ -340,13 +441,9 @@ struct SchedulerState {
         batch.slots[index].status = .started
         batch.slots[index].startedAt = Date()
         batch.slots[index].worker = worker
-        batch.queued -= 1
+        queuedJobLeft(batch)
         batch.running += 1
-        queuedJobs -= 1
-        if let timeout = batch.options.executionTimeout {
-            executionDeadlines.push((batch, index), at: now + timeout, group: timeout)
-            deadlineAdded(now + timeout)
-        }
+        if let timeout = batch.options.executionTimeout { addDeadline(.execution(batch, index), at: now + timeout) }
         return batch.slots[index].spec!
     }
 
@@ -366,11 +463,8 @@ struct SchedulerState {
             if let session = completion.keptSession {
                 device.session = session
                 device.lastUsed = now
-                device.idleGeneration &+= 1
                 idle.append(device)
-                idleDeadlines.push(
-                    (device, device.idleGeneration), at: now + limits.idleTimeout, group: limits.idleTimeout)
-                deadlineAdded(now + limits.idleTimeout)
+                addDeadline(.idle(device), at: now + limits.idleTimeout)
             } else if device.holdsSlot {
                 device.holdsSlot = false
                 openConnections -= 1
@@ -380,12 +474,17 @@ struct SchedulerState {
             forgetIfUnused(device)
         }
         let slot = completion.batch.slots[completion.index]
-        if !completion.result.success {
-            if let reason = slot.stopReason {
+        if let reason = slot.stopReason {
+            // A job that was asked to stop is never reported successful, even if the device finished first.
+            if completion.result.success {
+                completion.result.success = false
+                completion.result.error = NetPulseError(
+                    reason.kind, "\(reason.message) (the device may have completed the job before it stopped)")
+            } else {
                 completion.result.error = reason
-            } else if cancellingRunning {
-                completion.result.error = .cancelled("the scheduler shut down while the job was running")
             }
+        } else if !completion.result.success, cancellingRunning {
+            completion.result.error = .cancelled("the scheduler shut down while the job was running")
         }
         return completion
     }
@@ -397,10 +496,10 @@ struct SchedulerState {
         let previous = batch.slots[index].status
         guard !previous.isFinal else { return false }
         if previous == .queued {
-            batch.queued -= 1
-            queuedJobs -= 1
+            queuedJobLeft(batch)
         } else {
             batch.running -= 1
+            removeDeadline(at: batch.slots[index].executionPosition)
         }
         batch.slots[index].status = JobStatus(result: result)
         batch.slots[index].result = result
@@ -409,9 +508,10 @@ struct SchedulerState {
         batch.slots[index].worker = -1
         if result.success { batch.succeeded += 1 } else { batch.failed += 1 }
         finalCounts.add(batch.slots[index].status)
+        batch.slots[index].finishedAt = now
         batch.order.append(index)
-        purgeDeadlines.push((batch, index), at: now + batch.resultTTL, group: batch.resultTTL)
-        deadlineAdded(now + batch.resultTTL)
+        // Results become final in time order: the batch waits for one purge at a time.
+        if batch.purgePosition < 0 { addDeadline(.purge(batch), at: now + batch.resultTTL) }
         if !batch.streamWaiters.isEmpty {
             for waiter in batch.streamWaiters.values { waiter.resume() }
             batch.streamWaiters.removeAll()

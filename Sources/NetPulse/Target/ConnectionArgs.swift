@@ -105,6 +105,27 @@ public struct ConnectionArgs: Sendable, Hashable {
         )
     }
 
+    /// The shortest keepalive interval accepted (0 turns keepalives off): shorter would busy the
+    /// session with keepalives.
+    public static let minimumKeepalive: Duration = .seconds(1)
+
+    /// Checks the fields that can be checked on their own: port range, positive timeouts, keepalive.
+    ///
+    /// - Parameter path: The JSON path of these fields (`connection_args`, `devices[3]`).
+    /// - Throws: ``RequestError`` naming the first field at fault.
+    public func validate(path: String) throws(RequestError) {
+        if let port { try DeviceTarget.validatePort(port, field: "\(path).port") }
+        for (name, value) in [("timeout", timeout), ("conn_timeout", connectTimeout), ("read_timeout", readTimeout)] {
+            if let value, value <= .zero {
+                throw RequestError(field: "\(path).\(name)", reason: "must be greater than 0")
+            }
+        }
+        if let keepalive, keepalive != .zero, keepalive < Self.minimumKeepalive {
+            throw RequestError(
+                field: "\(path).keepalive", reason: "must be 0 (off) or at least 1 second")
+        }
+    }
+
     /// The device these fields describe, with defaults applied.
     ///
     /// - Parameters:
@@ -113,8 +134,16 @@ public struct ConnectionArgs: Sendable, Hashable {
     ///   - path: The JSON path of the device, for error messages (`devices[3]`).
     /// - Throws: ``RequestError`` naming the missing or contradictory field.
     public func resolve(host: String, platforms: PlatformRegistry, path: String) throws(RequestError) -> DeviceTarget {
+        // Every way in (request JSON, the command line, the connection test) comes through here, so no
+        // host or port reaches a driver unchecked.
+        try DeviceTarget.validateHost(host, field: "\(path).host")
+        let port = self.port ?? 22
+        try DeviceTarget.validatePort(port, field: "\(path).port")
         guard let username, !username.isEmpty else {
             throw RequestError(field: "\(path).username", reason: "is required (on the device or in connection_args)")
+        }
+        if username.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw RequestError(field: "\(path).username", reason: "contains a control character")
         }
         guard let deviceType else {
             throw RequestError(
@@ -169,7 +198,7 @@ public struct ConnectionArgs: Sendable, Hashable {
             }
         return DeviceTarget(
             host: host,
-            port: port ?? 22,
+            port: port,
             username: username,
             credentials: credentials,
             enableSecret: secret,

@@ -38,8 +38,21 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
         APIError(.unprocessableContent, code: "invalid_request", field: error.field, message: error.reason)
     }
 
+    /// A request the scheduler did not take: invalid (422), or the scheduler is full (429).
+    static func refused(_ error: RequestError) -> APIError {
+        guard error.kind == .overloaded else { return invalid(error) }
+        return APIError(
+            .tooManyRequests, code: "queue_full", field: error.field, message: error.reason,
+            headers: [.retryAfter: "1"])
+    }
+
     static func invalid(field: String, _ message: String) -> APIError {
         APIError(.unprocessableContent, code: "invalid_request", field: field, message: message)
+    }
+
+    /// A request field the operator's policy refuses (403).
+    static func forbidden(field: String, _ message: String) -> APIError {
+        APIError(.forbidden, code: "forbidden_by_policy", field: field, message: message)
     }
 
     static func notFound(_ message: String) -> APIError {

@@ -70,6 +70,7 @@ struct Admitter: Sendable {
     var platforms: PlatformRegistry
     var maxDevices: Int
     var allowedTargets: TargetFilter?
+    var policy: RequestPolicy
 
     /// Why a device's host may not be used, or `nil` when it may.
     func refusal(host: String) -> String? {
@@ -143,12 +144,22 @@ struct Admitter: Sendable {
     /// admitted. A fault outside `devices` (driver, options, shared connection fields) rejects the
     /// whole request.
     func admit(_ request: BatchRequest, endpoint: SubmitEndpoint) throws(APIError) -> Admission {
+        var request = request
+        request.connectionArgs = try shared(request.connectionArgs)
         var accepted: [BatchRequest.Device] = []
         var indices: [Int] = []
         var masked: [MaskedDevice] = []
         var rejected: [Rejection] = []
         var seen: [DeviceKey: Int] = [:]
-        for (index, device) in request.devices.enumerated() {
+        for (index, original) in request.devices.enumerated() {
+            var device = original
+            do {
+                device.connection = try policy.apply(
+                    to: device.connection, path: "devices[\(index)]", inherited: request.connectionArgs)
+            } catch {
+                rejected.append(Rejection(index: index, host: device.host, field: error.field, reason: error.reason))
+                continue
+            }
             var single = request
             single.devices = [device]
             let spec: DeviceJobSpec
@@ -196,6 +207,24 @@ struct Admitter: Sendable {
         var admitted = request
         admitted.devices = accepted
         return Admission(request: admitted, requestIndices: indices, devices: masked, rejected: rejected)
+    }
+
+    /// The shared connection fields under the operator's policy; a refusal refuses the whole request (403).
+    func shared(_ args: ConnectionArgs) throws(APIError) -> ConnectionArgs {
+        do {
+            return try policy.apply(to: args, path: "connection_args")
+        } catch {
+            throw .forbidden(field: error.field, error.reason)
+        }
+    }
+
+    /// One device's connection fields under the operator's policy (403 naming the field).
+    func device(_ device: BatchRequest.Device, index: Int, shared: ConnectionArgs) throws(APIError) -> ConnectionArgs {
+        do {
+            return try policy.apply(to: device.connection, path: "devices[\(index)]", inherited: shared)
+        } catch {
+            throw .forbidden(field: error.field, error.reason)
+        }
     }
 
     private static func operationMismatch(

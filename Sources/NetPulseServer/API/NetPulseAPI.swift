@@ -24,7 +24,6 @@ import Synchronization
 public final class NetPulseAPI: Sendable {
     public let scheduler: Scheduler
     public let configuration: NetPulseAPIConfiguration
-    let directory = BatchDirectory()
     private let drainState = Mutex(DrainState())
     private let runningTests = Atomic<Int>(0)
     private let admitter: Admitter
@@ -39,7 +38,8 @@ public final class NetPulseAPI: Sendable {
         self.openAPI = OpenAPIDocument.json(configuration)
         self.admitter = Admitter(
             drivers: scheduler.configuration.drivers, platforms: scheduler.configuration.platforms,
-            maxDevices: configuration.maxDevicesPerRequest, allowedTargets: configuration.allowedTargets)
+            maxDevices: configuration.maxDevicesPerRequest, allowedTargets: configuration.allowedTargets,
+            policy: configuration.requestPolicy)
     }
 
     /// From now on, submissions are answered 503 and `/health` reports `draining`: called when the
@@ -84,9 +84,14 @@ public final class NetPulseAPI: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: self.openAPI)))
         }
         let secured = routes.group()
-            .add(
-                middleware: APIKeyMiddleware<Routes.Context>(
-                    keys: configuration.apiKeys, allowUnauthenticated: configuration.allowUnauthenticated))
+        if configuration.apiKeys.isEmpty {
+            // Served without keys: no web page may drive it (Host, Origin, Content-Type).
+            secured.add(middleware: LoopbackGuardMiddleware<Routes.Context>())
+        }
+        secured.add(
+            middleware: APIKeyMiddleware<Routes.Context>(
+                keys: configuration.apiKeys, allowUnauthenticated: configuration.allowUnauthenticated,
+                rateLimit: configuration.rateLimit))
         secured.post("device/bulk") { request, context in try await self.submit(request, context, .bulk) }
         secured.post("device/exec") { request, context in try await self.submit(request, context, .exec) }
         secured.post("pull/batch") { request, context in try await self.submit(request, context, .pull) }
@@ -148,18 +153,16 @@ public final class NetPulseAPI: Sendable {
         if endpoint == .exec { value = Admitter.singleDeviceShape(value) }
         let parsed = try admitter.request(value, endpoint: endpoint)
         let admission = try admitter.admit(parsed, endpoint: endpoint)
+        let submittedAt = Date()
+        let entry = BatchEntry(
+            submittedAt: submittedAt, endpoint: endpoint, requestIndices: admission.requestIndices,
+            devices: admission.devices, rejected: admission.rejected)
         let handle: BatchHandle
         do {
-            handle = try scheduler.submit(admission.request)
+            handle = try scheduler.submit(admission.request, tenant: APITenant.current, annotation: entry)
         } catch {
-            throw APIError.invalid(error)
+            throw APIError.refused(error)
         }
-        let submittedAt = Date()
-        directory.add(
-            .init(
-                submittedAt: submittedAt, endpoint: endpoint, requestIndices: admission.requestIndices,
-                devices: admission.devices, rejected: admission.rejected),
-            batchID: handle.batchID, scheduler: scheduler)
         context.logger.info(
             "batch submitted",
             metadata: [
@@ -172,7 +175,8 @@ public final class NetPulseAPI: Sendable {
         }
         let response = SubmitResponse(
             batchID: handle.batchID, jobID: endpoint == .exec ? handle.jobIDs.first : nil, jobIDs: handle.jobIDs,
-            jobs: jobs, rejected: admission.rejected, submittedAt: iso8601(submittedAt), status: "queued")
+            jobs: jobs, rejected: admission.rejected, submittedAt: iso8601(submittedAt), status: "queued",
+            options: .init(handle.options))
         return try JSONResponse.make(response, status: .created)
     }
 
@@ -196,11 +200,16 @@ public final class NetPulseAPI: Sendable {
                 field: "driver",
                 "unknown driver '\(parsed.driver)'; registered: \(drivers.names.joined(separator: ", "))")
         }
-        let device = parsed.devices[0]
+        // The same checks and policy as a batch: nothing unchecked reaches the driver.
+        var device = parsed.devices[0]
+        let shared = try admitter.shared(parsed.connectionArgs)
+        device.connection = try admitter.device(device, index: 0, shared: shared)
         let platforms = scheduler.configuration.platforms
         let target: DeviceTarget
         do {
-            target = try device.connection.merged(over: parsed.connectionArgs)
+            try shared.validate(path: "connection_args")
+            try device.connection.validate(path: "devices[0]")
+            target = try device.connection.merged(over: shared)
                 .resolve(host: device.host, platforms: platforms, path: "devices[0]")
         } catch {
             throw APIError.invalid(error)
@@ -230,7 +239,7 @@ public final class NetPulseAPI: Sendable {
 
     private func job(_ id: String) throws -> Response {
         guard let info = scheduler.job(id: id) else { throw APIError.notFound("no job '\(id)' (unknown or purged)") }
-        return try JSONResponse.make(JobView(info, entry: directory.entry(info.batchID)))
+        return try JSONResponse.make(JobView(info, entry: entry(info.batchID)))
     }
 
     private func cancel(_ id: String) throws -> Response {
@@ -244,7 +253,7 @@ public final class NetPulseAPI: Sendable {
         guard let after = scheduler.job(id: id) else { throw APIError.notFound("no job '\(id)' (purged)") }
         // A queued job is cancelled at once; a running one is being stopped and will be reported cancelled.
         return try JSONResponse.make(
-            JobView(after, entry: directory.entry(after.batchID)), status: after.status.isFinal ? .ok : .accepted)
+            JobView(after, entry: entry(after.batchID)), status: after.status.isFinal ? .ok : .accepted)
     }
 
     private func jobs(_ request: Request) throws -> Response {
@@ -258,27 +267,35 @@ public final class NetPulseAPI: Sendable {
             }
             status = parsed
         }
-        let host = query.get("host")
-        var limit = configuration.maxJobsListed
+        var jobQuery = JobQuery(
+            status: status, host: query.get("host"), batchID: query.get("batch"), limit: configuration.maxJobsListed,
+            cursor: query.get("cursor"))
         if let text = query.get("limit") {
             guard let value = Int(text), (1...configuration.maxJobsListed).contains(value) else {
                 throw APIError.invalid(
                     field: "limit", "must be an integer between 1 and \(configuration.maxJobsListed)")
             }
-            limit = value
+            jobQuery.limit = value
         }
-        var found: [JobInfo]
-        if let batchID = query.get("batch") {
-            found = (scheduler.jobs(batchID: batchID) ?? []).filter { info in
-                (status == nil || info.status == status) && (host == nil || info.device.host == host)
-            }
-        } else {
-            found = scheduler.jobs(status: status, host: host)
+        let page: JobPage
+        do {
+            page = try scheduler.jobs(jobQuery)
+        } catch {
+            throw APIError.invalid(error)
         }
-        let truncated = found.count > limit
-        if truncated { found.removeLast(found.count - limit) }
-        let views = found.map { JobView($0, entry: directory.entry($0.batchID)) }
-        return try JSONResponse.make(JobList(jobs: views, count: views.count, truncated: truncated))
+        // One annotation look-up per batch on the page, not per job.
+        var entries: [String: BatchEntry?] = [:]
+        let views = page.jobs.map { info in
+            if entries[info.batchID] == nil { entries[info.batchID] = .some(entry(info.batchID)) }
+            return JobView(info, entry: entries[info.batchID] ?? nil)
+        }
+        return try JSONResponse.make(
+            JobList(jobs: views, count: views.count, truncated: page.next != nil, nextCursor: page.next))
+    }
+
+    /// The API's own record of a batch, while the scheduler keeps the batch.
+    private func entry(_ batchID: String) -> BatchEntry? {
+        scheduler.batch(id: batchID)?.annotation as? BatchEntry
     }
 
     private func batch(_ id: String, _ request: Request) async throws -> Response {
@@ -295,7 +312,7 @@ public final class NetPulseAPI: Sendable {
             await Self.waitForCompletion(handle, upTo: .milliseconds(Int64(seconds * 1000)))
         }
         let jobs = scheduler.jobs(batchID: id) ?? []
-        return try JSONResponse.make(BatchView(handle: handle, jobs: jobs, entry: directory.entry(id)))
+        return try JSONResponse.make(BatchView(handle: handle, jobs: jobs, entry: handle.annotation as? BatchEntry))
     }
 
     // MARK: Helpers

@@ -22,6 +22,11 @@ public struct NetPulseAPIConfiguration: Sendable {
     /// The devices requests may target; `nil` for any. Devices outside are rejected (field
     /// `devices[i].host`) before any connection or name lookup.
     public var allowedTargets: TargetFilter?
+    /// What requests may choose among the server's files and security settings (files, host-key
+    /// checking, algorithms): a request may tighten the operator's policy, never loosen it.
+    public var requestPolicy: RequestPolicy
+    /// Requests each API key may make (429 past it); `nil` for no limit.
+    public var rateLimit: RateLimit?
     /// Where the API logs (never a body, a key or a secret).
     public var logger: Logger
 
@@ -35,6 +40,9 @@ public struct NetPulseAPIConfiguration: Sendable {
     ///   - maxConcurrentTests: Connection tests at once (default 16).
     ///   - maxTestDuration: Upper bound of a connection test's timeouts (default 60 s).
     ///   - allowedTargets: The devices requests may target (default: any).
+    ///   - requestPolicy: What requests may choose among files and security settings (default: no
+    ///     files, host-key checking no weaker than strict, no legacy algorithms).
+    ///   - rateLimit: Requests per API key (default 100 per second, bursts of 200).
     ///   - logger: Where to log.
     public init(
         apiKeys: APIKeys = APIKeys(),
@@ -46,6 +54,8 @@ public struct NetPulseAPIConfiguration: Sendable {
         maxConcurrentTests: Int = 16,
         maxTestDuration: Duration = .seconds(60),
         allowedTargets: TargetFilter? = nil,
+        requestPolicy: RequestPolicy = RequestPolicy(),
+        rateLimit: RateLimit? = RateLimit(requestsPerSecond: 100, burst: 200),
         logger: Logger = Logger(label: "netpulse.api")
     ) {
         self.apiKeys = apiKeys
@@ -57,6 +67,8 @@ public struct NetPulseAPIConfiguration: Sendable {
         self.maxConcurrentTests = maxConcurrentTests
         self.maxTestDuration = maxTestDuration
         self.allowedTargets = allowedTargets
+        self.requestPolicy = requestPolicy
+        self.rateLimit = rateLimit
         self.logger = logger
     }
 
@@ -79,6 +91,8 @@ public struct NetPulseAPIConfiguration: Sendable {
         if maxTestDuration <= .zero {
             throw ServerConfigurationError(field: "max_test_duration", reason: "must be greater than 0")
         }
+        try requestPolicy.validate()
+        try rateLimit?.validate()
     }
 }
 

@@ -28,12 +28,43 @@ struct SubmitResponse: Encodable {
     var rejected: [Rejection]
     var submittedAt: String
     var status: String
+    /// The options in force, with the server's bounds applied.
+    var options: Options
+
+    /// The batch's options as they are in force (clamped to the server's bounds), in the request's units.
+    struct Options: Encodable {
+        var queueStrategy: String
+        var ttl: Double?
+        var executionTimeout: Double?
+        var resultTTL: Double?
+        var maxOutputBytes: Int?
+
+        init(_ options: BatchOptions) {
+            queueStrategy = options.queueStrategy.rawValue
+            ttl = options.ttl.map(Self.seconds)
+            executionTimeout = options.executionTimeout.map(Self.seconds)
+            resultTTL = options.resultTTL.map(Self.seconds)
+            maxOutputBytes = options.maxOutputBytes
+        }
+
+        static func seconds(_ duration: Duration) -> Double {
+            Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case ttl
+            case queueStrategy = "queue_strategy"
+            case executionTimeout = "execution_timeout"
+            case resultTTL = "result_ttl"
+            case maxOutputBytes = "max_output_bytes"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case batchID = "batch_id"
         case jobID = "job_id"
         case jobIDs = "job_ids"
-        case jobs, rejected, status
+        case jobs, rejected, status, options
         case submittedAt = "submitted_at"
     }
 }
@@ -54,7 +85,7 @@ struct JobView: Encodable {
     var finishedAt: String?
     var result: DeviceResult?
 
-    init(_ info: JobInfo, entry: BatchDirectory.Entry?) {
+    init(_ info: JobInfo, entry: BatchEntry?) {
         id = info.id
         batchID = info.batchID
         let requestIndex = entry.flatMap {
@@ -87,7 +118,14 @@ struct JobView: Encodable {
 struct JobList: Encodable {
     var jobs: [JobView]
     var count: Int
+    /// More jobs match: pass ``nextCursor`` as `cursor` for the next page.
     var truncated: Bool
+    var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case jobs, count, truncated
+        case nextCursor = "next_cursor"
+    }
 }
 
 /// `GET /batches/{id}`: the guide's result shape (`success`, `results`, `summary`) while and after
@@ -119,7 +157,7 @@ struct BatchView: Encodable {
     var submittedAt: String?
     var endpoint: String?
 
-    init(handle: BatchHandle, jobs: [JobInfo], entry: BatchDirectory.Entry?) {
+    init(handle: BatchHandle, jobs: [JobInfo], entry: BatchEntry?) {
         let progress = handle.progress
         batchID = handle.batchID
         complete = progress.isComplete

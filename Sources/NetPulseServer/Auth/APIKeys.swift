@@ -68,6 +68,13 @@ public struct APIKeys: Sendable, CustomStringConvertible {
     /// The scope of the key that matches `presented`, or `nil` when none does. Every key is
     /// compared in full, whatever matched before.
     public func scope(of presented: some StringProtocol) -> Scope? {
+        match(presented)?.scope
+    }
+
+    /// The key that matches `presented` (its position in ``keys`` and its scope), or `nil` when none
+    /// does; the write key when the same key is configured twice. Every key is compared in full,
+    /// whatever matched before.
+    public func match(_ presented: some StringProtocol) -> (index: Int, scope: Scope)? {
         var buffer = [UInt8](repeating: 0, count: Self.maximumLength)
         var count = 0
         var tooLong = 0 as UInt8
@@ -75,8 +82,8 @@ public struct APIKeys: Sendable, CustomStringConvertible {
             if count < Self.maximumLength { buffer[count] = byte } else { tooLong = 1 }
             count &+= 1
         }
-        var found: Scope?
-        for key in keys {
+        var found: (index: Int, scope: Scope)?
+        for (index, key) in keys.enumerated() {
             var difference = tooLong
             // Fold the lengths in, then every byte of the fixed-size buffers: no early exit.
             let lengthDifference = key.length ^ min(count, Self.maximumLength)
@@ -84,7 +91,7 @@ public struct APIKeys: Sendable, CustomStringConvertible {
             for index in 0..<Self.maximumLength {
                 difference |= key.padded[index] ^ buffer[index]
             }
-            if difference == 0 && found != .write { found = key.scope }
+            if difference == 0 && found?.scope != .write { found = (index, key.scope) }
         }
         return found
     }

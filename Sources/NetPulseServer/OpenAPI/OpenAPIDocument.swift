@@ -49,8 +49,14 @@ enum OpenAPIDocument {
                   "413": {
                     "$ref": "#/components/responses/TooLarge"
                   },
+                  "415": {
+                    "$ref": "#/components/responses/UnsupportedMediaType"
+                  },
                   "422": {
                     "$ref": "#/components/responses/Invalid"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooMany"
                   },
                   "503": {
                     "$ref": "#/components/responses/Draining"
@@ -81,8 +87,14 @@ enum OpenAPIDocument {
                   "413": {
                     "$ref": "#/components/responses/TooLarge"
                   },
+                  "415": {
+                    "$ref": "#/components/responses/UnsupportedMediaType"
+                  },
                   "422": {
                     "$ref": "#/components/responses/Invalid"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooMany"
                   },
                   "503": {
                     "$ref": "#/components/responses/Draining"
@@ -113,8 +125,14 @@ enum OpenAPIDocument {
                   "413": {
                     "$ref": "#/components/responses/TooLarge"
                   },
+                  "415": {
+                    "$ref": "#/components/responses/UnsupportedMediaType"
+                  },
                   "422": {
                     "$ref": "#/components/responses/Invalid"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooMany"
                   },
                   "503": {
                     "$ref": "#/components/responses/Draining"
@@ -145,8 +163,14 @@ enum OpenAPIDocument {
                   "413": {
                     "$ref": "#/components/responses/TooLarge"
                   },
+                  "415": {
+                    "$ref": "#/components/responses/UnsupportedMediaType"
+                  },
                   "422": {
                     "$ref": "#/components/responses/Invalid"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooMany"
                   },
                   "503": {
                     "$ref": "#/components/responses/Draining"
@@ -185,6 +209,9 @@ enum OpenAPIDocument {
                   "413": {
                     "$ref": "#/components/responses/TooLarge"
                   },
+                  "415": {
+                    "$ref": "#/components/responses/UnsupportedMediaType"
+                  },
                   "422": {
                     "$ref": "#/components/responses/Invalid"
                   },
@@ -219,11 +246,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
                   },
                   "422": {
                     "$ref": "#/components/responses/Invalid"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooMany"
                   }
                 }
               }
@@ -231,7 +264,7 @@ enum OpenAPIDocument {
             "/jobs": {
               "get": {
                 "operationId": "listJobs",
-                "summary": "Jobs still kept, filtered by status, host and batch",
+                "summary": "Jobs still kept, filtered by status, host and batch, a page at a time",
                 "parameters": [
                   {
                     "name": "status",
@@ -262,6 +295,14 @@ enum OpenAPIDocument {
                       "minimum": 1,
                       "maximum": __MAX_JOBS__
                     }
+                  },
+                  {
+                    "name": "cursor",
+                    "in": "query",
+                    "description": "next_cursor of the previous page",
+                    "schema": {
+                      "type": "string"
+                    }
                   }
                 ],
                 "responses": {
@@ -278,8 +319,14 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "422": {
                     "$ref": "#/components/responses/Invalid"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooMany"
                   }
                 }
               }
@@ -305,8 +352,14 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooMany"
                   }
                 }
               },
@@ -331,6 +384,9 @@ enum OpenAPIDocument {
                   },
                   "409": {
                     "$ref": "#/components/responses/Conflict"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooMany"
                   }
                 },
                 "description": "A queued job at once (200), a running one is stopped (202)."
@@ -374,11 +430,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
                   },
                   "422": {
                     "$ref": "#/components/responses/Invalid"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooMany"
                   }
                 }
               }
@@ -467,6 +529,38 @@ enum OpenAPIDocument {
                       "$ref": "#/components/schemas/Submission"
                     }
                   }
+                },
+                "links": {
+                  "GetBatch": {
+                    "operationId": "getBatch",
+                    "parameters": {
+                      "path.id": "$response.body#/batch_id"
+                    }
+                  },
+                  "GetJob": {
+                    "operationId": "getJob",
+                    "parameters": {
+                      "path.id": "$response.body#/job_ids/0"
+                    }
+                  },
+                  "CancelJob": {
+                    "operationId": "cancelJob",
+                    "parameters": {
+                      "path.id": "$response.body#/job_ids/0"
+                    }
+                  },
+                  "GetJobByQuery": {
+                    "operationId": "getJobByQuery",
+                    "parameters": {
+                      "query.id": "$response.body#/job_ids/0"
+                    }
+                  },
+                  "ListBatchJobs": {
+                    "operationId": "listJobs",
+                    "parameters": {
+                      "query.batch": "$response.body#/batch_id"
+                    }
+                  }
                 }
               },
               "Job": {
@@ -517,7 +611,7 @@ enum OpenAPIDocument {
                 }
               },
               "Forbidden": {
-                "description": "A read-only key on a write operation",
+                "description": "A read-only key on a write operation; a field the server's policy refuses (code forbidden_by_policy, error.field names it: a file path, a weaker host_key_policy, legacy_algorithms); served without keys: a Host or Origin that is not this loopback server",
                 "content": {
                   "application/json": {
                     "schema": {
@@ -567,7 +661,7 @@ enum OpenAPIDocument {
                 }
               },
               "TooMany": {
-                "description": "Too many connection tests at once",
+                "description": "Too many requests: this API key's rate (rate_limited), the scheduler's queue cap (queue_full), or concurrent connection tests; retry after Retry-After seconds",
                 "headers": {
                   "Retry-After": {
                     "schema": {
@@ -585,6 +679,16 @@ enum OpenAPIDocument {
               },
               "Draining": {
                 "description": "The server is shutting down",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
+              },
+              "UnsupportedMediaType": {
+                "description": "Served without keys: a request body must be sent as Content-Type: application/json",
                 "content": {
                   "application/json": {
                     "schema": {
@@ -665,7 +769,8 @@ enum OpenAPIDocument {
                     "writeOnly": true
                   },
                   "key_file": {
-                    "type": "string"
+                    "type": "string",
+                    "description": "a file on the server: refused (403) unless inside a directory the operator allows"
                   },
                   "passphrase": {
                     "type": "string",
@@ -700,20 +805,24 @@ enum OpenAPIDocument {
                       "strict",
                       "accept_new",
                       "off"
-                    ]
+                    ],
+                    "description": "may be stricter than the server's policy, never weaker (403)"
                   },
                   "ssh_strict": {
                     "type": "boolean"
                   },
                   "known_hosts_file": {
-                    "type": "string"
+                    "type": "string",
+                    "description": "a file on the server: refused (403) unless inside a directory the operator allows"
                   },
                   "legacy_algorithms": {
-                    "type": "boolean"
+                    "type": "boolean",
+                    "description": "true is refused (403) unless the operator allows it"
                   },
                   "keepalive": {
                     "type": "number",
-                    "minimum": 0
+                    "minimum": 0,
+                    "description": "seconds between keepalives; 0 turns them off, otherwise at least 1"
                   },
                   "driver_args": {
                     "type": "object"
@@ -734,7 +843,9 @@ enum OpenAPIDocument {
                     "properties": {
                       "host": {
                         "type": "string",
-                        "minLength": 1
+                        "minLength": 1,
+                        "maxLength": 253,
+                        "description": "no whitespace, control characters or NUL, not starting with '-'; at most 253 bytes"
                       },
                       "ip": {
                         "type": "string"
@@ -768,11 +879,13 @@ enum OpenAPIDocument {
                   "execution_timeout": {
                     "type": "number",
                     "exclusiveMinimum": true,
-                    "minimum": 0
+                    "minimum": 0,
+                    "description": "seconds; clamped to the server's bound, which is also the timeout of a job that gives none"
                   },
                   "result_ttl": {
                     "type": "number",
-                    "minimum": 0
+                    "minimum": 0,
+                    "description": "seconds; clamped to the server's bound"
                   },
                   "stop_on_error": {
                     "type": "boolean"
@@ -782,6 +895,11 @@ enum OpenAPIDocument {
                   },
                   "enable": {
                     "type": "boolean"
+                  },
+                  "max_output_bytes": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "the most output one command may produce (default and upper bound: the server's, 64 MiB); past it the command fails with unexpected_output"
                   }
                 }
               },
@@ -860,7 +978,8 @@ enum OpenAPIDocument {
                   "jobs",
                   "rejected",
                   "status",
-                  "submitted_at"
+                  "submitted_at",
+                  "options"
                 ],
                 "additionalProperties": false,
                 "properties": {
@@ -919,6 +1038,31 @@ enum OpenAPIDocument {
                   "submitted_at": {
                     "type": "string",
                     "format": "date-time"
+                  },
+                  "options": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "description": "the options in force, with the server's bounds applied",
+                    "required": [
+                      "queue_strategy"
+                    ],
+                    "properties": {
+                      "queue_strategy": {
+                        "type": "string"
+                      },
+                      "ttl": {
+                        "type": "number"
+                      },
+                      "execution_timeout": {
+                        "type": "number"
+                      },
+                      "result_ttl": {
+                        "type": "number"
+                      },
+                      "max_output_bytes": {
+                        "type": "integer"
+                      }
+                    }
                   }
                 }
               },
@@ -1161,7 +1305,11 @@ enum OpenAPIDocument {
                     "type": "integer"
                   },
                   "truncated": {
-                    "type": "boolean"
+                    "type": "boolean",
+                    "description": "more jobs match: ask again with cursor=next_cursor"
+                  },
+                  "next_cursor": {
+                    "type": "string"
                   }
                 }
               },

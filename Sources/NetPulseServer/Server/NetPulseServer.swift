@@ -1,7 +1,10 @@
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 public import Logging
 public import NetPulse
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 import UnixSignals
 
@@ -13,24 +16,88 @@ public struct NetPulseServerConfiguration: Sendable {
     public var port: Int
     /// Keys and limits of the API.
     public var api: NetPulseAPIConfiguration
+    /// A connection with no request in progress for this long is closed (slow or idle clients cannot
+    /// hold connections open); `nil` for none.
+    public var idleTimeout: Duration?
+    /// Serve HTTPS with this certificate and key; `nil` for plain HTTP. Request bodies carry device
+    /// passwords: use it whenever the server listens beyond loopback.
+    public var tls: TLSFiles?
+    /// How often to give memory freed by purges back to the system (glibc keeps it otherwise); `nil`
+    /// never.
+    public var memoryReleaseInterval: Duration?
     /// Where the HTTP server logs.
     public var logger: Logger
+
+    /// A certificate chain and its private key, PEM files.
+    public struct TLSFiles: Sendable, Hashable {
+        /// The certificate, followed by any intermediate certificates (PEM).
+        public var certificateChainFile: String
+        /// The private key (PEM).
+        public var privateKeyFile: String
+
+        public init(certificateChainFile: String, privateKeyFile: String) {
+            self.certificateChainFile = certificateChainFile
+            self.privateKeyFile = privateKeyFile
+        }
+    }
 
     /// - Parameters:
     ///   - host: The address to bind (default loopback).
     ///   - port: The port (default 8700; 0 for any free one).
     ///   - api: Keys and limits.
+    ///   - idleTimeout: How long a connection may stay open without a request (default 60 s).
+    ///   - tls: The certificate and key for HTTPS (default: plain HTTP).
+    ///   - memoryReleaseInterval: How often freed memory is given back to the system (default 10 s).
     ///   - logger: Where the HTTP server logs.
     public init(
         host: String = "127.0.0.1",
         port: Int = 8700,
         api: NetPulseAPIConfiguration = NetPulseAPIConfiguration(),
+        idleTimeout: Duration? = .seconds(60),
+        tls: TLSFiles? = nil,
+        memoryReleaseInterval: Duration? = .seconds(10),
         logger: Logger = Logger(label: "netpulse.server")
     ) {
         self.host = host
         self.port = port
         self.api = api
+        self.idleTimeout = idleTimeout
+        self.tls = tls
+        self.memoryReleaseInterval = memoryReleaseInterval
         self.logger = logger
+    }
+
+    /// The HTTP/1.1 server, with TLS when configured.
+    func serverBuilder() throws(ServerConfigurationError) -> HTTPServerBuilder {
+        var idle: TimeAmount?
+        if let idleTimeout {
+            let (seconds, attoseconds) = idleTimeout.components
+            idle = .nanoseconds(seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000)
+        }
+        let http = HTTPServerBuilder.http1(configuration: .init(idleTimeout: idle))
+        guard let tls else { return http }
+        let chain: [NIOSSLCertificate]
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(tls.certificateChainFile)
+        } catch {
+            throw ServerConfigurationError(field: "tls.certificate_file", reason: "cannot load a PEM certificate")
+        }
+        guard !chain.isEmpty else {
+            throw ServerConfigurationError(field: "tls.certificate_file", reason: "holds no certificate")
+        }
+        let key: NIOSSLPrivateKey
+        do {
+            key = try NIOSSLPrivateKey(file: tls.privateKeyFile, format: .pem)
+        } catch {
+            throw ServerConfigurationError(field: "tls.key_file", reason: "cannot load a PEM private key")
+        }
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        do {
+            return try .tls(http, tlsConfiguration: configuration)
+        } catch {
+            throw ServerConfigurationError(field: "tls", reason: "the certificate and key cannot be used together")
+        }
     }
 
     /// Checks the settings: keys are required unless unauthenticated access was asked for, and
@@ -42,6 +109,14 @@ public struct NetPulseServerConfiguration: Sendable {
         guard (0...65_535).contains(port) else {
             throw ServerConfigurationError(field: "port", reason: "must be between 0 and 65535, got \(port)")
         }
+        if let idleTimeout, idleTimeout <= .zero {
+            throw ServerConfigurationError(field: "idle_timeout", reason: "must be greater than 0")
+        }
+        if let memoryReleaseInterval, memoryReleaseInterval <= .zero {
+            throw ServerConfigurationError(field: "memory_release_interval", reason: "must be greater than 0")
+        }
+        // Loads the certificate and key, so that a bad file is reported before anything starts.
+        if tls != nil { _ = try serverBuilder() }
         if api.apiKeys.isEmpty && !Self.isLoopback(host) {
             throw ServerConfigurationError(
                 field: "host",
@@ -98,6 +173,7 @@ public enum NetPulseServer {
         _ body: @Sendable (RunningNetPulseServer) async throws -> Result
     ) async throws -> Result {
         try configuration.validate()
+        let server = try configuration.serverBuilder()
         return try await withScheduler(configuration: schedulerConfiguration) { scheduler in
             let api = NetPulseAPI(scheduler: scheduler, configuration: configuration.api)
             let router = Router()
@@ -105,7 +181,7 @@ public enum NetPulseServer {
             api.addRoutes(to: router)
             let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
             let app = Application(
-                router: router,
+                router: router, server: server,
                 configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
                 onServerRunning: { channel in
                     portContinuation.yield(channel.localAddress?.port ?? configuration.port)
@@ -113,13 +189,17 @@ public enum NetPulseServer {
                 },
                 logger: configuration.logger
             )
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(service: app),
+                // Shut down first (services stop in reverse order): drain, then the scheduler.
+                .init(service: SchedulerService(api: api)),
+            ]
+            if let interval = configuration.memoryReleaseInterval {
+                services.append(.init(service: MemoryReleaseService(scheduler: scheduler, interval: interval)))
+            }
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [
-                        .init(service: app),
-                        // Shut down first (services stop in reverse order): drain, then the scheduler.
-                        .init(service: SchedulerService(api: api)),
-                    ],
+                    services: services,
                     gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
                     logger: configuration.logger))
             return try await withThrowingTaskGroup(of: Void.self) { tasks in

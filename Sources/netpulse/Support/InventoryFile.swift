@@ -71,7 +71,12 @@ struct InventoryFile {
                 default: args.deviceType = value
                 }
             }
-            guard !host.isEmpty else { throw Failure(description: "\(path):\(line.number): host is empty") }
+            if let problem = DeviceTarget.hostProblem(host) {
+                throw Failure(description: "\(path):\(line.number): host \(problem)")
+            }
+            if let port = args.port, !DeviceTarget.portRange.contains(port) {
+                throw Failure(description: "\(path):\(line.number): port must be between 1 and 65535")
+            }
             devices.append(BatchRequest.Device(host: host, connection: args))
         }
         return InventoryFile(devices: devices, connectionArgs: ConnectionArgs())

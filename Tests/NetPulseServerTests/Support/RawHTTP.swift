@@ -22,11 +22,11 @@ enum RawHTTP {
         }
     }
 
-    private static func blockingExchange(port: Int, request: [UInt8]) throws -> String {
+    /// A TCP connection to 127.0.0.1:`port` whose sends and receives time out after `seconds`.
+    private static func connectLoopback(port: Int, seconds: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket failed") }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
@@ -38,7 +38,16 @@ enum RawHTTP {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard connected == 0 else { throw Failure(description: "connect failed: errno \(errno)") }
+        guard connected == 0 else {
+            close(fd)
+            throw Failure(description: "connect failed: errno \(errno)")
+        }
+        return fd
+    }
+
+    private static func blockingExchange(port: Int, request: [UInt8]) throws -> String {
+        let fd = try connectLoopback(port: port, seconds: 10)
+        defer { close(fd) }
         var sent = 0
         while sent < request.count {
             let written = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -55,5 +64,37 @@ enum RawHTTP {
         }
         guard !answer.isEmpty else { throw Failure(description: "no answer (errno \(errno))") }
         return String(decoding: answer, as: UTF8.self)
+    }
+}
+
+extension RawHTTP {
+    /// Connects, sends `bytes` (possibly a partial request, or nothing), then waits for the server to
+    /// close the connection: returns the seconds it took, or `nil` if it was still open after `limit`
+    /// seconds (the socket's receive timeout is the deadline; nothing sleeps).
+    static func secondsUntilClosed(port: Int, sending bytes: [UInt8], limit: Int) async throws -> Double? {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(
+                    with: Result { try blockingWaitForClose(port: port, sending: bytes, limit: limit) })
+            }
+        }
+    }
+
+    private static func blockingWaitForClose(port: Int, sending bytes: [UInt8], limit: Int) throws -> Double? {
+        let fd = try connectLoopback(port: port, seconds: limit)
+        defer { close(fd) }
+        let start = ContinuousClock.now
+        if !bytes.isEmpty {
+            _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count == 0 || (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                let elapsed = ContinuousClock.now - start
+                return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            }
+            if count < 0 && errno != EINTR { return nil }  // the receive timeout: still open
+        }
     }
 }

@@ -12,6 +12,8 @@ import Testing
 enum ServerFixture {
     static let key = "test-key-0123456789abcdef"
     static let readKey = "read-key-0123456789abcdef"
+    /// A second write key: another tenant.
+    static let otherKey = "other-key-0123456789abcdef"
     /// The guide's password, and an enable secret of our own (both must never come back).
     static let password = "admin123"
     static let enableSecret = "en-s3cret-x9q"
@@ -28,6 +30,7 @@ enum ServerFixture {
         try APIKeys([
             APIKeys.Key(Secret(key), scope: .write, origin: "test"),
             APIKeys.Key(Secret(readKey), scope: .read, origin: "test read-only"),
+            APIKeys.Key(Secret(otherKey), scope: .write, origin: "test other tenant"),
         ])
     }
 
@@ -39,6 +42,8 @@ enum ServerFixture {
         limits: SchedulerConfiguration.Limits = .init(),
         clock: (any SchedulerClock)? = nil,
         logs: LogCapture? = nil,
+        idleTimeout: Duration? = .seconds(60),
+        tls: NetPulseServerConfiguration.TLSFiles? = nil,
         _ body: @Sendable (HTTPClient, RunningNetPulseServer) async throws -> Result
     ) async throws -> Result {
         var apiConfiguration = NetPulseAPIConfiguration(apiKeys: try keys())
@@ -49,7 +54,8 @@ enum ServerFixture {
         drivers.alias(["netmiko"], to: "libssh")
         var scheduler = SchedulerConfiguration(drivers: drivers, limits: limits)
         if let clock { scheduler.clock = clock }
-        var configuration = NetPulseServerConfiguration(host: "127.0.0.1", port: 0, api: apiConfiguration)
+        var configuration = NetPulseServerConfiguration(
+            host: "127.0.0.1", port: 0, api: apiConfiguration, idleTimeout: idleTimeout, tls: tls)
         if let logs {
             scheduler.logger = logs.logger("scheduler")
             configuration.logger = logs.logger("server")

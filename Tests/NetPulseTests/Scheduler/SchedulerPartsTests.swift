@@ -22,17 +22,38 @@ struct SchedulerPartsTests {
         #expect(queue.popFirst() == nil)
     }
 
-    @Test("deadline queues give the earliest deadline over groups and pop what is due")
-    func deadlines() {
-        var queues = DeadlineQueues<String>()
-        queues.push("a10", at: .seconds(10), group: .seconds(10))
-        queues.push("b5", at: .seconds(5), group: .seconds(5))
-        queues.push("a12", at: .seconds(12), group: .seconds(10))
-        #expect(queues.next == .seconds(5))
-        var due: [String] = []
-        queues.popDue(.seconds(10), into: &due)
-        #expect(Set(due) == ["a10", "b5"])
-        #expect(queues.next == .seconds(12))
+    @Test("the deadline heap pops in deadline order (FIFO on ties), removes from anywhere, reports positions")
+    func deadlineHeap() {
+        var random = SplitMix64(seed: 42)
+        var heap = DeadlineHeap<Int>()
+        var positions: [Int: Int] = [:]
+        var live: [Int: Duration] = [:]
+        let moved: (Int, Int) -> Void = { entry, position in positions[entry] = position }
+        var popped: [(Duration, Int)] = []
+        for entry in 0..<5_000 {
+            let deadline = Duration.milliseconds(Int64(random.next() % 500))
+            heap.push(entry, at: deadline, moved: moved)
+            live[entry] = deadline
+            // Now and then, remove a random live entry from wherever it sits.
+            if random.next() % 3 == 0, let victim = live.keys.randomElement(using: &random) {
+                let position = positions[victim]!
+                #expect(heap.remove(at: position, moved: moved) == victim)
+                live[victim] = nil
+                positions[victim] = nil
+            }
+        }
+        #expect(heap.count == live.count)
+        #expect(heap.next == live.values.min())
+        while let entry = heap.popDue(.milliseconds(250), moved: moved) {
+            popped.append((live[entry]!, entry))
+            live[entry] = nil
+        }
+        #expect(popped.allSatisfy { $0.0 <= .milliseconds(250) })
+        #expect(zip(popped, popped.dropFirst()).allSatisfy { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) })
+        #expect(live.values.allSatisfy { $0 > .milliseconds(250) })
+        #expect(heap.count == live.count)
+        while heap.popDue(.seconds(1), moved: moved) != nil {}
+        #expect(heap.isEmpty)
     }
 
     @Test("the handshake gate serves waiters in order and lets a cancelled waiter go")

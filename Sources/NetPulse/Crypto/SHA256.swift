@@ -1,0 +1,142 @@
+/// SHA-256 (FIPS 180-4) in plain Swift: the core imports no C, and all it needs a digest for is the
+/// identity of a pinned session (``HMACSHA256``), so a small implementation beats a dependency.
+struct SHA256 {
+    static let blockSize = 64
+    static let digestSize = 32
+
+    private static let roundConstants: [UInt32] = [
+        0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
+        0xd807_aa98, 0x1283_5b01, 0x2431_85be, 0x550c_7dc3, 0x72be_5d74, 0x80de_b1fe, 0x9bdc_06a7, 0xc19b_f174,
+        0xe49b_69c1, 0xefbe_4786, 0x0fc1_9dc6, 0x240c_a1cc, 0x2de9_2c6f, 0x4a74_84aa, 0x5cb0_a9dc, 0x76f9_88da,
+        0x983e_5152, 0xa831_c66d, 0xb003_27c8, 0xbf59_7fc7, 0xc6e0_0bf3, 0xd5a7_9147, 0x06ca_6351, 0x1429_2967,
+        0x27b7_0a85, 0x2e1b_2138, 0x4d2c_6dfc, 0x5338_0d13, 0x650a_7354, 0x766a_0abb, 0x81c2_c92e, 0x9272_2c85,
+        0xa2bf_e8a1, 0xa81a_664b, 0xc24b_8b70, 0xc76c_51a3, 0xd192_e819, 0xd699_0624, 0xf40e_3585, 0x106a_a070,
+        0x19a4_c116, 0x1e37_6c08, 0x2748_774c, 0x34b0_bcb5, 0x391c_0cb3, 0x4ed8_aa4a, 0x5b9c_ca4f, 0x682e_6ff3,
+        0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
+    ]
+
+    private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
+        0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19
+    )
+    /// Bytes of an unfinished block.
+    private var pending: [UInt8] = []
+    private var length: UInt64 = 0
+
+    init() { pending.reserveCapacity(Self.blockSize) }
+
+    /// The digest of `bytes`.
+    static func hash(_ bytes: some Sequence<UInt8>) -> [UInt8] {
+        var hasher = SHA256()
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+
+    mutating func update(_ bytes: some Sequence<UInt8>) {
+        for byte in bytes {
+            pending.append(byte)
+            length &+= 1
+            if pending.count == Self.blockSize {
+                compress(pending)
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+    }
+
+    /// The digest; the hasher must not be used afterwards.
+    mutating func finalize() -> [UInt8] {
+        let bits = length &* 8
+        var tail = pending
+        tail.append(0x80)
+        while tail.count % Self.blockSize != 56 { tail.append(0) }
+        for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bits >> shift)) }
+        for start in stride(from: 0, to: tail.count, by: Self.blockSize) {
+            compress(tail[start..<(start + Self.blockSize)])
+        }
+        pending.removeAll()
+        var digest: [UInt8] = []
+        digest.reserveCapacity(Self.digestSize)
+        for word in [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7] {
+            for shift in stride(from: 24, through: 0, by: -8) {
+                digest.append(UInt8(truncatingIfNeeded: word >> shift))
+            }
+        }
+        return digest
+    }
+
+    private mutating func compress(_ block: some Collection<UInt8>) {
+        state = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { words in
+            var index = block.startIndex
+            for word in 0..<16 {
+                var value: UInt32 = 0
+                for _ in 0..<4 {
+                    value = value << 8 | UInt32(block[index])
+                    index = block.index(after: index)
+                }
+                words[word] = value
+            }
+            for word in 16..<64 {
+                let w15 = words[word - 15]
+                let w2 = words[word - 2]
+                let s0 = w15.rotatedRight(7) ^ w15.rotatedRight(18) ^ (w15 >> 3)
+                let s1 = w2.rotatedRight(17) ^ w2.rotatedRight(19) ^ (w2 >> 10)
+                words[word] = words[word - 16] &+ s0 &+ words[word - 7] &+ s1
+            }
+            var (a, b, c, d, e, f, g, h) = state
+            for round in 0..<64 {
+                let s1 = e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)
+                let choice = (e & f) ^ (~e & g)
+                let t1 = h &+ s1 &+ choice &+ Self.roundConstants[round] &+ words[round]
+                let s0 = a.rotatedRight(2) ^ a.rotatedRight(13) ^ a.rotatedRight(22)
+                let majority = (a & b) ^ (a & c) ^ (b & c)
+                h = g
+                g = f
+                f = e
+                e = d &+ t1
+                d = c
+                c = b
+                b = a
+                a = t1 &+ s0 &+ majority
+            }
+            return (
+                state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d, state.4 &+ e, state.5 &+ f, state.6 &+ g,
+                state.7 &+ h
+            )
+        }
+    }
+}
+
+/// HMAC-SHA256 (RFC 2104), checked against the vectors of RFC 4231.
+struct HMACSHA256 {
+    private var inner: SHA256
+    private let outerKey: [UInt8]
+
+    init(key: [UInt8]) {
+        var block = key.count > SHA256.blockSize ? SHA256.hash(key) : key
+        block += [UInt8](repeating: 0, count: SHA256.blockSize - block.count)
+        inner = SHA256()
+        inner.update(block.map { $0 ^ 0x36 })
+        outerKey = block.map { $0 ^ 0x5c }
+    }
+
+    mutating func update(_ bytes: some Sequence<UInt8>) { inner.update(bytes) }
+
+    /// The authentication code; the value must not be used afterwards.
+    mutating func finalize() -> [UInt8] {
+        var outer = SHA256()
+        outer.update(outerKey)
+        outer.update(inner.finalize())
+        return outer.finalize()
+    }
+
+    /// The code of `message` under `key`.
+    static func authenticationCode(for message: some Sequence<UInt8>, key: [UInt8]) -> [UInt8] {
+        var hmac = HMACSHA256(key: key)
+        hmac.update(message)
+        return hmac.finalize()
+    }
+}
+
+extension UInt32 {
+    @inline(__always)
+    fileprivate func rotatedRight(_ count: UInt32) -> UInt32 { (self >> count) | (self << (32 - count)) }
+}

@@ -1,0 +1,271 @@
+import Logging
+import NetPulseTesting
+import Synchronization
+import Testing
+
+@testable import NetPulse
+
+/// What the scheduler holds, for how long, and what one request can make it do: per-job cancel, purges
+/// that free, client numbers clamped, a queue cap, paged job lists, a timer that never waits for a device.
+@Suite("Scheduler: bounds, purge and per-job cancel", .timeLimit(.minutes(1)))
+struct SchedulerBoundsTests {
+    @Test("a cancel that lands after its job finished never hits the worker's next job; the job is not a success")
+    func lateCancelRetiresTheWorker() throws {
+        let limits = SchedulerFixture.limits(lanes: 1)
+        var state = SchedulerState(
+            limits: limits, logger: SchedulerFixture.logger, handshakes: HandshakeGate(limit: 4))
+        let request = SchedulerFixture.request(hosts: ["r1", "r2"], strategy: .roundRobin)
+        let batch = BatchRecord(
+            id: "b", specs: try request.validated(), options: request.options, driver: InMemoryDriver(),
+            driverName: "memory", resultTTL: .seconds(60), submittedAt: .zero, platforms: .builtin)
+        state.enqueue(batch, now: .zero)
+        state.workers[0] = Task {}
+        let taken = state.workerTurn(worker: 0, completed: nil, mayContinue: true, now: .zero)
+        #expect(taken?.index == 0)
+        // Cancel job 0: the decision is taken now, the worker's task is cancelled a moment later...
+        var stopping: [Task<Void, Never>] = []
+        #expect(state.cancel(batch, 0, reason: .cancelled("the job was cancelled"), now: .zero, stopping: &stopping))
+        #expect(stopping.count == 1)
+        // ...and meanwhile the device finished job 0: the worker reports it and must not take job 1.
+        let done = Completion(
+            batch: batch, index: 0,
+            result: DeviceResult(hostname: "r1", index: 0, jobID: batch.jobIDs[0], success: true, output: "ok"),
+            kind: .roundRobin, keptSession: nil)
+        let next = state.workerTurn(worker: 0, completed: done, mayContinue: true, now: .seconds(1))
+        #expect(next == nil ? true : false, "the worker whose job was stopped retires")
+        #expect(batch.slots[0].status == .cancelled, "a cancelled job is never reported successful")
+        #expect(batch.slots[0].result?.success == false)
+        #expect(batch.slots[0].result?.output == "ok", "what the device did is still reported")
+        #expect(batch.slots[1].status == .queued, "job 1 waits for a worker whose task is not doomed")
+        // A fresh worker takes job 1.
+        state.workers[1] = Task {}
+        let fresh = state.workerTurn(worker: 1, completed: nil, mayContinue: true, now: .seconds(1))
+        #expect(fresh?.index == 1)
+    }
+
+    @Test("purge frees: a batch with a day of ttl and long timeouts is released after its result_ttl")
+    func purgeFrees() async throws {
+        let driver = InMemoryDriver()
+        let clock = ManualSchedulerClock()
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver, clock: clock)) { scheduler in
+            weak var record: BatchRecord?
+            do {
+                let request = SchedulerFixture.request(
+                    hosts: ["r1", "r2"], strategy: .pinned,
+                    options: BatchOptions(
+                        ttl: .seconds(86_400), executionTimeout: .seconds(1_000_000), resultTTL: .seconds(10)))
+                let handle = try scheduler.submit(request)
+                record = handle.batch
+                await collectChecked(handle, request)
+            }
+            #expect(record != nil)
+            // Nothing but the purge of this batch is left in the heap: no ttl, no execution timeout.
+            #expect(scheduler.core.state.withLock { $0.deadlines.count } == 1 + 2, "one purge, two idle closes")
+            clock.advance(by: .seconds(11))
+            try await withDeadline(.seconds(10), "the purge") { await clock.waitForSleeper(after: .seconds(11)) }
+            #expect(scheduler.stats.batches == 0)
+            #expect(record == nil, "nothing keeps a purged batch alive")
+        }
+    }
+
+    @Test("client numbers are clamped to the operator's bounds, and a job without execution_timeout gets one")
+    func clamps() async throws {
+        let driver = InMemoryDriver()
+        var limits = SchedulerFixture.limits()
+        limits.maxExecutionTimeout = .seconds(60)
+        limits.maxResultTTL = .seconds(120)
+        limits.maxDeviceTimeout = .seconds(30)
+        limits.maxOutputBytes = 1_000
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver, limits: limits)) { scheduler in
+            driver.hold(host: "r1")
+            var request = SchedulerFixture.request(
+                hosts: ["r1"], strategy: .roundRobin,
+                options: BatchOptions(
+                    executionTimeout: .seconds(1_000_000_000), resultTTL: .seconds(1_000_000_000),
+                    maxOutputBytes: 1 << 40))
+            request.connectionArgs.timeout = .seconds(1_000_000_000)
+            let handle = try scheduler.submit(request)
+            #expect(handle.options.executionTimeout == .seconds(60))
+            #expect(handle.options.resultTTL == .seconds(120))
+            #expect(handle.options.maxOutputBytes == 1_000)
+            let target = try #require(scheduler.core.state.withLock { _ in handle.batch.slots[0].spec?.target })
+            #expect(target.connectTimeout == .seconds(30))
+            #expect(target.readTimeout == .seconds(30))
+            let plain = try scheduler.submit(SchedulerFixture.request(hosts: ["r2"], strategy: .roundRobin))
+            #expect(plain.options.executionTimeout == .seconds(60))
+            #expect(plain.options.resultTTL == .seconds(120), "the default result_ttl (600 s) is clamped too")
+            driver.release(host: "r1")
+            _ = await handle.result()
+            _ = await plain.result()
+        }
+    }
+
+    @Test("queued jobs are capped: a batch that would pass the cap is refused as overloaded, nothing queued")
+    func queueCap() async throws {
+        let driver = InMemoryDriver()
+        var limits = SchedulerFixture.limits(lanes: 1)
+        limits.maxQueuedJobs = 5
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver, limits: limits)) { scheduler in
+            driver.hold(host: "r0")
+            let first = try scheduler.submit(
+                SchedulerFixture.request(hosts: ["r0", "r1", "r2", "r3"], strategy: .roundRobin))
+            try await waitForDriver(driver, "r0 running") { $0.runningExecutions == 1 }
+            #expect(scheduler.stats.queuedJobs == 3)
+            let error = #expect(throws: RequestError.self) {
+                try scheduler.submit(SchedulerFixture.request(hosts: ["a", "b", "c"], strategy: .roundRobin))
+            }
+            #expect(error?.kind == .overloaded)
+            #expect(error?.field == "devices")
+            #expect(scheduler.stats.queuedJobs == 3)
+            #expect(scheduler.stats.batches == 1)
+            let fits = try scheduler.submit(SchedulerFixture.request(hosts: ["a", "b"], strategy: .roundRobin))
+            #expect(scheduler.stats.queuedJobs == 5)
+            driver.release(host: "r0")
+            #expect(await first.result().success)
+            #expect(await fits.result().success)
+        }
+    }
+
+    @Test("jobs are listed page by page: every job once, in order, filters and cursors across purges")
+    func paging() async throws {
+        let driver = InMemoryDriver()
+        try await withScheduler(configuration: SchedulerFixture.configuration(driver)) { scheduler in
+            var expected: [String] = []
+            for batch in 0..<60 {
+                let request = SchedulerFixture.request(hosts: (0..<4).map { "h\(batch)-\($0)" }, strategy: .roundRobin)
+                let handle = try scheduler.submit(request)
+                _ = await handle.result()
+                expected += handle.jobIDs
+            }
+            var seen: [String] = []
+            var query = JobQuery(limit: 7)
+            var pages = 0
+            while true {
+                let page = try scheduler.jobs(query)
+                #expect(page.jobs.count <= 7)
+                seen += page.jobs.map(\.id)
+                pages += 1
+                guard let next = page.next else { break }
+                query.cursor = next
+            }
+            #expect(seen == expected)
+            #expect(pages == (expected.count + 6) / 7)
+            let one = try scheduler.jobs(JobQuery(host: "h7-2", limit: 10))
+            #expect(one.jobs.map(\.device.host) == ["h7-2"])
+            #expect(one.next == nil)
+            let batchPage = try scheduler.jobs(
+                JobQuery(batchID: String(expected[8].split(separator: ".")[0]), limit: 3))
+            #expect(batchPage.jobs.map(\.id) == Array(expected[8..<11]))
+            #expect(try scheduler.jobs(JobQuery(status: .failed)).jobs.isEmpty)
+            #expect(scheduler.jobs(status: .finished).map(\.id) == expected)
+            #expect(throws: RequestError.self) { try scheduler.jobs(JobQuery(cursor: "not-a-cursor")) }
+            #expect(throws: RequestError.self) { try scheduler.jobs(JobQuery(limit: 0)) }
+        }
+    }
+
+    @Test("a close that never ends does not hold up the timer: later deadlines still fire")
+    func timerNeverWaitsForClose() async throws {
+        let gate = CloseGate()
+        let driver = SlowCloseDriver(inner: InMemoryDriver(), gate: gate, slowHost: "r1")
+        let clock = ManualSchedulerClock()
+        var registry = DriverRegistry()
+        registry.register(driver, as: "memory")
+        let configuration = SchedulerConfiguration(
+            drivers: registry, limits: SchedulerFixture.limits(idle: .seconds(5)), clock: clock,
+            logger: SchedulerFixture.logger)
+        try await withScheduler(configuration: configuration) { scheduler in
+            // Whatever happens, the hung close ends with the test (else shutdown would wait for it).
+            defer { gate.open() }
+            _ = try await scheduler.run(SchedulerFixture.request(hosts: ["r1"], strategy: .pinned))
+            let short = try scheduler.submit(
+                SchedulerFixture.request(
+                    hosts: ["r2"], strategy: .roundRobin, options: BatchOptions(resultTTL: .seconds(10))))
+            _ = await short.result()
+            // The idle session's close starts at 5 s and hangs...
+            clock.advance(by: .seconds(6))
+            try await withDeadline(.seconds(10), "the idle close") { await gate.waitForClose() }
+            // ...and the purge at 10 s happens all the same.
+            clock.advance(by: .seconds(5))
+            try await withDeadline(.seconds(10), "the purge while a close hangs") {
+                await clock.waitForSleeper(after: .seconds(11))
+            }
+            #expect(scheduler.job(id: short.jobIDs[0]) == nil)
+        }
+        #expect(driver.inner.stats.openSessions == 0)
+    }
+}
+
+/// Holds every `close()` until opened.
+final class CloseGate: Sendable {
+    private struct State {
+        var open = false
+        var waiting: [CheckedContinuation<Void, Never>] = []
+        var started = 0
+        var startWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    func open() {
+        let waiting = state.withLock { state in
+            state.open = true
+            defer { state.waiting.removeAll() }
+            return state.waiting
+        }
+        for waiter in waiting { waiter.resume() }
+    }
+
+    func pass() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let (now, started) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
+                state.started += 1
+                defer { state.startWaiters.removeAll() }
+                if !state.open { state.waiting.append(continuation) }
+                return (state.open, state.startWaiters)
+            }
+            for waiter in started { waiter.resume() }
+            if now { continuation.resume() }
+        }
+    }
+
+    /// Returns once a close is waiting at the gate.
+    func waitForClose() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                if state.started > 0 { return true }
+                state.startWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+}
+
+/// The in-memory driver with sessions on one host whose `close()` waits at a gate.
+struct SlowCloseDriver: Driver {
+    let inner: InMemoryDriver
+    let gate: CloseGate
+    let slowHost: String
+
+    func connect(to target: DeviceTarget, context: DriverContext) async throws -> any DriverSession {
+        let session = try await inner.connect(to: target, context: context)
+        return Session(inner: session, gate: target.host == slowHost ? gate : nil)
+    }
+
+    final class Session: DriverSession {
+        let inner: any DriverSession
+        let gate: CloseGate?
+
+        init(inner: any DriverSession, gate: CloseGate?) {
+            self.inner = inner
+            self.gate = gate
+        }
+
+        func execute(_ request: ExecutionRequest) async throws -> ExecutionOutcome { try await inner.execute(request) }
+        func isAlive() async -> Bool { await inner.isAlive() }
+        func close() async {
+            await gate?.pass()
+            await inner.close()
+        }
+    }
+}
