@@ -6,7 +6,12 @@ bootstrap:
 
 test: bootstrap
 	swift build --build-tests
-	swift test --skip-build
+	# At most 8 tests at once: on 2 cores, every suite at once (sshd and lab start-ups, key generation)
+	# pushes login deadlines past their limit.
+	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=8 swift test --skip-build --skip 'TextFSMDifferentialTests/live'
+	# The live TextFSM differential (Python's textfsm over every ntc-templates template) runs alone: it
+	# keeps a core busy for minutes, which would starve the socket tests' deadlines beside it.
+	swift test --skip-build --filter 'TextFSMDifferentialTests/live'
 	bash scripts/check-openapi.sh
 
 demo: bootstrap

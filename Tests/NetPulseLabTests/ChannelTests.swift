@@ -68,7 +68,9 @@ struct ChannelTests {
                 let before = lab.statistics()
                 let profile = try #require(PlatformRegistry.builtin.profile(named: "linux"))
                 let session = try await driver.connect(
-                    to: device.target(hostKeyPolicy: .strict(knownHostsFile: lab.knownHostsFile)),
+                    to: device.target(
+                        hostKeyPolicy: .strict(knownHostsFile: lab.knownHostsFile), readTimeout: .seconds(30),
+                        connectTimeout: .seconds(30)),
                     context: DriverContext(platform: profile, logger: Self.logger))
                 let outcome = try await session.execute(
                     ExecutionRequest(

@@ -148,7 +148,9 @@ struct OpenSSHTests {
     @Test func targetsForDriversCarryTheLabDevice() async throws {
         try await withLab(LabConfiguration(devices: 2, platforms: [.aristaEOS])) { lab in
             let device = lab.devices[1]
-            let target = device.target(hostKeyPolicy: .strict(knownHostsFile: lab.knownHostsFile))
+            let target = device.target(
+                hostKeyPolicy: .strict(knownHostsFile: lab.knownHostsFile), readTimeout: .seconds(30),
+                connectTimeout: .seconds(30))
             #expect(target.host == "127.0.0.1")
             #expect(target.port == device.port)
             #expect(target.platform == "arista_eos")

@@ -54,18 +54,17 @@ struct SessionLifecycleScenarios {
     func closeDoesNotWait(_ backend: Backend) async throws {
         try await DeviceShell.with { server, devicePort in
             for (platform, port) in [(PlatformProfile.ciscoIOS, devicePort), (.linux, server.port)] {
-                let target = Fixture.target(server, port: port, platform: platform.name)
+                // Every deadline the session knows is a minute: a close() that waited for the device in any
+                // way (its CLOSE, a flush, an EOF) would last that long, far past the 10 s allowed below.
+                let target = Fixture.target(
+                    server, port: port, platform: platform.name, connectTimeout: .seconds(60),
+                    readTimeout: .seconds(60))
                 let session = try await Fixture.driver(backend).connect(to: target, context: Fixture.context(platform))
                 // The device's processes stop: nothing will ever answer our CLOSE.
                 #expect(server.signalSessions(SIGSTOP) > 0)
-                let clock = ContinuousClock()
-                let start = clock.now
                 let closed: Void? = await outcome(of: Task { await session.close() }, within: .seconds(10))
-                let took = clock.now - start
                 server.signalSessions(SIGCONT)
-                #expect(closed != nil, "\(platform.name): close() did not return")
-                // Waiting for the peer's CLOSE (libssh2 used to, with a 1 s deadline) would take that long.
-                #expect(took < .milliseconds(500), "\(platform.name): close() took \(took)")
+                #expect(closed != nil, "\(platform.name): close() waited for a device that does not answer")
             }
         }
     }

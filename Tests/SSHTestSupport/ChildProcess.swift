@@ -38,11 +38,30 @@ public struct ChildProcess: Sendable {
         let envp: [UnsafeMutablePointer<CChar>?] = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in argv + envp { free(pointer) } }
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        let status = withCleanSignals { posix_spawn(&pid, path, &actions, $0, argv, envp) }
         guard status == 0 else {
             throw TestSSHD.Failure(description: "cannot start \(path): \(String(cString: strerror(status)))")
         }
         return ChildProcess(pid: pid)
+    }
+
+    /// Calls `body` with spawn attributes that give the child an empty signal mask and default
+    /// dispositions. A test runner may block signals (SIGALRM, SIGTERM…) on its threads; a child
+    /// inherits that mask through `posix_spawn`, and sshd or a script would then ignore its timers and
+    /// our SIGTERM.
+    static func withCleanSignals(_ body: (UnsafePointer<posix_spawnattr_t>) -> Int32) -> Int32 {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGALRM, SIGHUP, SIGCHLD, SIGPIPE] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        return body(&attributes)
     }
 
     /// Waits for the process to exit and returns its exit status (128 + signal if killed).
@@ -127,7 +146,7 @@ extension ChildProcess {
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv + envp { free(pointer) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        let spawned = withCleanSignals { posix_spawn(&pid, path, &actions, $0, argv, envp) }
         close(outFD)
         close(errFD)
         if let inFD { close(inFD) }
