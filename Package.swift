@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "NetPulseLab", targets: ["NetPulseLab"]),
         .library(name: "NetPulseServer", targets: ["NetPulseServer"]),
         .library(name: "NetPulseTextFSM", targets: ["NetPulseTextFSM"]),
+        .library(name: "NetPulseParsing", targets: ["NetPulseParsing"]),
         .executable(name: "netpulse", targets: ["netpulse"]),
     ],
     dependencies: [
@@ -46,6 +47,9 @@ let package = Package(
 
         // TextFSM templates (ntc-templates) run with textfsm 2.x semantics on PCRE2; only Foundation besides.
         .target(name: "NetPulseTextFSM", dependencies: ["CPCRE2"]),
+        // The request's `parsing` on TextFSM: the core's OutputParser over NetPulseTextFSM, apart so that the
+        // core links no C.
+        .target(name: "NetPulseParsing", dependencies: ["NetPulse", "NetPulseTextFSM"]),
         // Parse time of one template on one output, the Swift side of scripts/textfsm-bench.sh.
         .executableTarget(
             name: "netpulse-textfsm-bench",
@@ -124,7 +128,7 @@ let package = Package(
             name: "netpulse",
             dependencies: [
                 "NetPulse", "NetPulseLab", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2", "NetPulseServer",
-                "NetPulseTextFSM",
+                "NetPulseTextFSM", "NetPulseParsing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -182,6 +186,15 @@ let package = Package(
         .testTarget(name: "NetPulseSSHCoreTests", dependencies: ["NetPulse", "NetPulseSSHCore", "SSHTestSupport"]),
         // Fixtures recorded from Python's textfsm are read from the source tree (#filePath).
         .testTarget(name: "NetPulseTextFSMTests", dependencies: ["NetPulseTextFSM", "SSHTestSupport"], exclude: ["Fixtures"]),
+        // `parsing` end to end: the in-memory driver and lab devices through both SSH backends; the ntc
+        // templates come from NetPulseTextFSMTests' recorded fixture.
+        .testTarget(
+            name: "NetPulseParsingTests",
+            dependencies: [
+                "NetPulse", "NetPulseParsing", "NetPulseTextFSM", "NetPulseTesting", "NetPulseLab", "NetPulseSSHCore",
+                "NetPulseSSH", "NetPulseSSH2", "SSHTestSupport",
+            ]
+        ),
 
         // An OpenSSH sshd started by the tests on loopback, for every test that crosses a socket.
         .target(
@@ -195,7 +208,7 @@ let package = Package(
             name: "NetPulseServerTests",
             dependencies: [
                 "NetPulse", "NetPulseServer", "NetPulseLab", "NetPulseSSH", "NetPulseSSHCore", "NetPulseTesting",
-                "SSHTestSupport",
+                "NetPulseParsing", "SSHTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -24,7 +24,12 @@ extension NetPulseCommand {
 
         @OptionGroup var connection: ConnectionOptions
 
-        func validate() throws { try connection.validateLimits() }
+        @OptionGroup var parsing: TemplateOptions
+
+        func validate() throws {
+            try connection.validateLimits()
+            try parsing.validate()
+        }
 
         func run() async throws {
             LoggingSetup.bootstrap()
@@ -44,7 +49,8 @@ extension NetPulseCommand {
                 printError("invalid request: \(error)")
                 throw ExitCode(2)
             }
-            let status = try await BatchRunner.run(request, connection: connection, format: format, quiet: quiet)
+            let status = try await BatchRunner.run(
+                request, connection: connection, format: format, quiet: quiet, parser: parsing.parser())
             if status != 0 { throw ExitCode(status) }
         }
     }

@@ -53,7 +53,8 @@ extension NetPulseCommand {
         @Option(
             name: .customLong("allow-request-files"),
             help: ArgumentHelp(
-                "A directory whose files requests may name (key_file, known_hosts_file); repeatable.",
+                "A directory whose files requests may name (key_file, known_hosts_file, a file:// parsing template); "
+                    + "repeatable.",
                 discussion: "Without it, a request naming a file on the server is refused (403)."))
         var allowedFileDirectories: [String] = []
 
@@ -89,8 +90,11 @@ extension NetPulseCommand {
 
         @OptionGroup var connection: ConnectionOptions
 
+        @OptionGroup var parsing: TemplateOptions
+
         func validate() throws {
             try connection.validateLimits()
+            try parsing.validate()
             guard maxTestSeconds >= 1 else { throw ValidationError("--max-test-seconds: must be at least 1") }
             guard maxWait >= 0 else { throw ValidationError("--max-wait: must not be negative") }
             guard gracePeriod >= 0 && gracePeriod <= 3600 else {
@@ -170,6 +174,7 @@ extension NetPulseCommand {
                 printError("warning: host-key checking is off; devices are not authenticated")
             }
             var scheduler = connection.schedulerConfiguration(drivers: connection.drivers())
+            scheduler.parser = parsing.parser()
             scheduler.limits.shutdownGracePeriod = .milliseconds(Int64(gracePeriod * 1000))
             scheduler.limits.maxQueuedJobs = maxQueuedJobs
             scheduler.limits.maxExecutionTimeout = .seconds(maxExecutionTimeout)

@@ -45,11 +45,23 @@ struct ServeCommandTests {
 
     @Test("serves until SIGTERM, then stops cleanly (exit 0)")
     func runAndStop() async throws {
+        let key = "serve-test-key-0123456789"
+        guard let (child, port) = try await Self.serve([], key: key) else { return }
+        let client = HTTPClient(base: "http://127.0.0.1:\(port)", key: key)
+        #expect(try await client.get("/health").status == 200)
+        #expect(try await client.get("/jobs", key: .some(nil)).status == 401)
+        #expect(try await client.get("/jobs").status == 200)
+        child.signal(SIGTERM)
+        #expect(await child.wait() == 0)
+    }
+
+    /// Starts `netpulse serve --port 0` with `arguments` and the API key `key`, and reads the port from its
+    /// first line; `nil` (with the issue recorded, the child killed) when that line is not the expected one.
+    static func serve(_ arguments: [String], key: String) async throws -> (ChildProcess, Int)? {
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
-        let key = "serve-test-key-0123456789"
         let child = try ChildProcess.spawn(
-            Self.binary, ["serve", "--port", "0", "--api-keys-env", "NETPULSE_SERVE_TEST_KEYS"], stdout: fds[1],
+            binary, ["serve", "--port", "0", "--api-keys-env", "NETPULSE_SERVE_TEST_KEYS"] + arguments, stdout: fds[1],
             environment: ["NETPULSE_SERVE_TEST_KEYS": key])
         close(fds[1])
         defer { close(fds[0]) }
@@ -68,13 +80,8 @@ struct ServeCommandTests {
             child.signal(SIGKILL)
             _ = await child.wait()
             Issue.record("unexpected first line: \(line)")
-            return
+            return nil
         }
-        let client = HTTPClient(base: "http://127.0.0.1:\(port)", key: key)
-        #expect(try await client.get("/health").status == 200)
-        #expect(try await client.get("/jobs", key: .some(nil)).status == 401)
-        #expect(try await client.get("/jobs").status == 200)
-        child.signal(SIGTERM)
-        #expect(await child.wait() == 0)
+        return (child, port)
     }
 }

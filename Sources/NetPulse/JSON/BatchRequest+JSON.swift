@@ -41,6 +41,8 @@ extension BatchRequest: Decodable {
             shared.driverArgs.merge(object) { _, new in new }
         }
         let operation = try Self.operation(&root)
+        var parsing: ParsingSpec?
+        if let value = root.value("parsing") { parsing = try ParsingSpec(jsonValue: value, path: "parsing") }
 
         guard let devicesValue = root.value("devices") else {
             throw RequestError(field: "devices", reason: "is required")
@@ -62,7 +64,7 @@ extension BatchRequest: Decodable {
 
         let options = try Self.options(&root)
         try root.rejectUnknown(
-            hint: "expected driver, devices, connection_args, command, config, options, driver_args, "
+            hint: "expected driver, devices, connection_args, command, config, parsing, options, driver_args, "
                 + "queue_strategy, ttl, execution_timeout, result_ttl, max_output_bytes"
         )
         self.init(
@@ -70,7 +72,8 @@ extension BatchRequest: Decodable {
             devices: devices,
             connectionArgs: shared,
             operation: operation,
-            options: options
+            options: options,
+            parsing: parsing
         )
     }
 
@@ -231,10 +234,16 @@ extension BatchRequest: Decodable {
         options.enable = try reader.bool("enable")
         if options.enable == nil { options.enable = try reader.bool("enable_mode") }
         options.maxOutputBytes = try reader.int("max_output_bytes")
-        for unsupported in ["webhook", "parsing"] where reader.has(unsupported) {
+        if reader.has("webhook") {
             throw RequestError(
-                field: reader.field(unsupported),
+                field: reader.field("webhook"),
                 reason: "is not supported by this NetPulse; remove it rather than have it ignored"
+            )
+        }
+        if !partial, reader.has("parsing") {
+            throw RequestError(
+                field: reader.field("parsing"),
+                reason: "belongs at the top level of the request, next to command, not in options"
             )
         }
         return options

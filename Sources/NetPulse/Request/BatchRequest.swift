@@ -30,19 +30,24 @@ public struct BatchRequest: Sendable, Hashable {
     /// The batch's operation; `nil` only when every device has its own.
     public var operation: Operation?
     public var options: BatchOptions
+    /// How each command's output is turned into records (`parsing`); needs a
+    /// ``SchedulerConfiguration/parser``.
+    public var parsing: ParsingSpec?
 
     public init(
         driver: String,
         devices: [Device],
         connectionArgs: ConnectionArgs = ConnectionArgs(),
         operation: Operation?,
-        options: BatchOptions = BatchOptions()
+        options: BatchOptions = BatchOptions(),
+        parsing: ParsingSpec? = nil
     ) {
         self.driver = driver
         self.devices = devices
         self.connectionArgs = connectionArgs
         self.operation = operation
         self.options = options
+        self.parsing = parsing
     }
 }
 
@@ -94,6 +99,7 @@ extension BatchRequest {
         }
         try Self.check(operation, path: "")
         try connectionArgs.validate(path: "connection_args")
+        try parsing?.validate(path: "parsing")
 
         var seen: [DeviceKey: Int] = [:]
         var specs: [DeviceJobSpec] = []
@@ -110,6 +116,13 @@ extension BatchRequest {
                     field: "\(path).command",
                     reason: "no operation: give 'command' or 'config' for the batch or for this device"
                 )
+            }
+            if parsing != nil, operation.isConfig {
+                guard device.operation != nil else {
+                    throw RequestError(field: "parsing", reason: "parses command output; this batch pushes config")
+                }
+                throw RequestError(
+                    field: "\(path).config", reason: "pushes config, but the batch's parsing applies to command output")
             }
             let target = try device.connection.merged(over: connectionArgs)
                 .resolve(host: device.host, platforms: platforms, path: path)

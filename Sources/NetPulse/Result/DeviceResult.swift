@@ -22,19 +22,26 @@ public struct CommandOutput: Sendable, Hashable, Codable {
     public var exitStatus: Int?
     /// What the command wrote to standard error, for exec channels.
     public var stderr: String?
+    /// The output's records when the request asked for `parsing` (one JSON object per record, keyed by
+    /// the template's Value names in lower case); `nil` when not asked or when parsing failed.
+    public var parsed: [JSONValue]?
 
-    public init(command: String, output: String, status: Status = .ok, exitStatus: Int? = nil, stderr: String? = nil) {
+    public init(
+        command: String, output: String, status: Status = .ok, exitStatus: Int? = nil, stderr: String? = nil,
+        parsed: [JSONValue]? = nil
+    ) {
         self.command = command
         self.output = output
         self.status = status
         self.exitStatus = exitStatus
         self.stderr = stderr
+        self.parsed = parsed
     }
 
     private enum CodingKeys: String, CodingKey {
         case command, output, status
         case exitStatus = "exit_status"
-        case stderr
+        case stderr, parsed
     }
 }
 

@@ -54,6 +54,9 @@ public struct NetPulseError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let invalidRequest = Kind(rawValue: "invalid_request")
         /// A driver failed in a way it did not classify.
         public static let driverError = Kind(rawValue: "driver_error")
+        /// The output could not be parsed as the request's `parsing` asked: the template does not compile,
+        /// it reached an `Error` rule, or no template fits the platform and command. The raw output stays.
+        public static let parsingError = Kind(rawValue: "parsing_error")
     }
 
     /// What went wrong.
@@ -82,6 +85,7 @@ public struct NetPulseError: Error, Sendable, Hashable, CustomStringConvertible 
     public static func cancelled(_ message: String) -> NetPulseError { .init(.cancelled, message) }
     public static func unsupported(_ message: String) -> NetPulseError { .init(.unsupported, message) }
     public static func driverError(_ message: String) -> NetPulseError { .init(.driverError, message) }
+    public static func parsingError(_ message: String) -> NetPulseError { .init(.parsingError, message) }
 
     /// Wraps any error as a `NetPulseError`; a `NetPulseError` passes through unchanged.
     public init(wrapping error: any Error) {

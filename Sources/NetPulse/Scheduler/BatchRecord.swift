@@ -48,6 +48,8 @@ final class BatchRecord: @unchecked Sendable {
     let sequence: UInt64
     /// What the submitter attached (the HTTP API's per-batch view data); released with the batch.
     let annotation: (any Sendable)?
+    /// How each command's output is parsed (`parsing`), if asked.
+    let parsing: ParsingSpec?
     /// The profile of the batch's first device: most batches have one platform, so a job usually
     /// finds its profile with one string comparison.
     private let firstProfile: PlatformProfile?
@@ -88,11 +90,13 @@ final class BatchRecord: @unchecked Sendable {
         platforms: PlatformRegistry,
         tenant: String? = nil,
         sequence: UInt64 = 0,
-        annotation: (any Sendable)? = nil
+        annotation: (any Sendable)? = nil,
+        parsing: ParsingSpec? = nil
     ) {
         self.id = id
         self.sequence = sequence
         self.annotation = annotation
+        self.parsing = parsing
         self.strategy = options.queueStrategy
         self.options = options
         self.driver = driver

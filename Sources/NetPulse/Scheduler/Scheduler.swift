@@ -45,7 +45,8 @@ public final class Scheduler: Sendable {
     ///   - annotation: Anything the caller wants kept with the batch (``BatchHandle/annotation``), and
     ///     released with it when its results are purged.
     /// - Returns: A handle on the batch: its id, job ids, streamed results, progress and final result.
-    /// - Throws: ``RequestError`` naming the first invalid field (an unknown driver is field `driver`), or
+    /// - Throws: ``RequestError`` naming the first invalid field (an unknown driver is field `driver`;
+    ///   `parsing` without a ``SchedulerConfiguration/parser`` is field `parsing`), or
     ///   of kind ``RequestError/Kind/overloaded`` when the batch would pass
     ///   ``SchedulerConfiguration/Limits/maxQueuedJobs``.
     public func submit(
@@ -58,6 +59,13 @@ public final class Scheduler: Sendable {
             let driverName = configuration.drivers.canonicalName(request.driver)
         else {
             throw RequestError(field: "driver", reason: "unknown driver '\(request.driver)'")
+        }
+        if let parsing = request.parsing {
+            guard let parser = configuration.parser else {
+                throw RequestError(
+                    field: "parsing", reason: "no output parser is configured here; this scheduler cannot parse output")
+            }
+            try parser.validate(parsing)
         }
         for index in specs.indices {
             specs[index].target.connectTimeout = min(specs[index].target.connectTimeout, limits.maxDeviceTimeout)
@@ -76,7 +84,8 @@ public final class Scheduler: Sendable {
         let batch = BatchRecord(
             id: UUID().uuidString.lowercased(), specs: specs, options: options, driver: driver,
             driverName: driverName, resultTTL: options.resultTTL ?? limits.defaultResultTTL, submittedAt: now,
-            platforms: configuration.platforms, tenant: tenant, sequence: sequence, annotation: annotation)
+            platforms: configuration.platforms, tenant: tenant, sequence: sequence, annotation: annotation,
+            parsing: request.parsing)
         let queued = core.update { state -> Int? in
             if state.accepting {
                 guard state.queuedJobs + batch.total <= limits.maxQueuedJobs else { return state.queuedJobs }

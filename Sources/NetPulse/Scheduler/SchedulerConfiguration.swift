@@ -112,6 +112,9 @@ public struct SchedulerConfiguration: Sendable {
     public var clock: any SchedulerClock
     /// Where the scheduler logs (job and device in the metadata, never a secret). Never bootstrapped here.
     public var logger: Logger
+    /// What turns command output into records for requests with `parsing`; `nil`: such requests are
+    /// refused (field `parsing`).
+    public var parser: (any OutputParser)?
 
     /// - Parameters:
     ///   - drivers: The drivers requests may name.
@@ -119,18 +122,21 @@ public struct SchedulerConfiguration: Sendable {
     ///   - limits: Bounds and timeouts.
     ///   - clock: The time source (default: the continuous clock).
     ///   - logger: Where to log.
+    ///   - parser: What parses output for requests with `parsing` (default: none).
     public init(
         drivers: DriverRegistry,
         platforms: PlatformRegistry = .builtin,
         limits: Limits = Limits(),
         clock: any SchedulerClock = ContinuousSchedulerClock(),
-        logger: Logger = Logger(label: "netpulse.scheduler")
+        logger: Logger = Logger(label: "netpulse.scheduler"),
+        parser: (any OutputParser)? = nil
     ) {
         self.drivers = drivers
         self.platforms = platforms
         self.limits = limits
         self.clock = clock
         self.logger = logger
+        self.parser = parser
     }
 }
 

@@ -124,6 +124,7 @@ final class SchedulerCore: Sendable {
         func completion(
             _ outcome: Result<ExecutionOutcome, NetPulseError>, kept: (any DriverSession)?, reused: Bool
         ) -> Completion {
+            let outcome = outcome.map { parsed($0, job: job) }
             let finishedAt = Date()
             let result: DeviceResult
             switch outcome {

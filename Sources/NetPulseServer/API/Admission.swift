@@ -146,6 +146,11 @@ struct Admitter: Sendable {
     func admit(_ request: BatchRequest, endpoint: SubmitEndpoint) throws(APIError) -> Admission {
         var request = request
         request.connectionArgs = try shared(request.connectionArgs)
+        do {
+            try policy.check(request.parsing)
+        } catch {
+            throw .forbidden(field: error.field, error.reason)
+        }
         var accepted: [BatchRequest.Device] = []
         var indices: [Int] = []
         var masked: [MaskedDevice] = []

@@ -194,6 +194,10 @@ public final class NetPulseAPI: Sendable {
                 field: parsed.operation?.isConfig == true ? "config" : "command",
                 "POST /device/test only connects; remove the operation or use POST /device/exec")
         }
+        if parsed.parsing != nil {
+            throw APIError.invalid(
+                field: "parsing", "POST /device/test only connects; remove parsing or use POST /device/exec")
+        }
         let drivers = scheduler.configuration.drivers
         guard let driver = drivers.driver(named: parsed.driver) else {
             throw APIError.invalid(

@@ -10,7 +10,9 @@ public import NetPulse
 /// - host-key checking may be made stricter (off < accept_new < strict), never weaker than
 ///   ``weakestHostKeyMode``; a request that names a mode but no file gets the operator's
 ///   ``knownHostsFile``, never the server user's default;
-/// - `legacy_algorithms: true` is refused unless ``allowLegacyAlgorithms``.
+/// - `legacy_algorithms: true` is refused unless ``allowLegacyAlgorithms``;
+/// - a `parsing` template named by `file://` is a path like the others; inline templates and
+///   `use_ntc_template` (the operator's template folder) need no allowance.
 ///
 /// The command line (`netpulse run`, `netpulse exec`) does not apply it: its user owns the machine.
 public struct RequestPolicy: Sendable, Hashable {
@@ -113,6 +115,14 @@ public struct RequestPolicy: Sendable, Hashable {
             args.knownHostsFile = knownHostsFile
         }
         return args
+    }
+
+    /// Checks a batch's `parsing`: a `file://` template must lie inside an allowed directory.
+    ///
+    /// - Throws: ``Refusal`` for field `parsing.template`.
+    func check(_ parsing: ParsingSpec?) throws(Refusal) {
+        guard case .file(let path)? = parsing?.template else { return }
+        try checkFile(path, field: "parsing.template")
     }
 
     /// Refuses a path outside the allowed directories, or one that is not a regular file.

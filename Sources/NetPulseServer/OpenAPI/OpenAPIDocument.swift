@@ -903,6 +903,49 @@ enum OpenAPIDocument {
                   }
                 }
               },
+              "Parsing": {
+                "type": "object",
+                "required": [
+                  "name"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "name": {
+                    "type": "string",
+                    "enum": [
+                      "textfsm"
+                    ]
+                  },
+                  "template": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 262144,
+                    "description": "the TextFSM template's text (at most 256 KiB), or file:///absolute/path, refused (403) unless the operator allows the file's directory; give template or use_ntc_template"
+                  },
+                  "use_ntc_template": {
+                    "type": "boolean",
+                    "description": "true: the template that the operator's template folder (ntc-templates index) has for the platform and the command; refused (422) when the server has no folder"
+                  },
+                  "ntc_template_args": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {
+                      "platform": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": "default: the device's device_type"
+                      },
+                      "command": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": "default: each command as it was run"
+                      }
+                    },
+                    "description": "only with use_ntc_template: true"
+                  }
+                },
+                "description": "Parse each command's output into records (outputs[].parsed); commands only, not config. A template that does not compile or reaches an Error rule, or no template for the platform and command, fails the device with parsing_error and keeps its raw output."
+              },
               "BatchRequest": {
                 "type": "object",
                 "required": [
@@ -935,6 +978,9 @@ enum OpenAPIDocument {
                   },
                   "config": {
                     "$ref": "#/components/schemas/Lines"
+                  },
+                  "parsing": {
+                    "$ref": "#/components/schemas/Parsing"
                   },
                   "options": {
                     "$ref": "#/components/schemas/Options"
@@ -1122,6 +1168,13 @@ enum OpenAPIDocument {
                   },
                   "stderr": {
                     "type": "string"
+                  },
+                  "parsed": {
+                    "type": "array",
+                    "items": {
+                      "type": "object"
+                    },
+                    "description": "with parsing: one record per object, keyed by the template's Value names in lower case (a List Value is an array)"
                   }
                 }
               },

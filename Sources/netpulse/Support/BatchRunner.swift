@@ -9,7 +9,8 @@ enum BatchRunner {
         _ request: BatchRequest,
         connection: ConnectionOptions,
         format: OutputFormat,
-        quiet: Bool
+        quiet: Bool,
+        parser: (any OutputParser)? = nil
     ) async throws -> Int32 {
         let drivers = connection.drivers()
         do {
@@ -21,8 +22,9 @@ enum BatchRunner {
         if connection.hostKeyPolicy == .off {
             printError("warning: host-key checking is off; devices are not authenticated")
         }
-        return try await withScheduler(configuration: connection.schedulerConfiguration(drivers: drivers)) {
-            scheduler in
+        var configuration = connection.schedulerConfiguration(drivers: drivers)
+        configuration.parser = parser
+        return try await withScheduler(configuration: configuration) { scheduler in
             let handle: BatchHandle
             do {
                 handle = try scheduler.submit(request)

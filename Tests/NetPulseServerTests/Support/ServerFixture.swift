@@ -44,6 +44,7 @@ enum ServerFixture {
         logs: LogCapture? = nil,
         idleTimeout: Duration? = .seconds(60),
         tls: NetPulseServerConfiguration.TLSFiles? = nil,
+        parser: (any OutputParser)? = nil,
         _ body: @Sendable (HTTPClient, RunningNetPulseServer) async throws -> Result
     ) async throws -> Result {
         var apiConfiguration = NetPulseAPIConfiguration(apiKeys: try keys())
@@ -52,7 +53,7 @@ enum ServerFixture {
         drivers.registerLibSSH(
             configuration: SSHDriverConfiguration(hostKeyPolicy: .strict(knownHostsFile: lab.knownHostsFile)))
         drivers.alias(["netmiko"], to: "libssh")
-        var scheduler = SchedulerConfiguration(drivers: drivers, limits: limits)
+        var scheduler = SchedulerConfiguration(drivers: drivers, limits: limits, parser: parser)
         if let clock { scheduler.clock = clock }
         var configuration = NetPulseServerConfiguration(
             host: "127.0.0.1", port: 0, api: apiConfiguration, idleTimeout: idleTimeout, tls: tls)
