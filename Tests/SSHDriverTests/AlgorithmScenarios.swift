@@ -155,25 +155,12 @@ struct KnownHostsScaleScenarios {
         let file = Fixture.temporaryPath("accept_new_500")
         defer { unlink(file) }
         let driver = Fixture.driver(backend)
-        let failures = await withTaskGroup(of: String?.self) { group in
-            for (server, port) in endpoints {
-                let target = Fixture.target(
-                    server, port: port, credentials: [.privateKey(path: server.clientKeyFile, passphrase: nil)],
-                    policy: .acceptNew(knownHostsFile: file), connectTimeout: .seconds(120))
-                group.addTask {
-                    do {
-                        let session = try await driver.connect(to: target, context: Fixture.context())
-                        await session.close()
-                        return nil
-                    } catch {
-                        return "\(port): \(error)"
-                    }
-                }
-            }
-            var failures: [String] = []
-            for await failure in group { if let failure { failures.append(failure) } }
-            return failures
+        let targets = endpoints.map { server, port in
+            Fixture.target(
+                server, port: port, credentials: [.privateKey(path: server.clientKeyFile, passphrase: nil)],
+                policy: .acceptNew(knownHostsFile: file), connectTimeout: .seconds(120))
         }
+        let failures = await Fixture.connectAll(driver, targets)
         #expect(failures.isEmpty, "\(failures.count) failed: \(failures.prefix(3))")
         let text = try String(contentsOfFile: file, encoding: .utf8)
         #expect(text.hasSuffix("\n"))

@@ -35,6 +35,27 @@ enum Fixture {
             SSHDriverConfiguration(hostKeyPolicy: .strict(knownHostsFile: nil), keepaliveInterval: keepalive))
     }
 
+    /// Connects to every target at once and closes each session; returns one line per failure
+    /// (the target's port and the error).
+    static func connectAll(_ driver: any Driver, _ targets: [DeviceTarget]) async -> [String] {
+        await withTaskGroup(of: String?.self) { group in
+            for target in targets {
+                group.addTask {
+                    do {
+                        let session = try await driver.connect(to: target, context: Fixture.context())
+                        await session.close()
+                        return nil
+                    } catch {
+                        return "\(target.port): \(error)"
+                    }
+                }
+            }
+            var failures: [String] = []
+            for await failure in group { if let failure { failures.append(failure) } }
+            return failures
+        }
+    }
+
     static func context(_ platform: PlatformProfile = .linux) -> DriverContext {
         DriverContext(platform: platform, logger: logger)
     }

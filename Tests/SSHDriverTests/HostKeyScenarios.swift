@@ -187,22 +187,7 @@ struct KnownHostsMatchingScenarios {
             let target = Fixture.target(
                 server, credentials: [.privateKey(path: server.clientKeyFile, passphrase: nil)],
                 policy: .acceptNew(knownHostsFile: file), connectTimeout: .seconds(60))
-            let failures = await withTaskGroup(of: String?.self) { group in
-                for _ in 0..<50 {
-                    group.addTask {
-                        do {
-                            let session = try await driver.connect(to: target, context: Fixture.context())
-                            await session.close()
-                            return nil
-                        } catch {
-                            return "\(error)"
-                        }
-                    }
-                }
-                var failures: [String] = []
-                for await failure in group { if let failure { failures.append(failure) } }
-                return failures
-            }
+            let failures = await Fixture.connectAll(driver, Array(repeating: target, count: 50))
             #expect(failures.isEmpty, "\(failures.prefix(3))")
             let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
             #expect(lines == ["[127.0.0.1]:\(server.port) \(server.hostPublicKey)"])
