@@ -261,6 +261,7 @@ def write(report, folder):
 def chart(report, path):
     import matplotlib
     matplotlib.use("Agg")
+    import matplotlib.ticker
     import matplotlib.pyplot as plt
 
     panels = [
@@ -277,7 +278,7 @@ def chart(report, path):
     ]
     figure, axes = plt.subplots(5, 2, figsize=(12, 17))
     for axis, (scenario, mode, field, title) in zip(axes.flat, panels):
-        names, values, colors = [], [], []
+        names, values, colors, failures = [], [], [], []
         for run in runs_of(report, scenario, mode):
             if "not_run" in run:
                 continue
@@ -287,18 +288,33 @@ def chart(report, path):
                 value = run.get(field)
             if value is None:
                 continue
-            names.append(run["client"])
+            # Every bar names its device count: netmiko runs fewer devices than the others.
+            names.append(f"{run['client']} ({run['devices']:.0f})")
             values.append(value)
             colors.append("#1f77b4" if run["client"].startswith("netpulse") else "#aaaaaa")
-        axis.barh(names, values, color=colors)
+            # Scenario 5 injects faults on purpose: only healthy devices that failed count against a run there.
+            failed = run.get("healthy_failed", 0) if scenario == "faulty" else run.get("failed", 0)
+            failures.append(failed or 0)
+        bars = axis.barh(names, values, color=colors)
+        for bar, failed in zip(bars, failures):
+            if failed:
+                bar.set_hatch("//")
+                bar.set_edgecolor("#d62728")
         axis.set_title(title, fontsize=10)
         axis.invert_yaxis()
         if values and max(values) / max(min(values), 1e-9) > 30:
             axis.set_xscale("log")
-        for index, value in enumerate(values):
-            axis.text(value, index, f" {value:.3g}", va="center", fontsize=8)
-    figure.suptitle(f"NetPulse (blue) vs Python peers (grey), {report['started']} (lower is better)")
-    figure.tight_layout(rect=(0, 0, 1, 0.98))
+            # Only the decades are labelled: minor labels of a short log axis run into each other.
+            axis.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        for index, (value, failed) in enumerate(zip(values, failures)):
+            label = f" {value:.3g}" + (f"  ({failed:.0f} FAILED)" if failed else "")
+            axis.text(value, index, label, va="center", fontsize=8, color="#d62728" if failed else "black")
+    scale = report.get("scale", 1)
+    profile = report.get("profile") or "zero latency"
+    figure.suptitle(
+        f"NetPulse (blue) vs Python peers (grey), {report['started']}, lab profile: {profile}, scale {scale}\n"
+        "lower is better; (n) = devices in the run; hatched red = devices failed (healthy ones, in scenario 5)")
+    figure.tight_layout(rect=(0, 0, 1, 0.97))
     figure.savefig(path, dpi=80)
 
 
