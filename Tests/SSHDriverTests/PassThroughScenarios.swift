@@ -23,6 +23,26 @@ struct PassThroughScenarios {
         #expect(error?.message.contains("banner_timeout") == true, "\(String(describing: error))")
     }
 
+    @Test(
+        "auth_timeout bounds authentication: sshd's AuthorizedKeysCommand stalls the publickey answer",
+        arguments: Backends.all)
+    func authTimeout(_ backend: Backend) async throws {
+        // The key is not in authorized_keys, so OpenSSH asks AuthorizedKeysCommand, which takes 5 s.
+        let configuration = TestSSHD.Configuration(
+            extraConfig: ["AuthorizedKeysCommand /bin/sleep 5", "AuthorizedKeysCommandUser nobody"])
+        try await TestSSHD.with(configuration: configuration) { server in
+            var target = Fixture.target(
+                server, credentials: [.privateKey(path: server.unauthorizedKeyFile, passphrase: nil)],
+                connectTimeout: .seconds(120))
+            target.authTimeout = .milliseconds(800)
+            let error = await #expect(throws: NetPulseError.self) {
+                _ = try await Fixture.driver(backend).connect(to: target, context: Fixture.context())
+            }
+            #expect(error?.kind == .timeout, "\(String(describing: error))")
+            #expect(error?.message.contains("auth_timeout") == true, "\(String(describing: error))")
+        }
+    }
+
     @Test("auth_timeout and banner_timeout reach the target from driver_args; bad values name the field")
     func resolve() throws {
         let args = ConnectionArgs(

@@ -94,20 +94,25 @@ public struct CommandCredentialProvider: CredentialProvider {
     static func run(_ argv: [String], timeout: Duration) throws(CredentialError) -> [UInt8] {
         let program = argv[0]
         var pipeEnds: [Int32] = [0, 0]
+        // Both ends close on exec, so another command started meanwhile does not inherit the write end (and keep
+        // this read from seeing end of file); dup2 gives the child its own standard output.
+        // (Swift's Glibc does not export pipe2, so the flags are set right after.)
         guard pipe(&pipeEnds) == 0 else {
             throw CredentialError(.commandFailed, "cannot create a pipe for \(program)")
         }
         let readEnd = pipeEnds[0]
         let writeEnd = pipeEnds[1]
         defer { close(readEnd) }
-        _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
+        guard fcntl(readEnd, F_SETFD, FD_CLOEXEC) == 0, fcntl(writeEnd, F_SETFD, FD_CLOEXEC) == 0 else {
+            close(writeEnd)
+            throw CredentialError(.commandFailed, "cannot create a pipe for \(program)")
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addclose(&actions, writeEnd)
         var pid: pid_t = 0
         let cArguments = argv.map { strdup($0) } + [nil]
         defer { for pointer in cArguments { free(pointer) } }
