@@ -94,6 +94,12 @@ extension NetPulseCommand {
 
         func validate() throws {
             try connection.validateLimits()
+            if let folder = connection.sessionLogDir {
+                var isDirectory: ObjCBool = false
+                guard folder.hasPrefix("/"), FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory),
+                    isDirectory.boolValue
+                else { throw ValidationError("--session-log-dir: must be an existing folder, as an absolute path") }
+            }
             try parsing.validate()
             guard maxTestSeconds >= 1 else { throw ValidationError("--max-test-seconds: must be at least 1") }
             guard maxWait >= 0 else { throw ValidationError("--max-wait: must not be negative") }
