@@ -16,7 +16,11 @@ extension NetPulseCommand {
         @Option(name: .customLong("host"), help: "A device (host or host:port); repeatable.")
         var hosts: [String] = []
 
-        @Option(help: "Inventory file: CSV (host,port,username,device_type) or NetPulse JSON (the lab's).")
+        @Option(
+            help: ArgumentHelp(
+                "Inventory: CSV (host,port,username,device_type,name), NetPulse JSON (the lab's), or Nornir YAML.",
+                discussion:
+                    "For Nornir, give hosts.yaml (or its folder); groups.yaml and defaults.yaml beside it apply."))
         var inventory: String?
 
         @Option(name: .customLong("command"), help: "A command to run; repeatable.")
@@ -49,8 +53,23 @@ extension NetPulseCommand {
         @Option(help: "Private key file for public-key login.")
         var keyFile: String?
 
-        @Option(help: "json, table or jsonl.")
+        @Option(help: "json, table, jsonl or text (each device's full output under a header).")
         var format: OutputFormat = .table
+
+        @Option(help: "Write each device's output to DIR/NAME.txt (configuration backups).")
+        var outputDir: String?
+
+        @Option(help: "Seconds for connect and each read (netmiko's timeout).")
+        var timeout: Double?
+
+        @Option(help: "Seconds each read may wait for the device (read_timeout).")
+        var readTimeout: Double?
+
+        @Flag(help: "Enter privileged (enable) mode before running the commands.")
+        var enable = false
+
+        @Flag(help: "Offer legacy SSH algorithms (SHA-1 key exchange, ssh-rsa, CBC) to these devices.")
+        var legacyAlgorithms = false
 
         @Flag(help: "No progress line on standard error.")
         var quiet = false
@@ -63,6 +82,11 @@ extension NetPulseCommand {
             if commands.isEmpty == (configFile == nil) {
                 throw ValidationError("give --command or --config-file (one of them)")
             }
+            for (name, value) in [("--timeout", timeout), ("--read-timeout", readTimeout)] {
+                if let value, !(value > 0 && value <= 86_400) {
+                    throw ValidationError("\(name): must be a number of seconds in (0, 86400]")
+                }
+            }
             if QueueStrategy(name: strategy) == nil {
                 throw ValidationError(
                     "--strategy: unknown queue strategy '\(strategy)'; expected pinned or round_robin")
@@ -73,11 +97,13 @@ extension NetPulseCommand {
             LoggingSetup.bootstrap()
             var devices: [BatchRequest.Device] = []
             var shared = ConnectionArgs()
+            var names: [Int: String] = [:]
             if let inventory {
                 do {
                     let file = try InventoryFile.load(path: inventory)
                     devices = file.devices
                     shared = file.connectionArgs
+                    names = file.names
                 } catch {
                     printError("invalid inventory: \(error)")
                     throw ExitCode(2)
@@ -94,6 +120,9 @@ extension NetPulseCommand {
             if let platform { shared.deviceType = platform }
             if let username { shared.username = username }
             if let keyFile { shared.keyFile = keyFile }
+            if let timeout { shared.timeout = .milliseconds(Int64(timeout * 1000)) }
+            if let readTimeout { shared.readTimeout = .milliseconds(Int64(readTimeout * 1000)) }
+            if legacyAlgorithms { shared.legacyAlgorithms = true }
             if let password = PasswordSource.read(environment: passwordEnv, prompt: "Password: ") {
                 shared.password = password
             }
@@ -117,9 +146,12 @@ extension NetPulseCommand {
                 devices: devices,
                 connectionArgs: shared,
                 operation: operation,
-                options: BatchOptions(queueStrategy: QueueStrategy(name: strategy) ?? .roundRobin, save: save)
+                options: BatchOptions(
+                    queueStrategy: QueueStrategy(name: strategy) ?? .roundRobin, save: save, enable: enable ? true : nil
+                )
             )
-            let status = try await BatchRunner.run(request, connection: connection, format: format, quiet: quiet)
+            let status = try await BatchRunner.run(
+                request, connection: connection, format: format, quiet: quiet, names: names, outputDirectory: outputDir)
             if status != 0 { throw ExitCode(status) }
         }
 

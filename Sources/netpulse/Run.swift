@@ -16,11 +16,22 @@ extension NetPulseCommand {
         @Argument(help: "The request file, or - for standard input.")
         var file: String
 
-        @Option(help: "json (the guide's result), table, or jsonl (one device per line as it completes).")
+        @Option(
+            help:
+                "json (the guide's result), table, jsonl (one device per line as it completes), or text (full output).")
         var format: OutputFormat = .json
+
+        @Option(help: "Write each device's output to DIR/HOST.txt (configuration backups).")
+        var outputDir: String?
 
         @Flag(help: "No progress line on standard error.")
         var quiet = false
+
+        @Option(
+            help: ArgumentHelp(
+                "Environment variable holding the password for devices whose request gives none.",
+                discussion: "The request's own passwords, and its credential references, take precedence."))
+        var passwordEnv: String?
 
         @OptionGroup var connection: ConnectionOptions
 
@@ -42,15 +53,23 @@ extension NetPulseCommand {
                 printError("cannot read \(file): \(error.localizedDescription)")
                 throw ExitCode(2)
             }
-            let request: BatchRequest
+            var request: BatchRequest
             do {
                 request = try BatchRequest(json: data)
             } catch {
                 printError("invalid request: \(error)")
                 throw ExitCode(2)
             }
+            if let passwordEnv {
+                guard let value = ProcessInfo.processInfo.environment[passwordEnv], !value.isEmpty else {
+                    printError("--password-env: the environment variable \(passwordEnv) is not set or empty")
+                    throw ExitCode(2)
+                }
+                if request.connectionArgs.password == nil { request.connectionArgs.password = Secret(value) }
+            }
             let status = try await BatchRunner.run(
-                request, connection: connection, format: format, quiet: quiet, parser: parsing.parser())
+                request, connection: connection, format: format, quiet: quiet, parser: parsing.parser(),
+                outputDirectory: outputDir)
             if status != 0 { throw ExitCode(status) }
         }
     }

@@ -94,6 +94,12 @@ extension NetPulseCommand {
 
         func validate() throws {
             try connection.validateLimits()
+            if let folder = connection.sessionLogDir {
+                var isDirectory: ObjCBool = false
+                guard folder.hasPrefix("/"), FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory),
+                    isDirectory.boolValue
+                else { throw ValidationError("--session-log-dir: must be an existing folder, as an absolute path") }
+            }
             try parsing.validate()
             guard maxTestSeconds >= 1 else { throw ValidationError("--max-test-seconds: must be at least 1") }
             guard maxWait >= 0 else { throw ValidationError("--max-wait: must not be negative") }
@@ -146,16 +152,23 @@ extension NetPulseCommand {
                 case .acceptNew: .acceptNew
                 case .off: .off
                 }
-            let policy = RequestPolicy(
+            var policy = RequestPolicy(
                 allowedFileDirectories: allowedFileDirectories, weakestHostKeyMode: weakest,
                 knownHostsFile: connection.knownHosts, allowLegacyAlgorithms: allowLegacyAlgorithms)
-            let api = NetPulseAPIConfiguration(
+            policy.sessionLogDirectory = connection.sessionLogDir
+            var api = NetPulseAPIConfiguration(
                 apiKeys: keys, allowUnauthenticated: open, maxBodyBytes: maxBodyBytes, maxDevicesPerRequest: maxDevices,
                 maxWait: .seconds(maxWait), maxTestDuration: .seconds(maxTestSeconds), allowedTargets: targets,
                 requestPolicy: policy,
                 rateLimit: rateLimit > 0
                     ? RateLimit(requestsPerSecond: rateLimit, burst: max(1, Int(rateLimit * 2))) : nil,
                 logger: connection.logger)
+            do {
+                api.credentialProviders = try connection.credentialProviders(forServer: true)
+            } catch {
+                printError("cannot serve: \(error)")
+                throw ExitCode(2)
+            }
             let tls = tlsCertificate.flatMap { certificate in
                 tlsKey.map {
                     NetPulseServerConfiguration.TLSFiles(certificateChainFile: certificate, privateKeyFile: $0)
@@ -173,7 +186,7 @@ extension NetPulseCommand {
             if connection.hostKeyPolicy == .off {
                 printError("warning: host-key checking is off; devices are not authenticated")
             }
-            var scheduler = connection.schedulerConfiguration(drivers: connection.drivers())
+            var scheduler = connection.schedulerConfiguration(drivers: connection.drivers(forServer: true))
             scheduler.parser = parsing.parser()
             scheduler.limits.shutdownGracePeriod = .milliseconds(Int64(gracePeriod * 1000))
             scheduler.limits.maxQueuedJobs = maxQueuedJobs

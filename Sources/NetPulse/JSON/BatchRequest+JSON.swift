@@ -34,6 +34,9 @@ extension BatchRequest: Decodable {
         if let value = root.value("connection_args") {
             shared = try Self.connectionArgs(value, path: "connection_args", allowHost: false).args
         }
+        if let value = root.value("credential") {
+            shared.credential = try CredentialReference(jsonValue: value, path: "credential")
+        }
         if let value = root.value("driver_args") {
             guard case .object(let object) = value else {
                 throw RequestError(field: "driver_args", reason: "must be an object, got \(value.typeName)")
@@ -139,6 +142,9 @@ extension BatchRequest: Decodable {
         args.knownHostsFile = try reader.string("known_hosts_file")
         args.legacyAlgorithms = try reader.bool("legacy_algorithms")
         args.keepalive = try reader.seconds("keepalive")
+        if let value = reader.value("credential") {
+            args.credential = try CredentialReference(jsonValue: value, path: reader.field("credential"))
+        }
         if let value = reader.value("driver_args") {
             guard case .object(let object) = value else {
                 throw RequestError(

@@ -46,6 +46,9 @@ public struct ConnectionArgs: Sendable, Hashable {
     public var keepalive: Duration?
     /// `driver_args` and accepted netmiko pass-through fields.
     public var driverArgs: [String: JSONValue]
+    /// NetPulse's `credential`: fields to look up through a ``CredentialProvider`` before the request runs
+    /// (``BatchRequest/resolvingCredentials(with:)``).
+    public var credential: CredentialReference?
 
     public init(
         deviceType: String? = nil,
@@ -63,7 +66,8 @@ public struct ConnectionArgs: Sendable, Hashable {
         knownHostsFile: String? = nil,
         legacyAlgorithms: Bool? = nil,
         keepalive: Duration? = nil,
-        driverArgs: [String: JSONValue] = [:]
+        driverArgs: [String: JSONValue] = [:],
+        credential: CredentialReference? = nil
     ) {
         self.deviceType = deviceType
         self.port = port
@@ -81,6 +85,7 @@ public struct ConnectionArgs: Sendable, Hashable {
         self.legacyAlgorithms = legacyAlgorithms
         self.keepalive = keepalive
         self.driverArgs = driverArgs
+        self.credential = credential
     }
 
     /// These fields with every field that is unset here taken from `shared`.
@@ -101,7 +106,8 @@ public struct ConnectionArgs: Sendable, Hashable {
             knownHostsFile: knownHostsFile ?? shared.knownHostsFile,
             legacyAlgorithms: legacyAlgorithms ?? shared.legacyAlgorithms,
             keepalive: keepalive ?? shared.keepalive,
-            driverArgs: shared.driverArgs.merging(driverArgs) { _, device in device }
+            driverArgs: shared.driverArgs.merging(driverArgs) { _, device in device },
+            credential: credential ?? shared.credential
         )
     }
 
@@ -126,6 +132,19 @@ public struct ConnectionArgs: Sendable, Hashable {
         }
     }
 
+    /// A netmiko pass-through timeout (`auth_timeout`, `banner_timeout`): a positive number of seconds,
+    /// or `nil` when absent or `null`.
+    static func passThroughSeconds(
+        _ name: String, in args: [String: JSONValue], path: String
+    ) throws(RequestError) -> Duration? {
+        guard let value = args[name], value != .null else { return nil }
+        guard case .number(let seconds) = value, seconds.isFinite, seconds > 0, seconds <= 86_400 else {
+            throw RequestError(
+                field: "\(path).\(name)", reason: "must be a number of seconds greater than 0 (at most 86400)")
+        }
+        return .milliseconds(Int64((seconds * 1000).rounded(.up)))
+    }
+
     /// The device these fields describe, with defaults applied.
     ///
     /// - Parameters:
@@ -134,9 +153,44 @@ public struct ConnectionArgs: Sendable, Hashable {
     ///   - path: The JSON path of the device, for error messages (`devices[3]`).
     /// - Throws: ``RequestError`` naming the missing or contradictory field.
     public func resolve(host: String, platforms: PlatformRegistry, path: String) throws(RequestError) -> DeviceTarget {
+        guard let value = driverArgs["ssh_config_file"], value != .null else {
+            return try resolveFields(host: host, platforms: platforms, path: path)
+        }
+        let field = "\(path).ssh_config_file"
+        guard case .string(let file) = value, !file.isEmpty else {
+            throw RequestError(field: field, reason: "must be the path of an ssh_config file")
+        }
+        let entry: SSHConfigFile.Entry
+        do {
+            entry = try SSHConfigFile.load(path: file).entry(for: host)
+        } catch {
+            throw RequestError(field: field, reason: error.reason)
+        }
+        if let jump = entry.proxyJump, jump.lowercased() != "none" {
+            throw RequestError(
+                field: field,
+                reason: "names ProxyJump for \(host); jump hosts are not supported yet, so the device would be "
+                    + "reached directly: remove ProxyJump or reach the device another way")
+        }
+        // As with ssh, what the request says wins over the file.
+        var args = self
+        args.port = port ?? entry.port
+        args.username = username ?? entry.user
+        args.keyFile = keyFile ?? entry.identityFile
+        return try args.resolveFields(host: entry.hostName ?? host, platforms: platforms, path: path)
+    }
+
+    private func resolveFields(host: String, platforms: PlatformRegistry, path: String) throws(RequestError)
+        -> DeviceTarget
+    {
         // Every way in (request JSON, the command line, the connection test) comes through here, so no
         // host or port reaches a driver unchecked.
         try DeviceTarget.validateHost(host, field: "\(path).host")
+        if let credential {
+            throw RequestError(
+                field: "\(path).credential",
+                reason: "\(credential) was not looked up: this runner has no credential providers configured")
+        }
         let port = self.port ?? 22
         try DeviceTarget.validatePort(port, field: "\(path).port")
         guard let username, !username.isEmpty else {
@@ -208,7 +262,9 @@ public struct ConnectionArgs: Sendable, Hashable {
             hostKeyPolicy: policy,
             legacyAlgorithms: legacyAlgorithms,
             keepaliveInterval: keepalive.flatMap { $0 == .zero ? nil : $0 },
-            driverArgs: driverArgs
+            driverArgs: driverArgs,
+            bannerTimeout: try Self.passThroughSeconds("banner_timeout", in: driverArgs, path: path),
+            authTimeout: try Self.passThroughSeconds("auth_timeout", in: driverArgs, path: path)
         )
     }
 }

@@ -27,6 +27,12 @@ public struct DeviceTarget: Sendable, Hashable, CustomStringConvertible {
     public var legacyAlgorithms: Bool?
     /// Interval of SSH keepalives on long-lived sessions; `nil` for none.
     public var keepaliveInterval: Duration?
+    /// netmiko's `banner_timeout`: how long the SSH handshake (banner and key exchange) may take once TCP
+    /// is up; `nil`: within ``connectTimeout``.
+    public var bannerTimeout: Duration?
+    /// netmiko's `auth_timeout`: how long authentication may take once the host key is checked; `nil`:
+    /// within ``connectTimeout``.
+    public var authTimeout: Duration?
     /// Extra fields for drivers of one's own (`driver_args` in JSON) and the netmiko arguments that
     /// NetPulse accepts but does not need (`fast_cli`, `global_delay_factor`, ...).
     public var driverArgs: [String: JSONValue]
@@ -43,7 +49,9 @@ public struct DeviceTarget: Sendable, Hashable, CustomStringConvertible {
         hostKeyPolicy: HostKeyPolicy? = nil,
         legacyAlgorithms: Bool? = nil,
         keepaliveInterval: Duration? = nil,
-        driverArgs: [String: JSONValue] = [:]
+        driverArgs: [String: JSONValue] = [:],
+        bannerTimeout: Duration? = nil,
+        authTimeout: Duration? = nil
     ) {
         self.host = host
         self.port = port
@@ -57,6 +65,8 @@ public struct DeviceTarget: Sendable, Hashable, CustomStringConvertible {
         self.legacyAlgorithms = legacyAlgorithms
         self.keepaliveInterval = keepaliveInterval
         self.driverArgs = driverArgs
+        self.bannerTimeout = bannerTimeout
+        self.authTimeout = authTimeout
     }
 
     /// The identity of the device for queueing: host, port and user.

@@ -25,6 +25,8 @@ public struct SSHDriverConfiguration: Sendable {
     public var maxExecOutputBytes: Int
     /// How long ``DriverSession/isAlive()`` waits for the device's answer to its round trip.
     public var livenessTimeout: Duration
+    /// Where `session_log` transcripts may go (default: a path as given, as on the command line).
+    public var sessionLogs: SessionLogPolicy = .anyPath
 
     /// The largest private key file read.
     public static let maxKeyFileBytes = 1 << 20

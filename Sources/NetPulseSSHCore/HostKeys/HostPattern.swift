@@ -1,3 +1,5 @@
+import NetPulse
+
 /// OpenSSH's host pattern rules (`match_pattern_list` in its match.c), for known_hosts host fields:
 /// a comma-separated list of patterns with `*` (any run) and `?` (any one character), each maybe
 /// negated with `!`; names compare without regard to ASCII case. A list matches a name when some
@@ -18,30 +20,7 @@ enum HostPattern {
     }
 
     /// Whether one glob `pattern` matches all of `name`.
-    static func matches(_ pattern: [UInt8], name: [UInt8]) -> Bool {
-        var p = 0
-        var n = 0
-        var starP = -1
-        var starN = 0
-        while n < name.count {
-            if p < pattern.count && (pattern[p] == UInt8(ascii: "?") || pattern[p] == name[n]) {
-                p += 1
-                n += 1
-            } else if p < pattern.count && pattern[p] == UInt8(ascii: "*") {
-                starP = p
-                starN = n
-                p += 1
-            } else if starP >= 0 {
-                p = starP + 1
-                starN += 1
-                n = starN
-            } else {
-                return false
-            }
-        }
-        while p < pattern.count && pattern[p] == UInt8(ascii: "*") { p += 1 }
-        return p == pattern.count
-    }
+    static func matches(_ pattern: [UInt8], name: [UInt8]) -> Bool { Glob.matches(pattern, name: name) }
 
     /// Whether a host field holds a pattern (wildcards or negation) rather than plain names.
     static func isPattern(_ field: some Collection<UInt8>) -> Bool {

@@ -72,7 +72,9 @@ extension SSHSession {
             case .processed(0):
                 throw NetPulseError.connectionLost("the device \(peer) closed the shell")
             case .processed(let count):
-                return Array(buffer[0..<count])
+                let bytes = Array(buffer[0..<count])
+                sessionLog?.record(bytes)
+                return bytes
             case .wouldBlock:
                 do {
                     try await waitReady("reading the shell", deadline: deadline)
@@ -85,6 +87,7 @@ extension SSHSession {
 
     func shellWrite(_ bytes: [UInt8], deadline: ContinuousClock.Instant) async throws {
         guard let shell else { throw NetPulseError.connectionLost("the session with \(peer) has no shell") }
+        sessionLog?.record(bytes)
         var offset = 0
         while offset < bytes.count {
             offset += try await drive("writing to the shell", deadline: deadline) {

@@ -24,6 +24,8 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
 
     var shell: Transport.Channel?
     var engine: CLIEngine?
+    /// The `session_log` transcript, when the request asks for one.
+    var sessionLog: SessionLog?
     private var keepalive: Task<Void, Never>?
     /// Set by ``close()``: every wait ends and no C call runs after it.
     var closing = false
@@ -75,21 +77,32 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
 
     private func start() async throws {
         let deadline = ContinuousClock.now + target.connectTimeout
+        if let value = target.driverArgs["session_log"], value != .null {
+            guard case .string(let name) = value else {
+                throw NetPulseError(.invalidRequest, "session_log: must be a file name (a string)")
+            }
+            let path = try SessionLog.path(
+                name: name, policy: configuration.sessionLogs, host: target.host, port: target.port)
+            sessionLog = try SessionLog(path: path, secrets: Self.secrets(of: target), peer: peer)
+        }
         let fd = try await TCPConnector.connect(
             host: target.host, port: target.port, deadline: deadline, loop: configuration.loop)
         // From here the transport owns the socket, also when attach fails.
         try transport.attach(socket: fd)
+        let handshakeDeadline = target.bannerTimeout.map { ContinuousClock.now + $0 } ?? deadline
+        let handshake = target.bannerTimeout.map { "SSH handshake (banner_timeout \($0))" } ?? "SSH handshake"
         do {
-            try await drive("SSH handshake", deadline: deadline) { () throws(NetPulseError) in try transport.handshake()
+            try await drive(handshake, deadline: handshakeDeadline) { () throws(NetPulseError) in
+                try transport.handshake()
             }
         } catch let error as NetPulseError where error.kind == .protocolError || error.kind == .connectionLost {
-            throw await negotiationFailure(error, deadline: deadline)
+            throw await negotiationFailure(error, deadline: handshakeDeadline)
         }
         let key = try transport.serverHostKey()
         let policy = target.hostKeyPolicy ?? configuration.hostKeyPolicy
         try KnownHostsValidator(policy: policy, store: configuration.knownHosts)
             .validate(key, host: target.host, port: target.port, logger: logger)
-        try await authenticate(deadline: deadline)
+        try await authenticate(deadline: target.authTimeout.map { ContinuousClock.now + $0 } ?? deadline)
         if context.platform.transport == .shell {
             try await openShell(deadline: ContinuousClock.now + target.readTimeout)
         }
@@ -99,11 +112,25 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
         logger.debug("connected", metadata: ["driver": "\(Transport.driverName)", "peer": "\(peer)"])
     }
 
+    /// Every secret of `target`, for masking transcripts.
+    static func secrets(of target: DeviceTarget) -> [Secret] {
+        var secrets = target.enableSecret.map { [$0] } ?? []
+        for credential in target.credentials {
+            switch credential {
+            case .password(let secret), .keyboardInteractive(let secret): secrets.append(secret)
+            case .privateKey(_, let passphrase?): secrets.append(passphrase)
+            case .privateKey: break
+            }
+        }
+        return secrets
+    }
+
     /// Tries each credential of the target in order, among the methods the server offers.
     private func authenticate(deadline: ContinuousClock.Instant) async throws {
+        let limit = target.authTimeout.map { " (auth_timeout \($0))" } ?? ""
         guard
             let offered = try await drive(
-                "asking for the authentication methods", deadline: deadline,
+                "asking for the authentication methods\(limit)", deadline: deadline,
                 { () throws(NetPulseError) in try transport.authenticationMethods() })
         else { return }
         var tried: [String] = []
@@ -117,7 +144,7 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
             }
             guard offered.contains(attempt.method) else { continue }
             do {
-                let accepted = try await drive("\(attempt.method) authentication", deadline: deadline) {
+                let accepted = try await drive("\(attempt.method) authentication\(limit)", deadline: deadline) {
                     () throws(NetPulseError) in try transport.authenticate(attempt)
                 }
                 if accepted { return }

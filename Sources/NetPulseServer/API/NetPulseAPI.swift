@@ -151,7 +151,12 @@ public final class NetPulseAPI: Sendable {
         let body = try await readBody(request)
         var value = try Admitter.parse(body)
         if endpoint == .exec { value = Admitter.singleDeviceShape(value) }
-        let parsed = try admitter.request(value, endpoint: endpoint)
+        var parsed = try admitter.request(value, endpoint: endpoint)
+        do {
+            parsed = try await parsed.resolvingCredentials(with: configuration.credentialProviders)
+        } catch {
+            throw APIError.forbidden(field: error.field, error.reason)
+        }
         let admission = try admitter.admit(parsed, endpoint: endpoint)
         let submittedAt = Date()
         let entry = BatchEntry(

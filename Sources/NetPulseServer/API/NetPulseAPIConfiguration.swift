@@ -1,4 +1,5 @@
 public import Logging
+public import NetPulse
 
 /// What the HTTP API accepts: its keys and its limits.
 public struct NetPulseAPIConfiguration: Sendable {
@@ -29,6 +30,9 @@ public struct NetPulseAPIConfiguration: Sendable {
     public var rateLimit: RateLimit?
     /// Where the API logs (never a body, a key or a secret).
     public var logger: Logger
+    /// The providers a request's `credential` may name, each with the references it allows (default: none,
+    /// so a request naming a credential is refused).
+    public var credentialProviders = CredentialProviders()
 
     /// - Parameters:
     ///   - apiKeys: Keys accepted in `X-API-KEY`.

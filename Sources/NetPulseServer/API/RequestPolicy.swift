@@ -26,6 +26,9 @@ public struct RequestPolicy: Sendable, Hashable {
     public var knownHostsFile: String?
     /// Whether requests may ask for legacy algorithms (`legacy_algorithms: true`).
     public var allowLegacyAlgorithms: Bool
+    /// The folder `session_log` transcripts go to; a request names only a file name in it. `nil`: a request
+    /// naming `session_log` is refused.
+    public var sessionLogDirectory: String?
 
     /// netmiko's pass-through fields that name a file.
     static let pathPassThrough = ["session_log", "alt_key_file", "ssh_config_file"]
@@ -107,6 +110,17 @@ public struct RequestPolicy: Sendable, Hashable {
             guard let value = args.driverArgs[name], value != .null, value != .bool(false) else { continue }
             guard case .string(let file) = value else {
                 throw Refusal(field: "\(path).\(name)", reason: "must be a file path")
+            }
+            if name == "session_log" {
+                guard sessionLogDirectory != nil else {
+                    throw Refusal(
+                        field: "\(path).session_log",
+                        reason: "session logs are not kept by this server (operator setting: --session-log-dir)")
+                }
+                guard !file.contains("/"), !file.hasPrefix("."), !file.isEmpty else {
+                    throw Refusal(field: "\(path).session_log", reason: "must be a file name, not a path")
+                }
+                continue
             }
             try checkFile(file, field: "\(path).\(name)")
         }

@@ -10,9 +10,19 @@ enum BatchRunner {
         connection: ConnectionOptions,
         format: OutputFormat,
         quiet: Bool,
-        parser: (any OutputParser)? = nil
+        parser: (any OutputParser)? = nil,
+        names: [Int: String] = [:],
+        outputDirectory: String? = nil
     ) async throws -> Int32 {
         let drivers = connection.drivers()
+        var request = request
+        do {
+            let providers = try connection.credentialProviders(forServer: false)
+            request = try await request.resolvingCredentials(with: providers)
+        } catch {
+            printError("invalid request: \(error)")
+            return 2
+        }
         do {
             _ = try request.validated(drivers: drivers)
         } catch {
@@ -35,14 +45,24 @@ enum BatchRunner {
             let progress = ProgressLine(total: handle.jobIDs.count, quiet: quiet || format == .jsonl && isatty(1) == 1)
             for await result in handle.results {
                 progress.record(result)
-                if format == .jsonl { printLine(ResultPrinter.jsonLine(result)) }
+                if format == .jsonl { printLine(ResultPrinter.jsonLine(result, name: names[result.index])) }
             }
             progress.finish()
             let final = await handle.result()
             switch format {
-            case .json: printLine(ResultPrinter.json(final))
+            case .json: printLine(ResultPrinter.json(final, names: names))
             case .table: printLine(ResultPrinter.table(final))
+            case .text: printLine(ResultPrinter.text(final, names: names, colour: ResultPrinter.colourOutput))
             case .jsonl: break
+            }
+            if let outputDirectory {
+                do {
+                    let count = try ResultPrinter.writeFiles(final, names: names, directory: outputDirectory)
+                    if !quiet { printError("wrote \(count) file(s) to \(outputDirectory)") }
+                } catch {
+                    printError("--output-dir \(outputDirectory): \(error.localizedDescription)")
+                    return 2
+                }
             }
             return final.success ? 0 : 1
         }

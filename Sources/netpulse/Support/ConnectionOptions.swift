@@ -4,6 +4,7 @@ import Logging
 import NetPulse
 import NetPulseSSH
 import NetPulseSSH2
+import NetPulseSSHCore
 
 /// The host-key modes the command line accepts.
 enum HostKeyMode: String, ExpressibleByArgument, CaseIterable {
@@ -35,6 +36,18 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(help: "Log debug details to standard error.")
     var verbose = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Credential providers a request's `credential` may name (JSON or YAML; see the README).",
+            discussion: "The provider 'env' (environment variables by prefix) is always there on the command line."))
+    var credentials: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Folder of session_log transcripts: a request's session_log then names a file in it.",
+            discussion: "Without it, run and exec take session_log as a path, and serve refuses it."))
+    var sessionLogDir: String?
+
     var policy: HostKeyPolicy {
         switch hostKeyPolicy {
         case .strict: .strict(knownHostsFile: knownHosts)
@@ -49,16 +62,38 @@ struct ConnectionOptions: ParsableArguments {
         return logger
     }
 
+    /// The credential providers: `env`, and those of --credentials. Over HTTP (`forServer`) only the
+    /// configured ones, each with its allowed references.
+    func credentialProviders(forServer: Bool) throws -> CredentialProviders {
+        var providers = CredentialProviders()
+        if let credentials {
+            let tree = try YAMLTree.load(path: credentials)
+            do {
+                providers = try CredentialProviders(
+                    configuration: tree, yamlDecoder: { try YAMLTree.decode($0) }, requireAllowList: forServer)
+            } catch {
+                throw YAMLTree.Failure(description: "--credentials \(credentials): \(error.message)")
+            }
+        }
+        if !forServer, !providers.names.contains("env") {
+            providers.register("env", EnvironmentCredentialProvider())
+        }
+        return providers
+    }
+
     func validateLimits() throws {
         guard maxConnections >= 1 else { throw ValidationError("--max-connections: must be at least 1") }
         guard maxHandshakes >= 1 else { throw ValidationError("--max-handshakes: must be at least 1") }
     }
 
     /// The drivers this tool offers, with the host-key policy of these options.
-    func drivers() -> DriverRegistry {
-        DriverSetup.registry(
-            configuration: SSHDriverConfiguration(
-                hostKeyPolicy: policy, allowsLegacyAlgorithms: !refuseLegacyAlgorithms))
+    ///
+    /// - Parameter forServer: Whether requests come over HTTP (then `session_log` needs --session-log-dir).
+    func drivers(forServer: Bool = false) -> DriverRegistry {
+        var configuration = SSHDriverConfiguration(
+            hostKeyPolicy: policy, allowsLegacyAlgorithms: !refuseLegacyAlgorithms)
+        configuration.sessionLogs = sessionLogDir.map { .directory($0) } ?? (forServer ? .refused : .anyPath)
+        return DriverSetup.registry(configuration: configuration)
     }
 
     func schedulerConfiguration(drivers: DriverRegistry) -> SchedulerConfiguration {

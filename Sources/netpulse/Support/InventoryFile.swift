@@ -6,15 +6,23 @@ import NetPulse
 struct InventoryFile {
     var devices: [BatchRequest.Device]
     var connectionArgs: ConnectionArgs
+    /// Device index → the inventory's name for it (CSV `name`, Nornir host key): `device_name` in results.
+    var names: [Int: String] = [:]
 
     /// An inventory that cannot be read, naming the file, line and column.
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
 
-    static let csvColumns = ["host", "port", "username", "device_type", "platform"]
+    static let csvColumns = ["host", "port", "username", "device_type", "platform", "name"]
 
     static func load(path: String) throws -> InventoryFile {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return try NornirInventory.load(hosts: URL(fileURLWithPath: path).appendingPathComponent("hosts.yaml").path)
+        }
+        let lower = path.lowercased()
+        if lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") { return try NornirInventory.load(hosts: path) }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -49,6 +57,7 @@ struct InventoryFile {
         }
         guard columns.contains("host") else { throw Failure(description: "\(path):\(header.number): no 'host' column") }
         var devices: [BatchRequest.Device] = []
+        var names: [Int: String] = [:]
         for line in lines {
             let fields = line.text.split(separator: ",", omittingEmptySubsequences: false)
                 .map { $0.trimmingCharacters(in: .whitespaces) }
@@ -68,6 +77,13 @@ struct InventoryFile {
                     }
                     args.port = port
                 case "username": args.username = value
+                case "name":
+                    if let (other, _) = names.first(where: { $0.value == value }) {
+                        throw Failure(
+                            description:
+                                "\(path):\(line.number): name '\(value)' is already used by device \(other + 1)")
+                    }
+                    names[devices.count] = value
                 default: args.deviceType = value
                 }
             }
@@ -79,7 +95,7 @@ struct InventoryFile {
             }
             devices.append(BatchRequest.Device(host: host, connection: args))
         }
-        return InventoryFile(devices: devices, connectionArgs: ConnectionArgs())
+        return InventoryFile(devices: devices, connectionArgs: ConnectionArgs(), names: names)
     }
 }
 
