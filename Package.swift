@@ -54,8 +54,7 @@ let package = Package(
         // Parse time of one template on one output, the Swift side of scripts/textfsm-bench.sh.
         .executableTarget(
             name: "netpulse-textfsm-bench",
-            dependencies: ["NetPulseTextFSM", "CPCRE2"],
-            path: "Sources/TextFSMBench"
+            dependencies: ["NetPulseTextFSM", "CPCRE2"]
         ),
 
         // What both SSH backends share: the readiness loop, TCP connect, the host-key store and the
@@ -142,8 +141,7 @@ let package = Package(
             dependencies: [
                 "CLibSSH", "NetPulse", "NetPulseLab", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2",
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Sources/LabBench"
+            ]
         ),
 
         // Macro benchmark harness: one scenario against a running `netpulse lab`, figures as JSON
@@ -154,8 +152,7 @@ let package = Package(
                 "NetPulse", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Sources/NetPulseBench"
+            ]
         ),
 
         // Load figures of the HTTP API against the in-memory driver (memory after a purge, GET /jobs latency).
@@ -165,8 +162,7 @@ let package = Package(
                 "NetPulse", "NetPulseServer", "NetPulseTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Sources/NetPulseAPIBench"
+            ]
         ),
 
         // "Writing your own driver": a compiled example, built with everything else.
@@ -175,7 +171,8 @@ let package = Package(
         .testTarget(
             name: "NetPulseLabTests",
             dependencies: [
-                "NetPulse", "NetPulseLab", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2", "CLibSSH2", "SSHTestSupport",
+                "NetPulse", "NetPulseLab", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2", "CLibSSH2",
+                "SSHTestSupport",
             ]
         ),
         .testTarget(
@@ -187,7 +184,8 @@ let package = Package(
         .testTarget(name: "NetPulseTestingTests", dependencies: ["NetPulse", "NetPulseTesting"]),
         .testTarget(name: "NetPulseSSHCoreTests", dependencies: ["NetPulse", "NetPulseSSHCore", "SSHTestSupport"]),
         // Fixtures recorded from Python's textfsm are read from the source tree (#filePath).
-        .testTarget(name: "NetPulseTextFSMTests", dependencies: ["NetPulseTextFSM", "SSHTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "NetPulseTextFSMTests", dependencies: ["NetPulseTextFSM", "SSHTestSupport"], exclude: ["Fixtures"]),
         // `parsing` end to end: the in-memory driver and lab devices through both SSH backends; the ntc
         // templates come from NetPulseTextFSMTests' recorded fixture.
         .testTarget(

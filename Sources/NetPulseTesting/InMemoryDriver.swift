@@ -15,7 +15,7 @@ public final class InMemoryDriver: Driver {
     public struct ExecutionRecord: Sendable, Hashable {
         public var device: DeviceKey
         public var sessionID: Int
-        public var operation: NetPulse.Operation
+        public var operation: NetPulse.DeviceOperation
         public var start: ContinuousClock.Instant
         public var end: ContinuousClock.Instant
     }

@@ -90,7 +90,7 @@ extension NetPulseCommand {
             devices chosen: [LabDevice]? = nil,
             scheduler: Scheduler,
             inspect: (DeviceResult) -> Void = { _ in },
-            operation: (LabDevice) -> NetPulse.Operation
+            operation: (LabDevice) -> NetPulse.DeviceOperation
         ) async throws -> DemoSummary.Phase {
             let targets = chosen ?? lab.devices
             var shared = ConnectionArgs(username: lab.devices.first?.username, timeout: .seconds(20))

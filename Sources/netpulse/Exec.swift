@@ -129,7 +129,7 @@ extension NetPulseCommand {
             if let secret = ProcessInfo.processInfo.environment[secretEnv], !secret.isEmpty {
                 shared.secret = Secret(secret)
             }
-            let operation: NetPulse.Operation
+            let operation: NetPulse.DeviceOperation
             if let configFile {
                 guard let text = try? String(contentsOfFile: configFile, encoding: .utf8) else {
                     printError("cannot read --config-file \(configFile)")

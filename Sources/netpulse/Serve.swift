@@ -62,7 +62,7 @@ extension NetPulseCommand {
             help: ArgumentHelp(
                 "The weakest host-key checking a request may ask for: strict, accept-new or off.",
                 discussion: "Default: --host-key-policy. Requests may always ask for stricter checking."))
-        var requestHostKeyPolicy: HostKeyMode?
+        var requestHostKeyPolicy: ConnectionArgs.HostKeyMode?
 
         @Flag(help: "Let requests ask for legacy algorithms (legacy_algorithms: true).")
         var allowLegacyAlgorithms = false
@@ -146,12 +146,7 @@ extension NetPulseCommand {
                     throw ExitCode(2)
                 }
             }
-            let weakest: ConnectionArgs.HostKeyMode =
-                switch requestHostKeyPolicy ?? connection.hostKeyPolicy {
-                case .strict: .strict
-                case .acceptNew: .acceptNew
-                case .off: .off
-                }
+            let weakest = requestHostKeyPolicy ?? connection.hostKeyPolicy
             var policy = RequestPolicy(
                 allowedFileDirectories: allowedFileDirectories, weakestHostKeyMode: weakest,
                 knownHostsFile: connection.knownHosts, allowLegacyAlgorithms: allowLegacyAlgorithms)
@@ -193,7 +188,7 @@ extension NetPulseCommand {
             scheduler.limits.maxExecutionTimeout = .seconds(maxExecutionTimeout)
             scheduler.limits.maxResultTTL = .seconds(maxResultTtl)
             let mode = keys.isEmpty ? " (open, no API key)" : ""
-            try await NetPulseServer.run(configuration: configuration, scheduler: scheduler) { server in
+            try await NetPulseAPIServer.run(configuration: configuration, scheduler: scheduler) { server in
                 let shown = server.host.contains(":") ? "[\(server.host)]" : server.host
                 printLine("listening on \(tls == nil ? "http" : "https")://\(shown):\(server.port)\(mode)")
             }

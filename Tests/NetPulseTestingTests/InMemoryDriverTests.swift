@@ -12,7 +12,7 @@ struct InMemoryDriverTests {
         DeviceTarget(host: host, username: "admin", credentials: [.password(Secret(password))], platform: "cisco_ios")
     }
 
-    static func request(_ operation: NetPulse.Operation, stopOnError: Bool = true) -> ExecutionRequest {
+    static func request(_ operation: NetPulse.DeviceOperation, stopOnError: Bool = true) -> ExecutionRequest {
         ExecutionRequest(operation: operation, stopOnError: stopOnError, logger: logger)
     }
 

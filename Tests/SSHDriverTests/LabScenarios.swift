@@ -51,7 +51,7 @@ struct LabScenarios {
         _ driver: any Driver,
         _ device: LabDevice,
         lab: NetPulseLab.Lab,
-        operation: NetPulse.Operation,
+        operation: NetPulse.DeviceOperation,
         readTimeout: Duration = .seconds(10)
     ) async -> Result<ExecutionOutcome, NetPulseError> {
         let target = device.target(

@@ -22,9 +22,9 @@
 #include <poll.h>
 
 /// The fd stored in an epoll event (the union member does not import cleanly).
-static inline int netpulse_epoll_event_fd(const struct epoll_event *event) { return event->data.fd; }
+static inline int np_epoll_event_fd(const struct epoll_event *event) { return event->data.fd; }
 
-static inline void netpulse_epoll_set_fd(struct epoll_event *event, int fd) { event->data.fd = fd; }
+static inline void np_epoll_set_fd(struct epoll_event *event, int fd) { event->data.fd = fd; }
 
 /// An HMAC-SHA1 key with its inner and outer SHA-1 states already computed, so that each message
 /// costs two compression rounds (hashed known_hosts names: one key per line, many lookups).

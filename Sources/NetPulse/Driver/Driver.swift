@@ -58,7 +58,7 @@ public struct DriverContext: Sendable {
 
 /// One operation to run on an open session.
 public struct ExecutionRequest: Sendable {
-    public var operation: Operation
+    public var operation: DeviceOperation
     /// For config pushes: stop at the first rejected line.
     public var stopOnError: Bool
     /// For config pushes: save when every line succeeded.
@@ -76,7 +76,7 @@ public struct ExecutionRequest: Sendable {
     public static let defaultMaxOutputBytes = 64 << 20
 
     public init(
-        operation: Operation,
+        operation: DeviceOperation,
         stopOnError: Bool = true,
         save: Bool = false,
         enable: Bool? = nil,

@@ -80,7 +80,7 @@ extension BatchRequest: Decodable {
         )
     }
 
-    private static func operation(_ reader: inout JSONObjectReader) throws(RequestError) -> Operation? {
+    private static func operation(_ reader: inout JSONObjectReader) throws(RequestError) -> DeviceOperation? {
         let hasCommand = reader.has("command")
         let hasConfig = reader.has("config")
         if hasCommand && hasConfig {
@@ -111,10 +111,10 @@ extension BatchRequest: Decodable {
         _ value: JSONValue,
         path: String,
         allowHost: Bool
-    ) throws(RequestError) -> (host: String?, args: ConnectionArgs, operation: Operation?) {
+    ) throws(RequestError) -> (host: String?, args: ConnectionArgs, operation: DeviceOperation?) {
         var reader = try JSONObjectReader(value, path: path)
         var host: String?
-        var operation: Operation?
+        var operation: DeviceOperation?
         if allowHost {
             host = try reader.string("host")
             if host == nil { host = try reader.string("ip") }

@@ -13,9 +13,9 @@ public struct BatchRequest: Sendable, Hashable {
         /// Fields that override the batch's shared ``BatchRequest/connectionArgs``.
         public var connection: ConnectionArgs
         /// This device's own command or config, overriding the batch's.
-        public var operation: Operation?
+        public var operation: DeviceOperation?
 
-        public init(host: String, connection: ConnectionArgs = ConnectionArgs(), operation: Operation? = nil) {
+        public init(host: String, connection: ConnectionArgs = ConnectionArgs(), operation: DeviceOperation? = nil) {
             self.host = host
             self.connection = connection
             self.operation = operation
@@ -28,7 +28,7 @@ public struct BatchRequest: Sendable, Hashable {
     /// Fields every device shares unless it overrides them.
     public var connectionArgs: ConnectionArgs
     /// The batch's operation; `nil` only when every device has its own.
-    public var operation: Operation?
+    public var operation: DeviceOperation?
     public var options: BatchOptions
     /// How each command's output is turned into records (`parsing`); needs a
     /// ``SchedulerConfiguration/parser``.
@@ -38,7 +38,7 @@ public struct BatchRequest: Sendable, Hashable {
         driver: String,
         devices: [Device],
         connectionArgs: ConnectionArgs = ConnectionArgs(),
-        operation: Operation?,
+        operation: DeviceOperation?,
         options: BatchOptions = BatchOptions(),
         parsing: ParsingSpec? = nil
     ) {
@@ -56,9 +56,9 @@ public struct DeviceJobSpec: Sendable, Hashable {
     /// The device's position in the request's `devices`.
     public var index: Int
     public var target: DeviceTarget
-    public var operation: Operation
+    public var operation: DeviceOperation
 
-    public init(index: Int, target: DeviceTarget, operation: Operation) {
+    public init(index: Int, target: DeviceTarget, operation: DeviceOperation) {
         self.index = index
         self.target = target
         self.operation = operation
@@ -138,7 +138,7 @@ extension BatchRequest {
         return specs
     }
 
-    private static func check(_ operation: Operation?, path: String) throws(RequestError) {
+    private static func check(_ operation: DeviceOperation?, path: String) throws(RequestError) {
         guard let operation else { return }
         let name = operation.isConfig ? "config" : "command"
         let field = path.isEmpty ? name : "\(path).\(name)"

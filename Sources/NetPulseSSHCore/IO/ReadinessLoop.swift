@@ -133,7 +133,7 @@ extension ReadinessLoop {
             precondition(epollFD >= 0 && wakeFD >= 0, "cannot create the readiness loop's epoll descriptors")
             var event = epoll_event()
             event.events = EPOLLIN.rawValue
-            netpulse_epoll_set_fd(&event, wakeFD)
+            np_epoll_set_fd(&event, wakeFD)
             _ = epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, &event)
         }
 
@@ -183,7 +183,7 @@ extension ReadinessLoop {
                 if all.contains(.read) { mask |= EPOLLIN.rawValue }
                 if all.contains(.write) { mask |= EPOLLOUT.rawValue }
                 event.events = mask
-                netpulse_epoll_set_fd(&event, fd)
+                np_epoll_set_fd(&event, fd)
                 let op = state.registered.contains(fd) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD
                 if epoll_ctl(epollFD, op, fd, &event) != 0 {
                     let error = errno
@@ -267,7 +267,7 @@ extension ReadinessLoop {
                 state.withLock { state in
                     state.sleepingUntil = nil
                     for i in 0..<Int(count) {
-                        let fd = netpulse_epoll_event_fd(events + i)
+                        let fd = np_epoll_event_fd(events + i)
                         if fd == wakeFD { continue }
                         if let waiters = state.waiters.removeValue(forKey: fd) {
                             ready.append(waiters.first.continuation)
@@ -275,7 +275,7 @@ extension ReadinessLoop {
                         }
                     }
                 }
-                for i in 0..<Int(count) where netpulse_epoll_event_fd(events + i) == wakeFD {
+                for i in 0..<Int(count) where np_epoll_event_fd(events + i) == wakeFD {
                     var value: eventfd_t = 0
                     _ = eventfd_read(wakeFD, &value)
                 }

@@ -233,7 +233,7 @@ struct Admitter: Sendable {
     }
 
     private static func operationMismatch(
-        _ operation: NetPulse.Operation, endpoint: SubmitEndpoint
+        _ operation: NetPulse.DeviceOperation, endpoint: SubmitEndpoint
     ) -> (field: String, reason: String)? {
         switch endpoint {
         case .pull where operation.isConfig:

@@ -135,7 +135,7 @@ public struct NetPulseServerConfiguration: Sendable {
     }
 }
 
-/// A running server, as ``NetPulseServer/withServer(configuration:scheduler:handleSignals:_:)`` hands it to its body.
+/// A running server, as ``NetPulseAPIServer/withServer(configuration:scheduler:handleSignals:_:)`` hands it to its body.
 public struct RunningNetPulseServer: Sendable {
     /// The port the server listens on (the chosen one when configured with 0).
     public let port: Int
@@ -154,7 +154,7 @@ public struct RunningNetPulseServer: Sendable {
 /// reported `cancelled`, running ones get the scheduler's grace period and are then cancelled,
 /// every session is closed), which also ends every `?wait=`; only then does the HTTP server stop,
 /// after answering the requests in flight.
-public enum NetPulseServer {
+public enum NetPulseAPIServer {
     /// Runs a server while `body` runs, then shuts it down gracefully.
     ///
     /// - Parameters:

@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import Logging
 import NetPulse
@@ -6,17 +6,22 @@ import NetPulseSSH
 import NetPulseSSH2
 import NetPulseSSHCore
 
-/// The host-key modes the command line accepts.
-enum HostKeyMode: String, ExpressibleByArgument, CaseIterable {
-    case strict
-    case acceptNew = "accept-new"
-    case off
+/// The command line spells the request's host-key modes with a dash (`accept-new`); the JSON spelling
+/// (`accept_new`) is taken too. One type for both: the core's.
+extension ConnectionArgs.HostKeyMode: ExpressibleByArgument {
+    init?(argument: String) {
+        self.init(rawValue: argument.replacingOccurrences(of: "-", with: "_"))
+    }
+
+    var defaultValueDescription: String { rawValue.replacingOccurrences(of: "_", with: "-") }
+
+    static var allValueStrings: [String] { allCases.map(\.defaultValueDescription) }
 }
 
 /// Options shared by every command that connects to devices.
 struct ConnectionOptions: ParsableArguments {
     @Option(help: "Host-key checking when a request does not say: strict, accept-new or off.")
-    var hostKeyPolicy: HostKeyMode = .strict
+    var hostKeyPolicy: ConnectionArgs.HostKeyMode = .strict
 
     @Option(help: "known_hosts file for strict and accept-new (default: ~/.ssh/known_hosts).")
     var knownHosts: String?

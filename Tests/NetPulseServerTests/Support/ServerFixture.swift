@@ -62,7 +62,7 @@ enum ServerFixture {
             configuration.logger = logs.logger("server")
             configuration.api.logger = logs.logger("api")
         }
-        return try await NetPulseServer.withServer(configuration: configuration, scheduler: scheduler) { server in
+        return try await NetPulseAPIServer.withServer(configuration: configuration, scheduler: scheduler) { server in
             try await body(HTTPClient(base: "http://127.0.0.1:\(server.port)", key: key), server)
         }
     }

@@ -36,7 +36,7 @@ enum SchedulerFixture {
     static func request(
         hosts: [String],
         strategy: QueueStrategy,
-        operations: [NetPulse.Operation]? = nil,
+        operations: [NetPulse.DeviceOperation]? = nil,
         options: BatchOptions = BatchOptions(),
         password: String = "s3cret-pw"
     ) -> BatchRequest {

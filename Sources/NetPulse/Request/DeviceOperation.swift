@@ -1,5 +1,5 @@
 /// What to do on a device: run show commands, or push configuration lines.
-public enum Operation: Sendable, Hashable, CustomStringConvertible {
+public enum DeviceOperation: Sendable, Hashable, CustomStringConvertible {
     /// Commands run one after another; each command's output is reported.
     case commands([String])
     /// Configuration lines sent in config mode, in order.

@@ -78,7 +78,7 @@ enum Fixture {
     }
 
     static func request(
-        _ operation: NetPulse.Operation, stopOnError: Bool = true, save: Bool = false, enable: Bool? = nil,
+        _ operation: NetPulse.DeviceOperation, stopOnError: Bool = true, save: Bool = false, enable: Bool? = nil,
         timeout: Duration = .seconds(5)
     ) -> ExecutionRequest {
         ExecutionRequest(

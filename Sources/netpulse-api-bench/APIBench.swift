@@ -96,7 +96,7 @@ struct APIBench: AsyncParsableCommand {
             logger.logLevel = .error
             let configuration = NetPulseServerConfiguration(
                 host: "127.0.0.1", port: 0, api: try APIBench.apiConfiguration(), logger: logger)
-            try await NetPulseServer.run(
+            try await NetPulseAPIServer.run(
                 configuration: configuration, scheduler: APIBench.scheduler(maxQueuedJobs: maxQueuedJobs)
             ) { server in
                 FileHandle.standardOutput.write(Data("port \(server.port)\n".utf8))
@@ -290,7 +290,7 @@ struct APIBench: AsyncParsableCommand {
                 host: "127.0.0.1", port: 0, api: try APIBench.apiConfiguration())
             configuration.idleTimeout = .seconds(600)
             let requests = self.requests
-            try await NetPulseServer.withServer(
+            try await NetPulseAPIServer.withServer(
                 configuration: configuration, scheduler: APIBench.scheduler(maxQueuedJobs: jobs)
             ) { server in
                 print("load average: \(APIBench.loadAverage())")
