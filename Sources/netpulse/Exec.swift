@@ -57,6 +57,8 @@ extension NetPulseCommand {
 
         @OptionGroup var connection: ConnectionOptions
 
+        @OptionGroup var platformFiles: PlatformOptions
+
         func validate() throws {
             try connection.validateLimits()
             if hosts.isEmpty && inventory == nil { throw ValidationError("give --host or --inventory") }
@@ -71,6 +73,7 @@ extension NetPulseCommand {
 
         func run() async throws {
             LoggingSetup.bootstrap()
+            let platforms = try platformFiles.registry()
             var devices: [BatchRequest.Device] = []
             var shared = ConnectionArgs()
             if let inventory {
@@ -119,7 +122,8 @@ extension NetPulseCommand {
                 operation: operation,
                 options: BatchOptions(queueStrategy: QueueStrategy(name: strategy) ?? .roundRobin, save: save)
             )
-            let status = try await BatchRunner.run(request, connection: connection, format: format, quiet: quiet)
+            let status = try await BatchRunner.run(
+                request, connection: connection, format: format, quiet: quiet, platforms: platforms)
             if status != 0 { throw ExitCode(status) }
         }
 

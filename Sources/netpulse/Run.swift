@@ -26,6 +26,8 @@ extension NetPulseCommand {
 
         @OptionGroup var parsing: TemplateOptions
 
+        @OptionGroup var platformFiles: PlatformOptions
+
         func validate() throws {
             try connection.validateLimits()
             try parsing.validate()
@@ -33,6 +35,7 @@ extension NetPulseCommand {
 
         func run() async throws {
             LoggingSetup.bootstrap()
+            let platforms = try platformFiles.registry()
             let data: Data
             do {
                 data =
@@ -50,7 +53,8 @@ extension NetPulseCommand {
                 throw ExitCode(2)
             }
             let status = try await BatchRunner.run(
-                request, connection: connection, format: format, quiet: quiet, parser: parsing.parser())
+                request, connection: connection, format: format, quiet: quiet, parser: parsing.parser(),
+                platforms: platforms)
             if status != 0 { throw ExitCode(status) }
         }
     }

@@ -92,6 +92,8 @@ extension NetPulseCommand {
 
         @OptionGroup var parsing: TemplateOptions
 
+        @OptionGroup var platformFiles: PlatformOptions
+
         func validate() throws {
             try connection.validateLimits()
             try parsing.validate()
@@ -118,6 +120,7 @@ extension NetPulseCommand {
 
         func run() async throws {
             LoggingSetup.bootstrap()
+            let platforms = try platformFiles.registry()
             var keys = APIKeys()
             do {
                 if let value = ProcessInfo.processInfo.environment[apiKeysEnv], !value.isEmpty {
@@ -175,6 +178,7 @@ extension NetPulseCommand {
             }
             var scheduler = connection.schedulerConfiguration(drivers: connection.drivers())
             scheduler.parser = parsing.parser()
+            scheduler.platforms = platforms
             scheduler.limits.shutdownGracePeriod = .milliseconds(Int64(gracePeriod * 1000))
             scheduler.limits.maxQueuedJobs = maxQueuedJobs
             scheduler.limits.maxExecutionTimeout = .seconds(maxExecutionTimeout)

@@ -10,11 +10,12 @@ enum BatchRunner {
         connection: ConnectionOptions,
         format: OutputFormat,
         quiet: Bool,
-        parser: (any OutputParser)? = nil
+        parser: (any OutputParser)? = nil,
+        platforms: PlatformRegistry = .builtin
     ) async throws -> Int32 {
         let drivers = connection.drivers()
         do {
-            _ = try request.validated(drivers: drivers)
+            _ = try request.validated(drivers: drivers, platforms: platforms)
         } catch {
             printError("invalid request: \(error)")
             return 2
@@ -24,6 +25,7 @@ enum BatchRunner {
         }
         var configuration = connection.schedulerConfiguration(drivers: drivers)
         configuration.parser = parser
+        configuration.platforms = platforms
         return try await withScheduler(configuration: configuration) { scheduler in
             let handle: BatchHandle
             do {
