@@ -27,7 +27,9 @@ public import Logging
 ///
 /// Limits: a line of output that is exactly the device's prompt and happens to be the last bytes of
 /// a read cannot be told from the real prompt, and ends the output there (as in every prompt-driven
-/// tool). Lines that open a multi-line input (Cisco `banner motd ^C`) time out.
+/// tool); likewise a line of output that ends with a question's shape (`… [confirm]`) and happens to end a
+/// read is taken for an unanswered question. Lines that open a multi-line input (Cisco `banner motd ^C`)
+/// time out.
 ///
 /// Questions: a line the device leaves open that matches an answer (the step's own, the request's
 /// `driver_args.answers`, the profile's ``PlatformProfile/questions``) gets it typed. One that has the shape
@@ -72,6 +74,10 @@ public actor CLIEngine {
 
     /// The engine's executor: the one of `executorOwner`.
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executorOwner.unownedExecutor }
+
+    /// How far from the end of an open line a question's shape may be (`(y/n)?  [n] `): further, the line
+    /// is output that happens to hold the shape, not a question.
+    static let questionSlack = 8
 
     /// How many raw bytes a timeout message shows.
     static let recentWindow = 200
@@ -645,7 +651,7 @@ public actor CLIEngine {
         }
         let match = matchPrompt(line, rename: rename)
         if detect, match == nil, !terminal.answeredCurrentLine,
-            profile.questionShapes.contains(where: { $0.matches(line[...]) })
+            profile.questionShapes.contains(where: { $0.endsLine(line[...], slack: Self.questionSlack) })
         {
             return .unanswered(Self.trimmed(String(decoding: line, as: UTF8.self)))
         }

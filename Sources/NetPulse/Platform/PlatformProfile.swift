@@ -65,7 +65,8 @@ public struct PlatformProfile: Sendable, Hashable {
     /// (IOS `Destination filename [startup-config]?` → Enter keeps the name shown). A request adds its
     /// own (`driver_args.answers`), checked first.
     public var questions: [Answer]
-    /// What marks a line as a question waiting for an answer (`[confirm]`, `(y/n)`, `[yes/no]`): when no
+    /// What marks a line as a question waiting for an answer (`[confirm]`, `(y/n)`, `[yes/no]`), near the
+    /// end of the line the device leaves open (at most 8 bytes after it, trailing spaces aside): when no
     /// answer fits, the engine types ``abort`` and the command fails at once with
     /// ``NetPulseError/Kind/unexpectedPrompt`` instead of waiting for its read timeout.
     public var questionShapes: [TextPattern]

@@ -47,6 +47,22 @@ struct CLIOptionsTests {
         #expect(next.outputs.first?.output == "10:00:00 UTC")
     }
 
+    @Test("output that holds a question's shape away from the end of the open line is not a question")
+    func shapeInOutput() async throws {
+        let channel = ScriptedShellChannel(
+            transcript: Self.start + [
+                .expect("show help\n"),
+                .device("show help\r\nType [confirm] or (y/n) when asked, then wait for the prompt"),
+                .device("\r\nR1#"),
+            ], chunking: .whole)
+        let engine = CLIEngine(channel: channel, profile: .ciscoIOS, enableSecret: nil, logger: Self.logger)
+        try await engine.start(deadline: .now + .seconds(5))
+        let outcome = try await engine.execute(Self.request(.commands(["show help"]), CLIOptions()))
+        #expect(outcome.success, "\(String(describing: outcome.error))")
+        #expect(outcome.outputs.first?.output == "Type [confirm] or (y/n) when asked, then wait for the prompt")
+        #expect(!channel.written.contains("\u{3}"))
+    }
+
     @Test("expect_string ends the read at its line; cmd_verify false takes a prompt without the echo")
     func expectAndVerify() async throws {
         let (engine, _) = try await Self.engine([
