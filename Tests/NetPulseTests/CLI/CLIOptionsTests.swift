@@ -47,6 +47,26 @@ struct CLIOptionsTests {
         #expect(next.outputs.first?.output == "10:00:00 UTC")
     }
 
+    @Test("an unanswered question in a push: aborted, the rest skipped, configuration mode left")
+    func unansweredInPush() async throws {
+        let (engine, channel) = try await Self.engine([
+            .expect("configure terminal\n"), .device("configure terminal\r\nR1(config)#"),
+            .expect("crypto key generate rsa\n"),
+            .device("crypto key generate rsa\r\n% You already have RSA keys defined named R1.\r\n"),
+            .device("% Do you really want to replace them? [yes/no]: "),
+            .expect("\u{3}"), .device("^C\r\nR1(config)#"),
+            .expect("end\n"), .device("end\r\nR1#"),
+        ])
+        let outcome = try await engine.execute(
+            Self.request(.config(["crypto key generate rsa", "ip ssh version 2"]), CLIOptions()))
+        #expect(outcome.error?.kind == .unexpectedPrompt, "\(String(describing: outcome.error))")
+        #expect(outcome.error?.message.contains("[yes/no]") == true)
+        #expect(outcome.outputs.map(\.status) == [.failed, .skipped])
+        #expect(channel.written.last == "end\n")
+        #expect(await engine.prompt == "R1#")
+        #expect(await engine.isUsable)
+    }
+
     @Test("output that holds a question's shape away from the end of the open line is not a question")
     func shapeInOutput() async throws {
         let channel = ScriptedShellChannel(
