@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "NetPulseServer", targets: ["NetPulseServer"]),
         .library(name: "NetPulseTextFSM", targets: ["NetPulseTextFSM"]),
         .library(name: "NetPulseParsing", targets: ["NetPulseParsing"]),
+        .library(name: "NetPulsePlatforms", targets: ["NetPulsePlatforms"]),
         .executable(name: "netpulse", targets: ["netpulse"]),
     ],
     dependencies: [
@@ -26,7 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
-        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // C libraries, each behind one system-library target with a shim header.
@@ -51,6 +52,8 @@ let package = Package(
         // The request's `parsing` on TextFSM: the core's OutputParser over NetPulseTextFSM, apart so that the
         // core links no C.
         .target(name: "NetPulseParsing", dependencies: ["NetPulse", "NetPulseTextFSM"]),
+        // Platform profiles from YAML or JSON files (`--platforms`); Yams reads the YAML.
+        .target(name: "NetPulsePlatforms", dependencies: ["NetPulse", .product(name: "Yams", package: "Yams")]),
         // Parse time of one template on one output, the Swift side of scripts/textfsm-bench.sh.
         .executableTarget(
             name: "netpulse-textfsm-bench",
@@ -129,6 +132,7 @@ let package = Package(
             dependencies: [
                 "NetPulse", "NetPulseLab", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2", "NetPulseServer",
                 "NetPulseTextFSM", "NetPulseParsing",
+                "NetPulsePlatforms",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -203,6 +207,10 @@ let package = Package(
         .testTarget(name: "SSHTestSupportTests", dependencies: ["SSHTestSupport"]),
         // The `netpulse` binary run as a subprocess against lab devices.
         .testTarget(name: "NetPulseCLITests", dependencies: ["NetPulse", "NetPulseLab", "SSHTestSupport"]),
+        .testTarget(
+            name: "NetPulsePlatformsTests",
+            dependencies: ["NetPulse", "NetPulsePlatforms", .product(name: "Yams", package: "Yams")]
+        ),
         // The HTTP API over real HTTP on loopback, against lab devices.
         .testTarget(
             name: "NetPulseServerTests",

@@ -76,6 +76,8 @@ extension NetPulseCommand {
 
         @OptionGroup var connection: ConnectionOptions
 
+        @OptionGroup var platformFiles: PlatformOptions
+
         func validate() throws {
             try connection.validateLimits()
             if hosts.isEmpty && inventory == nil { throw ValidationError("give --host or --inventory") }
@@ -95,6 +97,7 @@ extension NetPulseCommand {
 
         func run() async throws {
             LoggingSetup.bootstrap()
+            let platforms = try platformFiles.registry()
             var devices: [BatchRequest.Device] = []
             var shared = ConnectionArgs()
             var names: [Int: String] = [:]
@@ -151,7 +154,8 @@ extension NetPulseCommand {
                 )
             )
             let status = try await BatchRunner.run(
-                request, connection: connection, format: format, quiet: quiet, names: names, outputDirectory: outputDir)
+                request, connection: connection, format: format, quiet: quiet, names: names, outputDirectory: outputDir,
+                platforms: platforms)
             if status != 0 { throw ExitCode(status) }
         }
 

@@ -37,6 +37,8 @@ extension NetPulseCommand {
 
         @OptionGroup var parsing: TemplateOptions
 
+        @OptionGroup var platformFiles: PlatformOptions
+
         func validate() throws {
             try connection.validateLimits()
             try parsing.validate()
@@ -44,6 +46,7 @@ extension NetPulseCommand {
 
         func run() async throws {
             LoggingSetup.bootstrap()
+            let platforms = try platformFiles.registry()
             let data: Data
             do {
                 data =
@@ -69,7 +72,7 @@ extension NetPulseCommand {
             }
             let status = try await BatchRunner.run(
                 request, connection: connection, format: format, quiet: quiet, parser: parsing.parser(),
-                outputDirectory: outputDir)
+                outputDirectory: outputDir, platforms: platforms)
             if status != 0 { throw ExitCode(status) }
         }
     }

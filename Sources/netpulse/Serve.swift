@@ -92,6 +92,8 @@ extension NetPulseCommand {
 
         @OptionGroup var parsing: TemplateOptions
 
+        @OptionGroup var platformFiles: PlatformOptions
+
         func validate() throws {
             try connection.validateLimits()
             if let folder = connection.sessionLogDir {
@@ -124,6 +126,7 @@ extension NetPulseCommand {
 
         func run() async throws {
             LoggingSetup.bootstrap()
+            let platforms = try platformFiles.registry()
             var keys = APIKeys()
             do {
                 if let value = ProcessInfo.processInfo.environment[apiKeysEnv], !value.isEmpty {
@@ -183,6 +186,7 @@ extension NetPulseCommand {
             }
             var scheduler = connection.schedulerConfiguration(drivers: connection.drivers(forServer: true))
             scheduler.parser = parsing.parser()
+            scheduler.platforms = platforms
             scheduler.limits.shutdownGracePeriod = .milliseconds(Int64(gracePeriod * 1000))
             scheduler.limits.maxQueuedJobs = maxQueuedJobs
             scheduler.limits.maxExecutionTimeout = .seconds(maxExecutionTimeout)

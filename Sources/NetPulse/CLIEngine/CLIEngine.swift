@@ -27,8 +27,17 @@ public import Logging
 ///
 /// Limits: a line of output that is exactly the device's prompt and happens to be the last bytes of
 /// a read cannot be told from the real prompt, and ends the output there (as in every prompt-driven
-/// tool). Lines that open a multi-line input (Cisco `banner motd ^C`) or that ask an unexpected
-/// question time out.
+/// tool); likewise a line of output that ends with a question's shape (`… [confirm]`) and happens to end a
+/// read is taken for an unanswered question. Lines that open a multi-line input (Cisco `banner motd ^C`)
+/// time out.
+///
+/// Questions: a line the device leaves open that matches an answer (the step's own, the request's
+/// `driver_args.answers`, the profile's ``PlatformProfile/questions``) gets it typed. One that has the shape
+/// of a question (``PlatformProfile/questionShapes``) but no answer is aborted with the profile's
+/// ``PlatformProfile/abort`` and, once the prompt is back, the command fails with
+/// ``NetPulseError/Kind/unexpectedPrompt`` naming the question (the later commands are `.skipped`); the
+/// session stays usable. With an `expect_string` (``CLIOptions/expectString``), a line matching it ends the
+/// read instead of the prompt.
 ///
 /// After a timeout, a lost connection or a cancellation, the engine no longer knows where the device
 /// is in the conversation: every later ``execute(_:)`` throws ``NetPulseError/Kind/sessionUnavailable``
@@ -56,11 +65,19 @@ public actor CLIEngine {
     private var busy = false
     /// Set when the conversation is out of step.
     private var failure: NetPulseError?
+    /// The running execution's answers (`driver_args.answers`), checked before the profile's.
+    private var requestAnswers: [PlatformProfile.Answer] = []
+    /// The running execution's extra error patterns (`driver_args.error_pattern`).
+    private var extraErrors: [LinePattern] = []
     /// The actor whose serial executor this engine runs on (see `init`).
     private nonisolated let executorOwner: any Actor
 
     /// The engine's executor: the one of `executorOwner`.
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executorOwner.unownedExecutor }
+
+    /// How far from the end of an open line a question's shape may be (`(y/n)?  [n] `): further, the line
+    /// is output that happens to hold the shape, not a question.
+    static let questionSlack = 8
 
     /// How many raw bytes a timeout message shows.
     static let recentWindow = 200
@@ -213,9 +230,13 @@ public actor CLIEngine {
         }
         busy = true
         terminal.limit = request.maxOutputBytes
+        requestAnswers = request.cli.answers
+        extraErrors = request.cli.errorPatterns
         defer {
             busy = false
             terminal.limit = ExecutionRequest.defaultMaxOutputBytes
+            requestAnswers = []
+            extraErrors = []
         }
         do {
             switch request.operation {
@@ -234,16 +255,46 @@ public actor CLIEngine {
         if request.enable ?? (enableSecret != nil) { try await enablePrivileged(request) }
         var outputs: [CommandOutput] = []
         var rejected: [(line: String, message: String)] = []
+        var unanswered: NetPulseError?
         for line in lines {
-            let result = try await run(line, readTimeout: request.readTimeout, rename: false)
-            if let message = result.error {
+            let shown = profile.redacted(line)
+            if unanswered != nil {
+                outputs.append(CommandOutput(command: shown, output: "", status: .skipped))
+                continue
+            }
+            let options = request.cli.forCommand(line)
+            let result = try await run(
+                line, readTimeout: options.readTimeout ?? request.readTimeout, rename: false,
+                answers: options.answers, expect: options.expectString, verify: request.cli.verifyCommand)
+            var output = result.output
+            if !request.cli.stripCommand { output = output.isEmpty ? shown : shown + "\n" + output }
+            if !request.cli.stripPrompt && options.expectString == nil && result.question == nil {
+                output = output.isEmpty ? currentPrompt : output + "\n" + currentPrompt
+            }
+            if let question = result.question {
+                unanswered = unansweredError(question, after: shown)
+                outputs.append(CommandOutput(command: shown, output: output, status: .failed))
+            } else if let message = result.error {
                 rejected.append((line, message))
-                outputs.append(CommandOutput(command: profile.redacted(line), output: result.output, status: .failed))
+                outputs.append(CommandOutput(command: shown, output: output, status: .failed))
             } else {
-                outputs.append(CommandOutput(command: profile.redacted(line), output: result.output))
+                outputs.append(CommandOutput(command: shown, output: output))
             }
         }
-        return ExecutionOutcome(outputs: outputs, error: rejection(rejected, of: "command"))
+        return ExecutionOutcome(outputs: outputs, error: unanswered ?? rejection(rejected, of: "command"))
+    }
+
+    private func unansweredError(_ question: String, after shown: String) -> NetPulseError {
+        .unexpectedPrompt(
+            "`\(shown)` asked \"\(Self.escaped(profile.redacted(question)))\" and no answer was given (driver_args.answers, "
+                + "per_command or the platform profile's questions); it was aborted and the session is back at "
+                + "`\(currentPrompt)`")
+    }
+
+    /// Fails a step of the engine's own (entering or leaving configuration mode, commit, save) that the
+    /// device answered with a question nobody answered.
+    private func checkAnswered(_ result: LineResult, _ command: String) throws {
+        if let question = result.question { throw unansweredError(question, after: command) }
     }
 
     private func runConfig(_ lines: [String], _ request: ExecutionRequest) async throws -> ExecutionOutcome {
@@ -251,28 +302,44 @@ public actor CLIEngine {
             throw NetPulseError.unsupported(
                 "platform \(profile.name) has no configuration mode; send the lines as commands")
         }
-        if request.save && profile.save == nil && mode.commit == nil {
+        if request.save && profile.save == nil && (mode.commit == nil || !mode.commitSaves) {
             throw NetPulseError.unsupported("platform \(profile.name) has no save command; push without save")
+        }
+        if request.save && !request.cli.exitConfigMode {
+            throw NetPulseError.unsupported(
+                "save needs the push to leave configuration mode; drop driver_args.exit_config_mode: false or save")
         }
         if request.enable ?? (profile.enable?.requiredForConfig ?? false) { try await enablePrivileged(request) }
         let timeout = request.readTimeout
-        let entered = try await run(mode.enter, readTimeout: timeout, rename: false)
+        let enter = request.cli.configModeCommand ?? mode.enter
+        let entered = enter.isEmpty ? LineResult(output: "") : try await run(enter, readTimeout: timeout, rename: false)
+        try checkAnswered(entered, enter)
         if let message = entered.error {
             return ExecutionOutcome(
                 outputs: lines.map { CommandOutput(command: profile.redacted($0), output: "", status: .skipped) },
-                error: .commandError("could not enter configuration mode with `\(mode.enter)`: \(message)"))
+                error: .commandError("could not enter configuration mode with `\(enter)`: \(message)"))
         }
         var outputs: [CommandOutput] = []
         var rejected: [(line: String, message: String)] = []
+        var unanswered: NetPulseError?
         for line in lines {
             if request.stopOnError && !rejected.isEmpty {
                 outputs.append(CommandOutput(command: profile.redacted(line), output: "", status: .skipped))
                 continue
             }
-            let result = try await run(line, readTimeout: timeout, rename: true)
+            let options = request.cli.forCommand(line)
+            let result = try await run(
+                line, readTimeout: options.readTimeout ?? timeout, rename: true, answers: options.answers,
+                expect: options.expectString, verify: request.cli.verifyCommand)
             // The record of a push shows its lines and the device's answers with their secrets masked.
             let shown = profile.redacted(line)
-            if let message = result.error {
+            if let question = result.question {
+                // As a rejected line: the lines after it are skipped on stop_on_error, nothing is committed.
+                let error = unansweredError(question, after: shown)
+                unanswered = unanswered ?? error
+                rejected.append((line, error.message))
+                outputs.append(CommandOutput(command: shown, output: profile.redacted(result.output), status: .failed))
+            } else if let message = result.error {
                 rejected.append((line, message))
                 outputs.append(CommandOutput(command: shown, output: profile.redacted(result.output), status: .failed))
                 request.logger.debug("config line rejected", metadata: ["line": "\(shown)"])
@@ -280,11 +347,12 @@ public actor CLIEngine {
                 outputs.append(CommandOutput(command: shown, output: profile.redacted(result.output)))
             }
         }
-        var error = rejection(rejected, of: "config")
+        var error = unanswered ?? rejection(rejected, of: "config")
         var committed = true
         if let commit = mode.commit, !lines.isEmpty {
             if rejected.isEmpty || !request.stopOnError {
                 let result = try await run(commit, readTimeout: timeout, rename: true)
+                try checkAnswered(result, commit)
                 if let message = result.error {
                     committed = false
                     error = error ?? .commandError("`\(commit)` failed: \(message)")
@@ -293,12 +361,17 @@ public actor CLIEngine {
                 committed = false
             }
             if !committed, let discard = mode.discard {
-                _ = try await run(discard, readTimeout: timeout, rename: true)
+                try checkAnswered(try await run(discard, readTimeout: timeout, rename: true), discard)
             }
         }
-        _ = try await run(mode.exit, readTimeout: timeout, rename: true, answers: mode.exitQuestions)
+        guard request.cli.exitConfigMode else { return ExecutionOutcome(outputs: outputs, error: error) }
+        if !mode.exit.isEmpty {
+            try checkAnswered(
+                try await run(mode.exit, readTimeout: timeout, rename: true, answers: mode.exitQuestions), mode.exit)
+        }
         if request.save, rejected.isEmpty, committed, let save = profile.save {
             let result = try await run(save.command, readTimeout: timeout, rename: false, answers: save.confirmations)
+            try checkAnswered(result, save.command)
             if let message = result.error {
                 error = .commandError("saving with `\(save.command)` failed: \(message)")
             }
@@ -329,6 +402,8 @@ public actor CLIEngine {
             let stop = try await waitFor(
                 wait, echo: .command(Array(enable.command.utf8)), questions: [enable.passwordPrompt], rename: false)
             switch stop {
+            case .unanswered, .expected:
+                continue  // not asked for: never returned
             case .question:
                 terminal.answeredCurrentLine = true
                 if !secretSent, let enableSecret, !enableSecret.isEmpty {
@@ -367,48 +442,66 @@ public actor CLIEngine {
         var output: String
         /// The device's message, when the output matched an error pattern.
         var error: String?
+        /// The question the device asked and nobody answered; the engine aborted it and is back at a prompt.
+        var question: String?
     }
 
     private func run(
-        _ line: String, readTimeout: Duration, rename: Bool, answers: [PlatformProfile.Answer] = []
+        _ line: String, readTimeout: Duration, rename: Bool, answers: [PlatformProfile.Answer] = [],
+        expect: LinePattern? = nil, verify: Bool = true
     ) async throws -> LineResult {
-        try await run(line, deadline: .now + readTimeout, budget: readTimeout, rename: rename, answers: answers)
+        try await run(
+            line, deadline: .now + readTimeout, budget: readTimeout, rename: rename, answers: answers, expect: expect,
+            verify: verify)
     }
 
-    /// Sends one line and reads up to the next prompt, answering the given questions on the way.
+    /// Sends one line and reads up to the next prompt (or up to `expect`), answering questions on the way:
+    /// `answers`, then the request's, then the profile's. A question none of them answers is aborted.
     private func run(
         _ line: String, deadline: ContinuousClock.Instant, budget: Duration, rename: Bool,
-        answers: [PlatformProfile.Answer] = []
+        answers: [PlatformProfile.Answer] = [], expect: LinePattern? = nil, verify: Bool = true
     ) async throws -> LineResult {
+        let answers = answers + requestAnswers + profile.questions
         let bytes = Array(line.utf8)
         // What messages show of the line: a sensitive one (`username x secret …`) with its secret masked.
         let shown = profile.redacted(line)
         logger.debug("sending", metadata: ["line": "\(shown)"])
         try await send(bytes, deadline: deadline, what: "`\(shown)`")
-        let wait = Wait(what: "the prompt after `\(shown)`", deadline: deadline, budget: budget)
-        let echo: Echo = bytes.isEmpty ? .anyLine : .command(bytes)
+        let awaited = expect.map { "a line matching expect_string `\($0.source)` after `\(shown)`" }
+        let wait = Wait(what: awaited ?? "the prompt after `\(shown)`", deadline: deadline, budget: budget)
+        let echo: Echo = bytes.isEmpty ? .anyLine : verify ? .command(bytes) : .unverified(bytes)
         while true {
-            switch try await waitFor(wait, echo: echo, questions: answers.map(\.pattern), rename: rename) {
+            let stop = try await waitFor(
+                wait, echo: echo, questions: answers.map(\.pattern), rename: rename, detect: true, expect: expect)
+            var result: LineResult
+            switch stop {
+            case .expected(let start):
+                result = takeOutput(
+                    Found(prompt: currentPrompt, name: base ?? [], terminator: currentTerminator, outputStart: start))
+            case .unanswered(let question):
+                result = try await abortQuestion(question, echo: echo, after: shown, budget: budget)
+                result.question = question
             case .prompt(let found):
-                var result = takeOutput(found)
-                // The device may quote the secret of a sensitive line back (in an error, say): mask it there.
-                if let secret = profile.secretPart(of: line) {
-                    let mask = Array(Secret.mask.utf8)
-                    let needle = Array(secret.utf8)
-                    result.output = String(
-                        decoding: Self.replacing(needle, in: Array(result.output.utf8), with: mask), as: UTF8.self)
-                    result.error = result.error.map {
-                        String(decoding: Self.replacing(needle, in: Array($0.utf8), with: mask), as: UTF8.self)
-                    }
-                }
-                return result
+                result = takeOutput(found)
             case .question(let index):
                 terminal.answeredCurrentLine = true
                 let answer = answers[index]
                 try await send(
                     Array(answer.answer.utf8), lineEnding: answer.endsLine, deadline: deadline,
                     what: "the answer to a question after `\(shown)`")
+                continue
             }
+            // The device may quote the secret of a sensitive line back (in an error, say): mask it there.
+            if let secret = profile.secretPart(of: line) {
+                let mask = Array(Secret.mask.utf8)
+                let needle = Array(secret.utf8)
+                result.output = String(
+                    decoding: Self.replacing(needle, in: Array(result.output.utf8), with: mask), as: UTF8.self)
+                result.error = result.error.map {
+                    String(decoding: Self.replacing(needle, in: Array($0.utf8), with: mask), as: UTF8.self)
+                }
+            }
+            return result
         }
     }
 
@@ -428,6 +521,8 @@ public actor CLIEngine {
         case anyLine
         /// The echo of this command; prompts before it (left over from earlier line endings) are skipped.
         case command([UInt8])
+        /// The echo of this command is removed when it comes first, but not waited for (`cmd_verify: false`).
+        case unverified([UInt8])
     }
 
     private struct Found {
@@ -440,18 +535,51 @@ public actor CLIEngine {
     private enum Stop {
         case prompt(Found)
         case question(Int)
+        /// A question that none of `questions` answers, with its text.
+        case unanswered(String)
+        /// A line matched the expected pattern; the output starts here.
+        case expected(Int)
     }
 
     private func waitForPrompt(_ wait: Wait, echo: Echo) async throws -> Found {
-        switch try await waitFor(wait, echo: echo, questions: [], rename: true) {
-        case .prompt(let found): return found
-        case .question: preconditionFailure("no questions were asked")
+        while true {
+            switch try await waitFor(wait, echo: echo, questions: [], rename: true) {
+            case .prompt(let found): return found
+            case .question, .unanswered, .expected: continue  // not asked for: never returned
+            }
+        }
+    }
+
+    /// Types the profile's abort at an unanswered question and waits for the prompt to come back.
+    ///
+    /// - Throws: ``NetPulseError/Kind/unexpectedPrompt`` when the prompt does not come back within the read
+    ///   timeout (the session is then out of step), and the errors of any wait.
+    private func abortQuestion(
+        _ question: String, echo: Echo, after shown: String, budget: Duration
+    ) async throws -> LineResult {
+        logger.debug("aborting an unanswered question", metadata: ["line": "\(shown)", "question": "\(question)"])
+        let deadline = ContinuousClock.now + budget
+        let wait = Wait(what: "the prompt after aborting a question", deadline: deadline, budget: budget)
+        do {
+            try await send(Array(profile.abort.utf8), lineEnding: false, deadline: deadline, what: "the abort key")
+            let found = try await waitForPrompt(wait, echo: echo)
+            return takeOutput(found)
+        } catch let error as NetPulseError where error.kind == .timeout {
+            throw NetPulseError.unexpectedPrompt(
+                "`\(shown)` asked \"\(Self.escaped(question))\" and no answer was given; the prompt did not come "
+                    + "back after the abort key (\(error.message))")
         }
     }
 
     /// Reads chunks until the current line is a prompt (after the echo), or shows one of `questions`.
-    /// Pagers are answered and removed on the way.
-    private func waitFor(_ wait: Wait, echo: Echo, questions: [TextPattern], rename: Bool) async throws -> Stop {
+    /// Pagers are answered and removed on the way. With `detect`, a line shaped like a question that none
+    /// of `questions` answers ends the wait; with `expect`, a line matching it ends the wait, and a prompt
+    /// does not.
+    private func waitFor(
+        _ wait: Wait, echo: Echo, questions: [TextPattern], rename: Bool, detect: Bool = false,
+        expect: LinePattern? = nil
+    ) async throws -> Stop {
+        var scanned = 0
         while true {
             try Task.checkCancellation()
             let chunk: [UInt8]?
@@ -472,15 +600,39 @@ public actor CLIEngine {
                 throw NetPulseError.unexpectedOutput(
                     "more than \(terminal.limit) bytes of output while waiting for \(wait.what) (max_output_bytes)")
             }
-            if let stop = try await inspectLine(wait, echo: echo, questions: questions, rename: rename) {
-                return stop
+            if let expect, let start = outputStart(after: echo) {
+                if let stop = expected(expect, from: max(start, scanned), start: start) { return stop }
+                scanned = terminal.output.count
+            }
+            let stop = try await inspectLine(
+                wait, echo: echo, questions: questions, rename: rename, detect: detect, promptEnds: expect == nil)
+            if let stop { return stop }
+        }
+    }
+
+    /// Looks for `pattern` in the completed lines from `offset` and in the current line; on a match, the
+    /// current line joins the output.
+    private func expected(_ pattern: LinePattern, from offset: Int, start: Int) -> Stop? {
+        var found = false
+        terminal.output.withUnsafeBufferPointer { output in
+            var lineStart = offset
+            while lineStart < output.count, !found {
+                var end = lineStart
+                while output[end] != UInt8(ascii: "\n") { end += 1 }
+                found = pattern.matches(String(decoding: output[lineStart..<end], as: UTF8.self))
+                lineStart = end + 1
             }
         }
+        if !found { found = pattern.matches(String(decoding: terminal.line, as: UTF8.self)) }
+        guard found else { return nil }
+        terminal.completeLine()
+        return .expected(start)
     }
 
     /// Looks at the current line only: a pager, a question, or a prompt.
     private func inspectLine(
-        _ wait: Wait, echo: Echo, questions: [TextPattern], rename: Bool
+        _ wait: Wait, echo: Echo, questions: [TextPattern], rename: Bool, detect: Bool = false,
+        promptEnds: Bool = true
     ) async throws -> Stop? {
         let line = terminal.line
         // A `\r` after the line means more came after it: it is neither a prompt nor a question.
@@ -497,7 +649,13 @@ public actor CLIEngine {
                 return .question(index)
             }
         }
-        guard let match = matchPrompt(line, rename: rename) else { return nil }
+        let match = matchPrompt(line, rename: rename)
+        if detect, match == nil, !terminal.answeredCurrentLine,
+            profile.questionShapes.contains(where: { $0.endsLine(line[...], slack: Self.questionSlack) })
+        {
+            return .unanswered(Self.trimmed(String(decoding: line, as: UTF8.self)))
+        }
+        guard promptEnds, let match else { return nil }
         guard let start = outputStart(after: echo) else { return nil }
         return .prompt(
             Found(
@@ -525,6 +683,13 @@ public actor CLIEngine {
             return 0
         case .anyLine:
             return terminal.completedLines > 0 ? terminal.output.count : nil
+        case .unverified(let command):
+            let first = terminal.output.firstIndex(of: UInt8(ascii: "\n")) ?? 0
+            let line = terminal.output[..<first]
+            let echoed =
+                terminal.completedLines > 0 && line.count >= command.count
+                && line.suffix(command.count).elementsEqual(command)
+            return echoed ? first + 1 : 0
         case .command(let command):
             guard profile.echoesInput else { return 0 }
             return terminal.output.withUnsafeBufferPointer { output -> Int? in
@@ -588,10 +753,13 @@ public actor CLIEngine {
             while first < lines.count, Self.isBlank(UnsafeBufferPointer(rebasing: output[lines[first]])) { first += 1 }
             guard first < lines.count else { return LineResult(output: "", error: nil) }
             var error: String?
-            if !profile.errorPatterns.isEmpty {
+            if !profile.errorPatterns.isEmpty || !extraErrors.isEmpty {
                 for range in lines[first...] {
                     let line = UnsafeBufferPointer(rebasing: output[range])
-                    if profile.errorPatterns.contains(where: { $0.matches(line) }) {
+                    if profile.errorPatterns.contains(where: { $0.matches(line) })
+                        || (!extraErrors.isEmpty
+                            && extraErrors.contains { $0.matches(String(decoding: line, as: UTF8.self)) })
+                    {
                         error = Self.trimmed(String(decoding: line, as: UTF8.self))
                         break
                     }

@@ -209,6 +209,11 @@ struct TerminalText {
         clearLine()
     }
 
+    /// Ends the current line as if a line break came (a line that matched an `expect_string`).
+    mutating func completeLine() {
+        if !line.isEmpty { endLine() }
+    }
+
     /// Forgets the current line (a prompt or a pager that was consumed).
     mutating func clearLine() {
         line.removeAll(keepingCapacity: true)

@@ -20,6 +20,15 @@ public protocol Driver: Sendable {
     ///   ``NetPulseError/Kind/timeout``, ...). Other errors are reported as `driver_error`.
     ///   Must return promptly when the task is cancelled.
     func connect(to target: DeviceTarget, context: DriverContext) async throws -> any DriverSession
+
+    /// The `driver_args` fields this driver reads besides the CLI engine's (``CLIOptions``), or `nil` when
+    /// it takes fields of its own that NetPulse cannot check. With a set, any other field is refused with
+    /// a ``RequestError`` naming it. The default is `nil`; the built-in SSH drivers return `[]`.
+    var acceptedDriverArgs: Set<String>? { get }
+}
+
+extension Driver {
+    public var acceptedDriverArgs: Set<String>? { nil }
 }
 
 /// One open session on one device.
@@ -70,6 +79,8 @@ public struct ExecutionRequest: Sendable {
     /// The most output one command may produce; past it the command fails with
     /// ``NetPulseError/Kind/unexpectedOutput`` (a device, or a man in the middle, cannot exhaust memory).
     public var maxOutputBytes: Int
+    /// How the CLI engine drives this execution beyond the platform profile (the request's `driver_args`).
+    public var cli: CLIOptions
     public var logger: Logger
 
     /// The bound on a command's output when nothing else is said: 64 MiB.
@@ -82,8 +93,10 @@ public struct ExecutionRequest: Sendable {
         enable: Bool? = nil,
         readTimeout: Duration = ConnectionArgs.defaultReadTimeout,
         maxOutputBytes: Int = ExecutionRequest.defaultMaxOutputBytes,
+        cli: CLIOptions = CLIOptions(),
         logger: Logger
     ) {
+        self.cli = cli
         self.operation = operation
         self.stopOnError = stopOnError
         self.save = save

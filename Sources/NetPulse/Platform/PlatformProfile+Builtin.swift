@@ -1,8 +1,7 @@
 extension PlatformProfile {
     /// The profiles NetPulse ships, before any user registration.
-    public static let builtin: [PlatformProfile] = [
-        ciscoIOS, ciscoXE, ciscoNXOS, aristaEOS, juniperJunos, huawei, hpComware, linux,
-    ]
+    public static let builtin: [PlatformProfile] =
+        [ciscoIOS, ciscoXE, ciscoNXOS, aristaEOS, juniperJunos, huawei, hpComware, linux] + netmikoNamed
 
     private static let ciscoPrompt = PromptPattern(
         nameCharacters: "._-/", mode: .enclosed(open: "(", close: ")"), terminators: ">#")
@@ -35,7 +34,8 @@ extension PlatformProfile {
         save: SaveCommand(
             "write memory",
             confirmations: [Answer(TextPattern("Destination filename ["), answer: "")]
-        )
+        ),
+        questions: [Answer(TextPattern("Destination filename ["), answer: "")]
     )
 
     /// Cisco IOS XE: as IOS.

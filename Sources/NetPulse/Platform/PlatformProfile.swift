@@ -61,6 +61,17 @@ public struct PlatformProfile: Sendable, Hashable {
     /// Lines that carry a secret (`username … secret …`, `snmp-server community …`): redacted in logs,
     /// error messages and the commands recorded with outputs (``redacted(_:)``).
     public var sensitiveLines: [SensitivePattern]
+    /// Questions the device may ask after any command, with the answer the platform always gives
+    /// (IOS `Destination filename [startup-config]?` → Enter keeps the name shown). A request adds its
+    /// own (`driver_args.answers`), checked first.
+    public var questions: [Answer]
+    /// What marks a line as a question waiting for an answer (`[confirm]`, `(y/n)`, `[yes/no]`), near the
+    /// end of the line the device leaves open (at most 8 bytes after it, trailing spaces aside): when no
+    /// answer fits, the engine types ``abort`` and the command fails at once with
+    /// ``NetPulseError/Kind/unexpectedPrompt`` instead of waiting for its read timeout.
+    public var questionShapes: [TextPattern]
+    /// What leaves an unanswered question and brings the prompt back (Ctrl-C), typed without a line ending.
+    public var abort: String
 
     /// A text the device shows while waiting for an answer, and the answer.
     public struct Answer: Sendable, Hashable {
@@ -90,14 +101,21 @@ public struct PlatformProfile: Sendable, Hashable {
         public var discard: String?
         /// Questions the device may ask on the way out, with their answers.
         public var exitQuestions: [Answer]
+        /// Whether ``commit`` also saves the configuration for the next boot (Junos: yes; VyOS: no). A push
+        /// with `save` on a platform whose commit does not save and that has no save command is refused.
+        public var commitSaves: Bool
 
+        /// An empty ``enter`` or ``exit`` sends nothing: platforms whose configuration lines are typed at
+        /// the ordinary prompt (FortiOS, RouterOS) have no mode to enter.
         public init(
             enter: String,
             exit: String,
             commit: String? = nil,
             discard: String? = nil,
-            exitQuestions: [Answer] = []
+            exitQuestions: [Answer] = [],
+            commitSaves: Bool = true
         ) {
+            self.commitSaves = commitSaves
             self.enter = enter
             self.exit = exit
             self.commit = commit
@@ -162,8 +180,14 @@ public struct PlatformProfile: Sendable, Hashable {
         echoesInput: Bool = true,
         transport: Transport = .shell,
         legacyAlgorithms: Bool = true,
-        sensitiveLines: [SensitivePattern] = SensitivePattern.common
+        sensitiveLines: [SensitivePattern] = SensitivePattern.common,
+        questions: [Answer] = [],
+        questionShapes: [TextPattern] = PlatformProfile.commonQuestionShapes,
+        abort: String = "\u{3}"
     ) {
+        self.questions = questions
+        self.questionShapes = questionShapes
+        self.abort = abort
         self.name = name
         self.aliases = aliases
         self.prompt = prompt
@@ -181,6 +205,19 @@ public struct PlatformProfile: Sendable, Hashable {
         self.legacyAlgorithms = legacyAlgorithms
         self.sensitiveLines = sensitiveLines
     }
+}
+
+extension PlatformProfile {
+    /// The shapes of the questions network devices ask: `[confirm]`, `(y/n)`, `[y/n]`, `[yes/no]`,
+    /// `(yes/no)`, and a default in brackets before a question mark (`[startup-config]?`).
+    public static let commonQuestionShapes: [TextPattern] = [
+        TextPattern("[confirm]"),
+        TextPattern("(y/n)", caseInsensitive: true),
+        TextPattern("[y/n]", caseInsensitive: true),
+        TextPattern("[yes/no]", caseInsensitive: true),
+        TextPattern("(yes/no)", caseInsensitive: true),
+        TextPattern("]?"),
+    ]
 }
 
 extension PromptPattern {

@@ -77,6 +77,24 @@ public struct TextPattern: Sendable, Hashable, ExpressibleByStringLiteral, Custo
         line.withUnsafeBufferPointer { matches($0) }
     }
 
+    /// Whether the pattern occurs near the end of `line`: at most `slack` bytes (trailing spaces aside) after
+    /// it, as a question's shape ends the question (`[confirm]`, `(y/n)?  [n] `, `[Y/N]:`).
+    func endsLine(_ line: ArraySlice<UInt8>, slack: Int) -> Bool {
+        line.withUnsafeBufferPointer { line in
+            var end = line.count
+            while end > 0, line[end - 1] == UInt8(ascii: " ") { end -= 1 }
+            let count = needle.count
+            guard end >= count else { return false }
+            var start = end - count
+            let lowest = max(0, end - count - slack)
+            while start >= lowest {
+                if anchor == .anywhere || start == 0, equal(line, at: start) { return true }
+                start -= 1
+            }
+            return false
+        }
+    }
+
     private func equal(_ line: UnsafeBufferPointer<UInt8>, at start: Int) -> Bool {
         for offset in 0..<needle.count {
             let byte = caseInsensitive ? Self.lower(line[start + offset]) : line[start + offset]

@@ -57,11 +57,14 @@ public struct DeviceJobSpec: Sendable, Hashable {
     public var index: Int
     public var target: DeviceTarget
     public var operation: DeviceOperation
+    /// How the CLI engine drives it, from its `driver_args`.
+    public var cli: CLIOptions
 
-    public init(index: Int, target: DeviceTarget, operation: DeviceOperation) {
+    public init(index: Int, target: DeviceTarget, operation: DeviceOperation, cli: CLIOptions = CLIOptions()) {
         self.index = index
         self.target = target
         self.operation = operation
+        self.cli = cli
     }
 }
 
@@ -99,6 +102,13 @@ extension BatchRequest {
         }
         try Self.check(operation, path: "")
         try connectionArgs.validate(path: "connection_args")
+        // Built-in drivers read only the CLI engine's driver_args (and netmiko's pass-throughs); others take any.
+        let ownArgs = drivers?.driver(named: driver)?.acceptedDriverArgs
+        func driverArgs(_ args: [String: JSONValue], _ path: String) throws(RequestError) -> CLIOptions.Parsed {
+            try CLIOptions.parse(
+                args, path: path, accepted: Self.netmikoPassThrough.union(ownArgs ?? []), refuseUnknown: ownArgs != nil)
+        }
+        _ = try driverArgs(connectionArgs.driverArgs, "driver_args")
         try parsing?.validate(path: "parsing")
 
         var seen: [DeviceKey: Int] = [:]
@@ -124,8 +134,19 @@ extension BatchRequest {
                 throw RequestError(
                     field: "\(path).config", reason: "pushes config, but the batch's parsing applies to command output")
             }
-            let target = try device.connection.merged(over: connectionArgs)
+            _ = try driverArgs(device.connection.driverArgs, "\(path).driver_args")
+            var target = try device.connection.merged(over: connectionArgs)
                 .resolve(host: device.host, platforms: platforms, path: path)
+            let cli = try driverArgs(target.driverArgs, "\(path).driver_args")
+            if let readTimeout = cli.readTimeout { target.readTimeout = readTimeout }
+            if ownArgs != nil, platforms.profile(named: target.platform)?.transport == .exec,
+                let field = cli.options.firstSetField
+            {
+                throw RequestError(
+                    field: "\(path).driver_args.\(field)",
+                    reason:
+                        "has no effect on platform \(target.platform), whose commands run on exec channels, not a CLI")
+            }
             if let first = seen[target.key] {
                 throw RequestError(
                     field: "\(path)",
@@ -133,7 +154,7 @@ extension BatchRequest {
                 )
             }
             seen[target.key] = index
-            specs.append(DeviceJobSpec(index: index, target: target, operation: operation))
+            specs.append(DeviceJobSpec(index: index, target: target, operation: operation, cli: cli.options))
         }
         return specs
     }

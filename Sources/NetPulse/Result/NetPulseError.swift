@@ -44,6 +44,9 @@ public struct NetPulseError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let protocolError = Kind(rawValue: "protocol_error")
         /// The device's output could not be understood (no prompt found, garbage).
         public static let unexpectedOutput = Kind(rawValue: "unexpected_output")
+        /// The device asked a question (`[confirm]`, `(y/n)`) that nobody gave an answer for; the command
+        /// was aborted and the session brought back to a prompt.
+        public static let unexpectedPrompt = Kind(rawValue: "unexpected_prompt")
         /// The job waited in the queue for longer than its `ttl`.
         public static let expired = Kind(rawValue: "expired")
         /// The job or its batch was cancelled, or the scheduler shut down.
@@ -81,6 +84,7 @@ public struct NetPulseError: Error, Sendable, Hashable, CustomStringConvertible 
     public static func sessionUnavailable(_ message: String) -> NetPulseError { .init(.sessionUnavailable, message) }
     public static func protocolError(_ message: String) -> NetPulseError { .init(.protocolError, message) }
     public static func unexpectedOutput(_ message: String) -> NetPulseError { .init(.unexpectedOutput, message) }
+    public static func unexpectedPrompt(_ message: String) -> NetPulseError { .init(.unexpectedPrompt, message) }
     public static func expired(_ message: String) -> NetPulseError { .init(.expired, message) }
     public static func cancelled(_ message: String) -> NetPulseError { .init(.cancelled, message) }
     public static func unsupported(_ message: String) -> NetPulseError { .init(.unsupported, message) }

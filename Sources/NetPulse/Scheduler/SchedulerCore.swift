@@ -154,7 +154,8 @@ final class SchedulerCore: Sendable {
         let request = ExecutionRequest(
             operation: job.spec.operation, stopOnError: job.batch.options.stopOnError,
             save: job.batch.options.save, enable: job.batch.options.enable, readTimeout: target.readTimeout,
-            maxOutputBytes: job.batch.options.maxOutputBytes ?? limits.maxOutputBytes, logger: logger)
+            maxOutputBytes: job.batch.options.maxOutputBytes ?? limits.maxOutputBytes, cli: job.spec.cli,
+            logger: logger)
 
         switch job.kind {
         case .roundRobin:

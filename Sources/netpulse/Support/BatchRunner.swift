@@ -12,7 +12,8 @@ enum BatchRunner {
         quiet: Bool,
         parser: (any OutputParser)? = nil,
         names: [Int: String] = [:],
-        outputDirectory: String? = nil
+        outputDirectory: String? = nil,
+        platforms: PlatformRegistry = .builtin
     ) async throws -> Int32 {
         let drivers = connection.drivers()
         var request = request
@@ -24,7 +25,7 @@ enum BatchRunner {
             return 2
         }
         do {
-            _ = try request.validated(drivers: drivers)
+            _ = try request.validated(drivers: drivers, platforms: platforms)
         } catch {
             printError("invalid request: \(error)")
             return 2
@@ -34,6 +35,7 @@ enum BatchRunner {
         }
         var configuration = connection.schedulerConfiguration(drivers: drivers)
         configuration.parser = parser
+        configuration.platforms = platforms
         return try await withScheduler(configuration: configuration) { scheduler in
             let handle: BatchHandle
             do {

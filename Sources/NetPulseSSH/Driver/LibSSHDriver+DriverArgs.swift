@@ -1,0 +1,6 @@
+public import NetPulse
+
+extension LibSSHDriver {
+    /// None beyond the CLI engine's: any other `driver_args` field is refused.
+    public var acceptedDriverArgs: Set<String>? { [] }
+}
