@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "NetPulseServer", targets: ["NetPulseServer"]),
         .library(name: "NetPulseTextFSM", targets: ["NetPulseTextFSM"]),
         .library(name: "NetPulseParsing", targets: ["NetPulseParsing"]),
+        .library(name: "NetPulsePostgres", targets: ["NetPulsePostgres"]),
         .executable(name: "netpulse", targets: ["netpulse"]),
     ],
     dependencies: [
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // C libraries, each behind one system-library target with a shim header.
@@ -123,12 +125,24 @@ let package = Package(
             ]
         ),
 
+        // The scheduler's durable queue on PostgreSQL (postgres-nio): many API and worker processes.
+        .target(
+            name: "NetPulsePostgres",
+            dependencies: [
+                "NetPulse", "NetPulseServer",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The command-line tool.
         .executableTarget(
             name: "netpulse",
             dependencies: [
                 "NetPulse", "NetPulseLab", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2", "NetPulseServer",
                 "NetPulseTextFSM", "NetPulseParsing",
+                "NetPulsePostgres", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -167,6 +181,18 @@ let package = Package(
             path: "Sources/NetPulseAPIBench"
         ),
 
+        // The PostgreSQL queue's throughput with the in-memory driver through 1..N worker processes
+        // (Benchmarks/queue/run.sh drives it).
+        .executableTarget(
+            name: "netpulse-queue-bench",
+            dependencies: [
+                "NetPulse", "NetPulsePostgres", "NetPulseTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/NetPulseQueueBench"
+        ),
+
         // "Writing your own driver": a compiled example, built with everything else.
         .executableTarget(name: "custom-driver-example", dependencies: ["NetPulse"], path: "Examples/CustomDriver"),
 
@@ -203,6 +229,15 @@ let package = Package(
         .testTarget(name: "SSHTestSupportTests", dependencies: ["SSHTestSupport"]),
         // The `netpulse` binary run as a subprocess against lab devices.
         .testTarget(name: "NetPulseCLITests", dependencies: ["NetPulse", "NetPulseLab", "SSHTestSupport"]),
+        // The PostgreSQL queue against a throw-away PostgreSQL (scripts/pg/start.sh).
+        .testTarget(
+            name: "NetPulsePostgresTests",
+            dependencies: [
+                "NetPulse", "NetPulsePostgres", "NetPulseServer", "NetPulseTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The HTTP API over real HTTP on loopback, against lab devices.
         .testTarget(
             name: "NetPulseServerTests",
