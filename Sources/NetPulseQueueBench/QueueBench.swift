@@ -79,6 +79,12 @@ struct QueueBench {
         var options = try PostgresWorker.Options(name: name, capacity: capacity)
         options.pollInterval = .milliseconds(500)
         let worker = PostgresWorker(queue: queue, options: options)
+        // Ends with its parent: a crashed `run` leaves no worker behind.
+        let parent = getppid()
+        Task {
+            while getppid() == parent { try? await Task.sleep(for: .milliseconds(500)) }
+            input.yield()
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await worker.run() }
             print("ready", terminator: "\n")
@@ -133,9 +139,9 @@ struct QueueBench {
         var figures: (Double, Double, Double) = (0, 0, 0)
         for try await row in try await queue.client.query(
             """
-            SELECT extract(epoch FROM min(j.started_at) - b.submitted_at) * 1000,
-                   extract(epoch FROM max(j.finished_at) - b.submitted_at),
-                   extract(epoch FROM max(j.started_at) - min(j.started_at))
+            SELECT (extract(epoch FROM min(j.started_at) - b.submitted_at) * 1000)::float8,
+                   extract(epoch FROM max(j.finished_at) - b.submitted_at)::float8,
+                   extract(epoch FROM max(j.started_at) - min(j.started_at))::float8
             FROM np_job j JOIN np_batch b ON b.id = j.batch_id WHERE b.id = \(batchUUID)
             GROUP BY b.submitted_at
             """, logger: logger
