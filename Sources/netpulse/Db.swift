@@ -121,7 +121,8 @@ func withDatabase(
         throw ExitCode(2)
     }
     var logger = Logger(label: "netpulse.db")
-    logger.logLevel = .warning
+    // postgres-nio warns when a query is queued before the pool's run() has started, which is harmless.
+    logger.logLevel = .error
     let client = PostgresClient(
         configuration: url.clientConfiguration(maxConnections: maxConnections), backgroundLogger: logger)
     do {

@@ -136,8 +136,16 @@ public final class PostgresWorker: Sendable {
             throw PostgresQueueError(
                 .database, "this worker was declared dead (its heartbeat lapsed); its jobs were taken back")
         }
-        // Apart from this task's cancellation, which would stop the statement before it is sent.
-        await Task { await queue.unregister(worker: id) }.value
+        // Apart from this task's cancellation (which would stop the statement before it is sent), and for
+        // at most 5 s: with the database gone, the row simply ages out after `deadAfter`.
+        await Task {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await queue.unregister(worker: id) }
+                group.addTask { try? await Task.sleep(for: .seconds(5)) }
+                await group.next()
+                group.cancelAll()
+            }
+        }.value
         logger.info("worker stopped", metadata: ["worker": "\(options.name)"])
     }
 
