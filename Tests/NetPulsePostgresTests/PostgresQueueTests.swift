@@ -236,6 +236,24 @@ struct PostgresQueueTests {
         }
     }
 
+    @Test("an idle worker wakes on NOTIFY: a batch submitted later runs without waiting for a poll")
+    func notifyWakesWorker() async throws {
+        try await withTestQueue { queue in
+            try await withWorkers(1, queue: queue, configure: { $0.pollInterval = .seconds(600) }) { workers in
+                // Idle first: the worker's first claims found nothing.
+                try await eventually("the worker to register") {
+                    try await PostgresWorkerDirectory(client: queue.client, logger: Logger(label: "test")).workers()
+                        .count == 1
+                }
+                let batch = try await queue.submit(json: requestJSON(hosts: ["n1", "n2"]))
+                try await eventually(within: .seconds(30), "the batch to run on NOTIFY alone") {
+                    try await queue.progress(batchID: batch.id).map { $0.succeeded == 2 } ?? false
+                }
+                #expect(workers[0].currentStats.written == 2)
+            }
+        }
+    }
+
     @Test("a bad --database URL names what is wrong")
     func badURL() {
         #expect(throws: PostgresQueueError.self) { try DatabaseURL("mysql://u@h/d") }
