@@ -31,6 +31,8 @@ dir="$(mktemp -d "${TMPDIR:-/tmp}/netpulse-pg.XXXXXX")"
 chmod 0755 "$dir"
 [ ${#as_user[@]} -eq 0 ] || chown "$user" "$dir"
 
+# The server user may not be able to read the caller's folder (CI's clone under /root): work from the cluster's.
+cd "$dir"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 
 "${as_user[@]}" "$bindir/initdb" -D "$dir/data" -U netpulse --auth=trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 || {

@@ -9,6 +9,7 @@ fi
 bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
 command -v pg_config >/dev/null && [ -x "$(pg_config --bindir)/pg_ctl" ] && bindir="$(pg_config --bindir)"
 owner="$(stat -c %U "$dir/data")"
+cd "$dir"
 if [ "$(id -u)" -eq 0 ] && [ "$owner" != root ]; then
     runuser -u "$owner" -- "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
 else
