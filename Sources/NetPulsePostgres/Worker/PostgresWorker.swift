@@ -149,27 +149,22 @@ public final class PostgresWorker: Sendable {
         logger.info("worker stopped", metadata: ["worker": "\(options.name)"])
     }
 
-    /// The claim-run-write loop; returns `true` if the worker was declared dead.
-    private func loop(
-        events: AsyncStream<Void>, shared: Shared
-    ) async -> Bool {
+    /// The claim-run-write loop (the decisions are ``WorkerStateMachine``'s); returns `true` if the worker
+    /// was declared dead.
+    private func loop(events: AsyncStream<Void>, shared: Shared) async -> Bool {
         let queue = self.queue
-        let options = self.options
         let logger = queue.logger
         let id = self.id
-        var running: [JobKey: (job: ClaimedJob, task: Task<Void, Never>)] = [:]
+        var state = WorkerStateMachine<KeptSession>(capacity: options.capacity)
+        var tasks: [JobKey: Task<Void, Never>] = [:]
         var batches = BatchCache()
-        // A pinned device's kept session, reused only by a job with the same driver and the very same
-        // target settings (credentials included): a session is never lent across logins.
-        var sessions: [String: KeptSession] = [:]
-        var mayHaveRoundRobin = true
-        var mayHavePinned = true
-        var stopping = false
-        var lost = false
+        func close(_ sessions: [KeptSession]) {
+            for kept in sessions { Task { await kept.session.close() } }
+        }
 
         var iterator = events.makeAsyncIterator()
         while true {
-            if shared.stop.load(ordering: .relaxed) { stopping = true }
+            if shared.stop.load(ordering: .relaxed) { state.stop() }
             // Write what finished since the last pass, in one statement.
             let finished = shared.inbox.withLock { items in
                 defer { items.removeAll(keepingCapacity: true) }
@@ -177,108 +172,95 @@ public final class PostgresWorker: Sendable {
             }
             if !finished.isEmpty {
                 for (completion, session) in finished {
-                    running[JobKey(batchID: completion.job.batchID, index: completion.job.index)] = nil
-                    if let session {
-                        if stopping || lost {
-                            Task { await session.session.close() }
-                        } else {
-                            sessions[completion.job.device] = session
-                        }
-                    }
+                    tasks[JobKey(batchID: completion.job.batchID, index: completion.job.index)] = nil
+                    if let closing = state.finished(completion.job, keeping: session) { close([closing]) }
                 }
-                let completions = finished.map(\.0)
-                shared.running.store(running.count, ordering: .relaxed)
-                do {
-                    let written = try await queue.complete(worker: id, completions)
-                    stats.withLock {
-                        $0.roundTrips += 1
-                        $0.written += written.count
-                        $0.refused += completions.count - written.count
-                    }
-                    if written.count < completions.count {
-                        logger.warning(
-                            "results refused: the jobs are no longer this worker's",
-                            metadata: ["refused": "\(completions.count - written.count)"])
-                    }
-                } catch {
-                    logger.error("writing results failed", metadata: ["error": "\(error)"])
-                }
-                if completions.contains(where: { $0.job.epoch != nil }) { mayHavePinned = true }
-                mayHaveRoundRobin = true
+                shared.running.store(state.running.count, ordering: .relaxed)
+                await write(finished.map(\.0))
             }
-            if (stopping || lost) && running.isEmpty { break }
-            // Claim up to the free capacity.
-            var free = options.capacity - running.count
-            if !stopping && !lost && free > 0 {
+            switch state.next {
+            case .exit:
+                close(state.takeSessions())
+                return state.lost
+            case .wait:
+                break
+            case .claim(let pinned, let roundRobin, let limit):
                 do {
                     var claimed: [ClaimedJob] = []
-                    if mayHavePinned {
-                        let leases = try await queue.acquireLeases(worker: id, limit: free, lease: options.lease)
-                        let pinned = try await queue.claimPinned(worker: id)
+                    if pinned {
+                        let leases = try await queue.acquireLeases(worker: id, limit: limit, lease: options.lease)
+                        let jobs = try await queue.claimPinned(worker: id)
                         stats.withLock { $0.roundTrips += 2 }
-                        claimed += pinned
-                        if leases.isEmpty && pinned.isEmpty { mayHavePinned = false }
-                        free -= pinned.count
+                        state.pinnedClaimed(leases: leases.count, jobs: jobs.count)
+                        claimed += jobs
                     }
-                    if mayHaveRoundRobin && free > 0 {
+                    let free = limit - claimed.count
+                    if roundRobin && free > 0 {
                         let jobs = try await queue.claimRoundRobin(worker: id, limit: free)
                         stats.withLock { $0.roundTrips += 1 }
-                        if jobs.count < free { mayHaveRoundRobin = false }
+                        state.roundRobinClaimed(jobs.count, asked: free)
                         claimed += jobs
                     }
                     stats.withLock { $0.claimed += claimed.count }
                     for job in claimed {
                         let prepared = await batches.prepared(job.batchID, queue: queue)
-                        var session: KeptSession?
-                        if job.epoch != nil, let kept = sessions.removeValue(forKey: job.device) {
-                            if case .success(let batch) = prepared,
-                                let spec = batch.spec(job.index),
-                                spec.target == kept.target, batch.driverName == kept.driverName
-                            {
-                                session = kept
-                            } else {
-                                Task { await kept.session.close() }
+                        let (session, closing) = state.start(job) { kept in
+                            guard case .success(let batch) = prepared, let spec = batch.spec(job.index) else {
+                                return false
                             }
+                            return spec.target == kept.target && batch.driverName == kept.driverName
                         }
-                        let key = JobKey(batchID: job.batchID, index: job.index)
-                        let task = Task {
+                        if let closing { close([closing]) }
+                        tasks[JobKey(batchID: job.batchID, index: job.index)] = Task {
                             let (result, keep) = await Self.execute(
                                 job, prepared: prepared, session: session, queue: queue)
                             let text = Self.encode(result)
                             shared.inbox.withLock { $0.append((JobCompletion(job: job, result: text), keep)) }
                             shared.wake()
                         }
-                        running[key] = (job, task)
                     }
-                    shared.running.store(running.count, ordering: .relaxed)
+                    shared.running.store(state.running.count, ordering: .relaxed)
                 } catch {
                     logger.error("claiming failed", metadata: ["error": "\(error)"])
                 }
             }
             // Wait for something to happen: a job finished, new jobs, a heartbeat, a stop.
-            guard await iterator.next() != nil else { break }
-            if shared.newJobs.exchange(false, ordering: .relaxed) {
-                mayHaveRoundRobin = true
-                mayHavePinned = true
-            }
+            guard await iterator.next() != nil else { return state.lost }
+            if shared.newJobs.exchange(false, ordering: .relaxed) { state.jobsAnnounced() }
             for beat in shared.beats.withLock({ beats in
-                defer { beats.removeAll() }; return beats
+                defer { beats.removeAll() }
+                return beats
             }) {
-                if !beat.alive && !lost {
+                let wasLost = state.lost
+                let cancels = beat.cancelRequested.map { JobKey(batchID: $0.batchID, index: $0.index) }
+                let (stop, closing) = state.heartbeat(
+                    alive: beat.alive, cancelRequested: cancels, released: beat.released)
+                if state.lost && !wasLost {
                     logger.error("this worker was declared dead; stopping its jobs (their results will be refused)")
-                    lost = true
-                    for entry in running.values { entry.task.cancel() }
                 }
-                for job in beat.cancelRequested {
-                    running[JobKey(batchID: job.batchID, index: job.index)]?.task.cancel()
-                }
-                for device in beat.released {
-                    if let kept = sessions.removeValue(forKey: device) { Task { await kept.session.close() } }
-                }
+                for key in stop { tasks[key]?.cancel() }
+                close(closing)
             }
         }
-        for kept in sessions.values { await kept.session.close() }
-        return lost
+    }
+
+    /// Writes results in one statement and counts what was refused.
+    private func write(_ completions: [JobCompletion]) async {
+        do {
+            let written = try await queue.complete(worker: id, completions)
+            stats.withLock {
+                $0.roundTrips += 1
+                $0.written += written.count
+                $0.refused += completions.count - written.count
+            }
+            if written.count < completions.count {
+                queue.logger.warning(
+                    "results refused: the jobs are no longer this worker's",
+                    metadata: ["refused": "\(completions.count - written.count)"])
+            }
+        } catch {
+            queue.logger.error("writing results failed", metadata: ["error": "\(error)"])
+        }
     }
 
     /// A result as the JSON the queue stores; a result that cannot be encoded (not expected: every field
