@@ -254,6 +254,23 @@ struct PostgresQueueTests {
         }
     }
 
+    @Test("a submit past maxQueuedJobs is refused as overloaded, naming devices, and queues nothing")
+    func overloaded() async throws {
+        var limits = SchedulerConfiguration.Limits()
+        limits.maxQueuedJobs = 5
+        try await withTestQueue(limits: limits) { queue in
+            _ = try await queue.submit(json: requestJSON(hosts: ["a", "b", "c"]))
+            do {
+                _ = try await queue.submit(json: requestJSON(hosts: ["d", "e", "f"]))
+                Issue.record("a batch past the bound was queued")
+            } catch let error as RequestError {
+                #expect(error.kind == .overloaded)
+                #expect(error.field == "devices")
+            }
+            #expect(try await queue.queuedJobs() == 3)
+        }
+    }
+
     @Test("a bad --database URL names what is wrong")
     func badURL() {
         #expect(throws: PostgresQueueError.self) { try DatabaseURL("mysql://u@h/d") }

@@ -46,7 +46,31 @@ public final class PostgresQueue: Sendable {
         guard let text = String(data: json, encoding: .utf8) else {
             throw RequestError(field: "", reason: "is not UTF-8")
         }
+        let limit = configuration.limits.maxQueuedJobs
+        let queued = try await queuedJobs()
+        guard queued + validated.specs.count <= limit else {
+            throw RequestError(
+                field: "devices",
+                reason: "the queue holds \(queued) queued jobs; \(validated.specs.count) more would pass its bound of "
+                    + "\(limit); try again later",
+                kind: .overloaded)
+        }
         return try await submit(validated, json: text)
+    }
+
+    /// Jobs queued and not yet claimed, over every batch (the bound ``SchedulerConfiguration/Limits/maxQueuedJobs``
+    /// applies to, as in memory; checked before the insert, so concurrent submits may pass it by one batch).
+    public func queuedJobs() async throws(PostgresQueueError) -> Int {
+        do {
+            for try await count in try await client.query(
+                "SELECT count(*) FROM np_job WHERE state = 0", logger: logger
+            ).decode(Int.self) {
+                return count
+            }
+            return 0
+        } catch {
+            throw .wrapping(error, "counting queued jobs")
+        }
     }
 
     /// Queues a validated batch whose request is `json`.
