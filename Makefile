@@ -8,7 +8,9 @@ test: bootstrap
 	swift build --build-tests
 	# At most 8 tests at once: on 2 cores, every suite at once (sshd and lab start-ups, key generation)
 	# pushes login deadlines past their limit.
-	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=8 swift test --skip-build --skip 'TextFSMDifferentialTests/live'
+	# A throw-away PostgreSQL on loopback (scripts/pg/start.sh) for the PostgreSQL queue's tests, stopped after.
+	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=8 bash scripts/pg/with-postgres.sh \
+		swift test --skip-build --skip 'TextFSMDifferentialTests/live'
 	# The live TextFSM differential (Python's textfsm over every ntc-templates template) runs alone: it
 	# keeps a core busy for minutes, which would starve the socket tests' deadlines beside it.
 	swift test --skip-build --filter 'TextFSMDifferentialTests/live'

@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "NetPulseTextFSM", targets: ["NetPulseTextFSM"]),
         .library(name: "NetPulseParsing", targets: ["NetPulseParsing"]),
         .library(name: "NetPulsePlatforms", targets: ["NetPulsePlatforms"]),
+        .library(name: "NetPulsePostgres", targets: ["NetPulsePostgres"]),
         .executable(name: "netpulse", targets: ["netpulse"]),
     ],
     dependencies: [
@@ -28,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // C libraries, each behind one system-library target with a shim header.
@@ -126,6 +128,17 @@ let package = Package(
             ]
         ),
 
+        // The scheduler's durable queue on PostgreSQL (postgres-nio): many API and worker processes.
+        .target(
+            name: "NetPulsePostgres",
+            dependencies: [
+                "NetPulse", "NetPulseServer",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The command-line tool.
         .executableTarget(
             name: "netpulse",
@@ -133,6 +146,7 @@ let package = Package(
                 "NetPulse", "NetPulseLab", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2", "NetPulseServer",
                 "NetPulseTextFSM", "NetPulseParsing",
                 "NetPulsePlatforms",
+                "NetPulsePostgres", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -165,6 +179,17 @@ let package = Package(
             dependencies: [
                 "NetPulse", "NetPulseServer", "NetPulseTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The PostgreSQL queue's throughput with the in-memory driver through 1..N worker processes
+        // (Benchmarks/queue/run.sh drives it).
+        .executableTarget(
+            name: "netpulse-queue-bench",
+            dependencies: [
+                "NetPulse", "NetPulsePostgres", "NetPulseTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -210,6 +235,15 @@ let package = Package(
         .testTarget(
             name: "NetPulsePlatformsTests",
             dependencies: ["NetPulse", "NetPulsePlatforms", .product(name: "Yams", package: "Yams")]
+        ),
+        // The PostgreSQL queue against a throw-away PostgreSQL (scripts/pg/start.sh).
+        .testTarget(
+            name: "NetPulsePostgresTests",
+            dependencies: [
+                "NetPulse", "NetPulsePostgres", "NetPulseServer", "NetPulseTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // The HTTP API over real HTTP on loopback, against lab devices.
         .testTarget(

@@ -15,6 +15,8 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 # The HTTPS test of `netpulse serve` makes a certificate with openssl and talks to the server with curl.
 command -v openssl >/dev/null || need+=(openssl)
 command -v curl >/dev/null || need+=(curl)
+# The PostgreSQL queue's tests start a throw-away cluster (scripts/pg/start.sh) with the server's initdb.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "bootstrap: installing ${need[*]}" >&2

@@ -8,7 +8,7 @@ struct NetPulseCommand: AsyncParsableCommand {
         abstract: "Batch automation of network devices over SSH.",
         subcommands: [
             Run.self, Exec.self, TestConnection.self, Demo.self, Lab.self, Serve.self, Parse.self,
-            Platforms.self,
+            Platforms.self, Worker.self, Db.self,
         ]
     )
 }

@@ -52,38 +52,30 @@ public final class Scheduler: Sendable {
     public func submit(
         _ request: BatchRequest, tenant: String? = nil, annotation: (any Sendable)? = nil
     ) throws(RequestError) -> BatchHandle {
+        try submit(ValidatedBatch(request, configuration: core.configuration), tenant: tenant, annotation: annotation)
+    }
+
+    /// Queues a batch validated by ``ValidatedBatch/init(_:configuration:)``; returns at once.
+    ///
+    /// The batch must have been validated against this scheduler's configuration (its drivers and limits).
+    ///
+    /// - Throws: ``RequestError`` of kind ``RequestError/Kind/overloaded`` when the batch would pass
+    ///   ``SchedulerConfiguration/Limits/maxQueuedJobs``.
+    public func submit(
+        _ validated: ValidatedBatch, tenant: String? = nil, annotation: (any Sendable)? = nil
+    ) throws(RequestError) -> BatchHandle {
         let configuration = core.configuration
         let limits = configuration.limits
-        var specs = try request.validated(drivers: configuration.drivers, platforms: configuration.platforms)
-        guard let driver = configuration.drivers.driver(named: request.driver),
-            let driverName = configuration.drivers.canonicalName(request.driver)
-        else {
-            throw RequestError(field: "driver", reason: "unknown driver '\(request.driver)'")
-        }
-        if let parsing = request.parsing {
-            guard let parser = configuration.parser else {
-                throw RequestError(
-                    field: "parsing", reason: "no output parser is configured here; this scheduler cannot parse output")
-            }
-            try parser.validate(parsing)
-        }
-        for index in specs.indices {
-            specs[index].target.connectTimeout = min(specs[index].target.connectTimeout, limits.maxDeviceTimeout)
-            specs[index].target.readTimeout = min(specs[index].target.readTimeout, limits.maxDeviceTimeout)
-        }
-        var options = request.options
-        options.executionTimeout = min(
-            options.executionTimeout ?? limits.maxExecutionTimeout, limits.maxExecutionTimeout)
-        options.resultTTL = min(options.resultTTL ?? limits.defaultResultTTL, limits.maxResultTTL)
-        options.maxOutputBytes = min(options.maxOutputBytes ?? limits.maxOutputBytes, limits.maxOutputBytes)
+        let request = validated.request
+        let options = validated.options
         let now = core.clock.now
         let sequence = core.state.withLock { state -> UInt64 in
             state.nextBatchSequence += 1
             return state.nextBatchSequence
         }
         let batch = BatchRecord(
-            id: UUID().uuidString.lowercased(), specs: specs, options: options, driver: driver,
-            driverName: driverName, resultTTL: options.resultTTL ?? limits.defaultResultTTL, submittedAt: now,
+            id: UUID().uuidString.lowercased(), specs: validated.specs, options: options, driver: validated.driver,
+            driverName: validated.driverName, resultTTL: validated.resultTTL, submittedAt: now,
             platforms: configuration.platforms, tenant: tenant, sequence: sequence, annotation: annotation,
             parsing: request.parsing)
         let queued = core.update { state -> Int? in

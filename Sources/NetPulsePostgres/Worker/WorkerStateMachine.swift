@@ -1,0 +1,104 @@
+/// What a worker's loop decides, as a pure state machine: the loop feeds it events (jobs finished,
+/// new jobs may be queued, a heartbeat's news, a stop) and does the I/O it returns. Tested synchronously.
+///
+/// `Session` is what a pinned device keeps between jobs (the loop's open driver session).
+struct WorkerStateMachine<Session> {
+    /// Jobs at once.
+    let capacity: Int
+    /// Jobs started and not yet finished.
+    private(set) var running: Set<JobKey> = []
+    /// Kept sessions of pinned devices, by device.
+    private var sessions: [String: Session] = [:]
+    /// Whether a round-robin claim may find jobs: false after a claim came back short, until new jobs
+    /// are announced or a job finishes.
+    private var mayHaveRoundRobin = true
+    /// Whether a lease or pinned claim may find work.
+    private var mayHavePinned = true
+    private(set) var stopping = false
+    /// The worker was declared dead: nothing more is claimed, running jobs are stopped.
+    private(set) var lost = false
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    /// What the loop does next.
+    enum Next: Equatable {
+        /// Claim: pinned work (leases, then the owned devices' next jobs) if `pinned`, then up to
+        /// `limit` jobs in all.
+        case claim(pinned: Bool, roundRobin: Bool, limit: Int)
+        /// Wait for an event.
+        case wait
+        /// Leave the loop: stopping or lost, nothing running.
+        case exit
+    }
+
+    var next: Next {
+        if stopping || lost { return running.isEmpty ? .exit : .wait }
+        let free = capacity - running.count
+        guard free > 0, mayHavePinned || mayHaveRoundRobin else { return .wait }
+        return .claim(pinned: mayHavePinned, roundRobin: mayHaveRoundRobin, limit: free)
+    }
+
+    /// New jobs may be queued (NOTIFY or poll).
+    mutating func jobsAnnounced() {
+        mayHaveRoundRobin = true
+        mayHavePinned = true
+    }
+
+    /// Finish running jobs, write results, then leave.
+    mutating func stop() { stopping = true }
+
+    /// The pinned claim's outcome: nothing found stops pinned claims until jobs are announced or a
+    /// pinned job finishes.
+    mutating func pinnedClaimed(leases: Int, jobs: Int) {
+        if leases == 0 && jobs == 0 { mayHavePinned = false }
+    }
+
+    /// The round-robin claim's outcome: a short claim means the queue is drained for now.
+    mutating func roundRobinClaimed(_ count: Int, asked: Int) {
+        if count < asked { mayHaveRoundRobin = false }
+    }
+
+    /// A claimed job starts. For a pinned job, returns the device's kept session to run it on if
+    /// `reusable` accepts it (same driver and settings), else hands it back to close.
+    mutating func start(_ job: ClaimedJob, reusable: (Session) -> Bool) -> (use: Session?, close: Session?) {
+        running.insert(JobKey(batchID: job.batchID, index: job.index))
+        guard job.epoch != nil, let kept = sessions.removeValue(forKey: job.device) else { return (nil, nil) }
+        return reusable(kept) ? (kept, nil) : (nil, kept)
+    }
+
+    /// A job finished; returns a session to close (kept only while the worker goes on).
+    mutating func finished(_ job: ClaimedJob, keeping session: Session?) -> Session? {
+        running.remove(JobKey(batchID: job.batchID, index: job.index))
+        mayHaveRoundRobin = true
+        if job.epoch != nil { mayHavePinned = true }
+        guard let session else { return nil }
+        if stopping || lost { return session }
+        let replaced = sessions.updateValue(session, forKey: job.device)
+        return replaced
+    }
+
+    /// A heartbeat's news. Returns the running jobs to stop and the sessions to close.
+    mutating func heartbeat(
+        alive: Bool, cancelRequested: [JobKey], released: [String]
+    ) -> (stop: [JobKey], close: [Session]) {
+        var stop = cancelRequested.filter { running.contains($0) }
+        if !alive && !lost {
+            lost = true
+            stop = Array(running)
+        }
+        var close: [Session] = []
+        for device in released {
+            if let session = sessions.removeValue(forKey: device) { close.append(session) }
+        }
+        if lost { close += takeSessions() }
+        return (stop, close)
+    }
+
+    /// Every kept session, to close on the way out.
+    mutating func takeSessions() -> [Session] {
+        defer { sessions.removeAll() }
+        return Array(sessions.values)
+    }
+}

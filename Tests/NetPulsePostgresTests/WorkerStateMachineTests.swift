@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+
+@testable import NetPulsePostgres
+
+/// The worker loop's decisions, without a database or a driver.
+@Suite("Worker state machine")
+struct WorkerStateMachineTests {
+    static func job(_ index: Int, device: String = "d", epoch: Int? = nil) -> ClaimedJob {
+        ClaimedJob(
+            batchID: UUID(uuidString: "00000000-0000-0000-0000-000000000001")!, index: index, attempt: 1,
+            device: device, epoch: epoch)
+    }
+
+    @Test("claims up to the free capacity, and waits when full")
+    func capacity() {
+        var state = WorkerStateMachine<String>(capacity: 2)
+        #expect(state.next == .claim(pinned: true, roundRobin: true, limit: 2))
+        _ = state.start(Self.job(0)) { _ in true }
+        #expect(state.next == .claim(pinned: true, roundRobin: true, limit: 1))
+        _ = state.start(Self.job(1)) { _ in true }
+        #expect(state.next == .wait)
+        _ = state.finished(Self.job(0), keeping: nil)
+        #expect(state.next == .claim(pinned: true, roundRobin: true, limit: 1))
+    }
+
+    @Test("a short claim stops claiming until jobs are announced or a job finishes")
+    func drained() {
+        var state = WorkerStateMachine<String>(capacity: 4)
+        state.pinnedClaimed(leases: 0, jobs: 0)
+        state.roundRobinClaimed(1, asked: 4)
+        _ = state.start(Self.job(0)) { _ in true }
+        #expect(state.next == .wait)
+        state.jobsAnnounced()
+        #expect(state.next == .claim(pinned: true, roundRobin: true, limit: 3))
+        state.pinnedClaimed(leases: 0, jobs: 0)
+        state.roundRobinClaimed(0, asked: 3)
+        #expect(state.next == .wait)
+        _ = state.finished(Self.job(0), keeping: nil)
+        #expect(state.next == .claim(pinned: false, roundRobin: true, limit: 4))
+    }
+
+    @Test("a stop lets running jobs finish, claims nothing more, then exits closing kept sessions")
+    func stop() {
+        var state = WorkerStateMachine<String>(capacity: 4)
+        _ = state.start(Self.job(0, device: "p", epoch: 1)) { _ in true }
+        _ = state.start(Self.job(1)) { _ in true }
+        state.stop()
+        #expect(state.next == .wait)
+        #expect(state.finished(Self.job(0, device: "p", epoch: 1), keeping: "session-p") == "session-p")
+        #expect(state.next == .wait)
+        _ = state.finished(Self.job(1), keeping: nil)
+        #expect(state.next == .exit)
+        #expect(state.takeSessions().isEmpty)
+    }
+
+    @Test("a pinned device's session is reused only when the job's settings match")
+    func sessionReuse() {
+        var state = WorkerStateMachine<String>(capacity: 4)
+        _ = state.start(Self.job(0, device: "p", epoch: 1)) { _ in true }
+        #expect(state.finished(Self.job(0, device: "p", epoch: 1), keeping: "s1") == nil)
+        let same = state.start(Self.job(1, device: "p", epoch: 1)) { $0 == "s1" }
+        #expect(same.use == "s1" && same.close == nil)
+        #expect(state.finished(Self.job(1, device: "p", epoch: 1), keeping: "s1") == nil)
+        let other = state.start(Self.job(2, device: "p", epoch: 1)) { _ in false }
+        #expect(other.use == nil && other.close == "s1")
+        // A round-robin job never takes a kept session.
+        #expect(state.finished(Self.job(2, device: "p", epoch: 1), keeping: "s2") == nil)
+        #expect(state.start(Self.job(3, device: "p")) { _ in true } == (nil, nil))
+    }
+
+    @Test("declared dead: every running job is stopped, sessions closed, nothing more claimed")
+    func lost() {
+        var state = WorkerStateMachine<String>(capacity: 4)
+        _ = state.start(Self.job(0, device: "p", epoch: 1)) { _ in true }
+        #expect(state.finished(Self.job(0, device: "p", epoch: 1), keeping: "s") == nil)
+        _ = state.start(Self.job(1)) { _ in true }
+        _ = state.start(Self.job(2)) { _ in true }
+        let news = state.heartbeat(alive: false, cancelRequested: [], released: [])
+        #expect(Set(news.stop.map(\.index)) == [1, 2])
+        #expect(news.close == ["s"])
+        #expect(state.next == .wait)
+        _ = state.finished(Self.job(1), keeping: nil)
+        _ = state.finished(Self.job(2), keeping: nil)
+        #expect(state.next == .exit)
+        #expect(state.lost)
+    }
+
+    @Test("a heartbeat's cancellations stop only running jobs; released devices close their sessions")
+    func heartbeat() {
+        var state = WorkerStateMachine<String>(capacity: 4)
+        _ = state.start(Self.job(0, device: "p", epoch: 1)) { _ in true }
+        #expect(state.finished(Self.job(0, device: "p", epoch: 1), keeping: "s") == nil)
+        _ = state.start(Self.job(1)) { _ in true }
+        let gone = JobKey(batchID: Self.job(9).batchID, index: 9)
+        let news = state.heartbeat(
+            alive: true, cancelRequested: [JobKey(batchID: Self.job(1).batchID, index: 1), gone], released: ["p"])
+        #expect(news.stop.map(\.index) == [1])
+        #expect(news.close == ["s"])
+        #expect(!state.lost)
+    }
+}
