@@ -29,6 +29,9 @@ public struct NetPulseAPIConfiguration: Sendable {
     public var rateLimit: RateLimit?
     /// Where the API logs (never a body, a key or a secret).
     public var logger: Logger
+    /// Where `GET /workers` reads the live workers from; `nil`: this process, as one worker
+    /// (``InProcessWorkerDirectory``).
+    public var workerDirectory: (any WorkerDirectory)?
 
     /// - Parameters:
     ///   - apiKeys: Keys accepted in `X-API-KEY`.
