@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // C libraries, each behind one system-library target with a shim header.
@@ -120,6 +121,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
 
@@ -173,7 +175,8 @@ let package = Package(
         .testTarget(
             name: "NetPulseLabTests",
             dependencies: [
-                "NetPulse", "NetPulseLab", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2", "CLibSSH2", "SSHTestSupport",
+                "NetPulse", "NetPulseLab", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2", "CLibSSH2",
+                "SSHTestSupport",
             ]
         ),
         .testTarget(
@@ -185,7 +188,8 @@ let package = Package(
         .testTarget(name: "NetPulseTestingTests", dependencies: ["NetPulse", "NetPulseTesting"]),
         .testTarget(name: "NetPulseSSHCoreTests", dependencies: ["NetPulse", "NetPulseSSHCore", "SSHTestSupport"]),
         // Fixtures recorded from Python's textfsm are read from the source tree (#filePath).
-        .testTarget(name: "NetPulseTextFSMTests", dependencies: ["NetPulseTextFSM", "SSHTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "NetPulseTextFSMTests", dependencies: ["NetPulseTextFSM", "SSHTestSupport"], exclude: ["Fixtures"]),
         // `parsing` end to end: the in-memory driver and lab devices through both SSH backends; the ntc
         // templates come from NetPulseTextFSMTests' recorded fixture.
         .testTarget(
@@ -210,6 +214,7 @@ let package = Package(
                 "NetPulse", "NetPulseServer", "NetPulseLab", "NetPulseSSH", "NetPulseSSHCore", "NetPulseTesting",
                 "NetPulseParsing", "SSHTestSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         // The driver suite, written once and run against both SSH backends.

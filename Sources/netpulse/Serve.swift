@@ -47,6 +47,9 @@ extension NetPulseCommand {
         @Option(help: "Devices requests may target: comma-separated IPv4 networks (a.b.c.d/n), addresses, names.")
         var allowTargets: String?
 
+        @Option(help: "Hosts webhook URLs may name: IPv4 networks, addresses, names (default: loopback only).")
+        var allowWebhookTargets: String?
+
         @Option(help: "Seconds running jobs may go on at shutdown before they are cancelled.")
         var gracePeriod: Double = 10
 
@@ -116,6 +119,17 @@ extension NetPulseCommand {
             }
         }
 
+        /// A comma-separated host filter of a flag; exit 2 naming the flag when malformed.
+        static func filter(_ text: String?, flag: String) throws -> TargetFilter? {
+            guard let text else { return nil }
+            do {
+                return try TargetFilter(text.split(separator: ",").map(String.init))
+            } catch {
+                printError("\(flag): \(error.reason)")
+                throw ExitCode(2)
+            }
+        }
+
         func run() async throws {
             LoggingSetup.bootstrap()
             var keys = APIKeys()
@@ -131,15 +145,8 @@ extension NetPulseCommand {
             if open && !keys.isEmpty {
                 printError("--open: API keys were given; the server will require them")
             }
-            var targets: TargetFilter?
-            if let allowTargets {
-                do {
-                    targets = try TargetFilter(allowTargets.split(separator: ",").map(String.init))
-                } catch {
-                    printError("--allow-targets: \(error.reason)")
-                    throw ExitCode(2)
-                }
-            }
+            let targets = try Self.filter(allowTargets, flag: "--allow-targets")
+            let webhookTargets = try Self.filter(allowWebhookTargets, flag: "--allow-webhook-targets")
             let weakest: ConnectionArgs.HostKeyMode =
                 switch requestHostKeyPolicy ?? connection.hostKeyPolicy {
                 case .strict: .strict
@@ -149,13 +156,14 @@ extension NetPulseCommand {
             let policy = RequestPolicy(
                 allowedFileDirectories: allowedFileDirectories, weakestHostKeyMode: weakest,
                 knownHostsFile: connection.knownHosts, allowLegacyAlgorithms: allowLegacyAlgorithms)
-            let api = NetPulseAPIConfiguration(
+            var api = NetPulseAPIConfiguration(
                 apiKeys: keys, allowUnauthenticated: open, maxBodyBytes: maxBodyBytes, maxDevicesPerRequest: maxDevices,
                 maxWait: .seconds(maxWait), maxTestDuration: .seconds(maxTestSeconds), allowedTargets: targets,
                 requestPolicy: policy,
                 rateLimit: rateLimit > 0
                     ? RateLimit(requestsPerSecond: rateLimit, burst: max(1, Int(rateLimit * 2))) : nil,
                 logger: connection.logger)
+            api.webhookTargets = webhookTargets
             let tls = tlsCertificate.flatMap { certificate in
                 tlsKey.map {
                     NetPulseServerConfiguration.TLSFiles(certificateChainFile: certificate, privateKeyFile: $0)

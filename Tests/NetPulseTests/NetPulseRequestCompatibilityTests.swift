@@ -45,7 +45,7 @@ struct NetPulseRequestCompatibilityTests {
             (#""staged_file_id": "f1""#, "staged_file_id", "file transfer"),
             (#""audit_mode": "full""#, "audit_mode", "none"),
             (#""audit_mode": "loud""#, "audit_mode", "expected full, metadata or none"),
-            (#""webhook": {"url": "http://127.0.0.1:1/"}"#, "webhook", "GET /jobs"),
+            (#""webhook": {"url": "http://127.0.0.1:1/"}"#, "webhook", "netpulse serve"),
             (#""rendering": {"name": "jinja2", "template": "x"}"#, "rendering", "render the configuration"),
             (#""credential": {"name": "vault", "ref": "r"}"#, "credential", "connection_args"),
             (#""detach": "yes""#, "detach", "true or false"),

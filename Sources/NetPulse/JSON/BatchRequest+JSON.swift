@@ -169,8 +169,8 @@ extension BatchRequest: Decodable {
 
     /// NetPulse features a request may name but not turn on here, with what to do instead.
     static let lacking: [String: String] = [
-        "webhook": "webhooks are not supported by this server; remove it (or set it to null) and read results from "
-            + "GET /jobs/{id} or GET /batches/{id}?wait=",
+        "webhook": "webhooks are sent by the HTTP API (netpulse serve), not here; remove it (or set it to null) and "
+            + "read the results as they come",
         "rendering": "template rendering is not supported by this server; render the configuration before sending "
             + "it and give command or config as text",
         "credential": "credential references are not supported by this server; give username and password (or "

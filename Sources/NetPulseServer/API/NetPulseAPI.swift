@@ -29,6 +29,9 @@ public final class NetPulseAPI: Sendable {
     private let admitter: Admitter
     private let openAPI: String
     private let startedAt = Date()
+    /// Sends the jobs' webhooks (NetPulse's `webhook` field); its ``WebhookDispatcher/stats`` count
+    /// what was delivered, failed and dropped.
+    public let webhooks: WebhookDispatcher
 
     /// - Parameters:
     ///   - scheduler: Where batches run; its drivers and platforms are the ones requests may name.
@@ -37,6 +40,7 @@ public final class NetPulseAPI: Sendable {
         self.scheduler = scheduler
         self.configuration = configuration
         self.openAPI = OpenAPIDocument.json(configuration)
+        self.webhooks = WebhookDispatcher(logger: configuration.logger)
         self.admitter = Admitter(
             drivers: scheduler.configuration.drivers, platforms: scheduler.configuration.platforms,
             maxDevices: configuration.maxDevicesPerRequest, allowedTargets: configuration.allowedTargets,
@@ -145,7 +149,8 @@ public final class NetPulseAPI: Sendable {
             status: isDraining ? "draining" : "ok",
             scheduler: .init(
                 openConnections: stats.openConnections, runningJobs: stats.runningJobs, queuedJobs: stats.queuedJobs,
-                batches: stats.batches))
+                batches: stats.batches),
+            webhooks: .init(webhooks.stats))
         return try JSONResponse.make(view, status: isDraining ? .serviceUnavailable : .ok)
     }
 
@@ -156,6 +161,7 @@ public final class NetPulseAPI: Sendable {
         let body = try await readBody(request)
         var value = try Admitter.parse(body)
         if endpoint == .exec { value = Admitter.singleDeviceShape(value) }
+        let webhook = try takeWebhook(&value)
         let parsed = try admitter.request(value, endpoint: endpoint)
         let admission = try admitter.admit(parsed, endpoint: endpoint)
         let submittedAt = Date()
@@ -167,6 +173,13 @@ public final class NetPulseAPI: Sendable {
             handle = try scheduler.submit(admission.request, tenant: APITenant.current, annotation: entry)
         } catch {
             throw APIError.refused(error)
+        }
+        if let webhook {
+            let devices = admission.devices
+            webhooks.observe(handle, webhook: webhook) { result in
+                WebhookPayload.json(
+                    result, device: devices.indices.contains(result.index) ? devices[result.index] : nil)
+            }
         }
         context.logger.info(
             "batch submitted",
@@ -384,6 +397,31 @@ public final class NetPulseAPI: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Loopback, where webhooks may go unless the operator says otherwise.
+    private static let loopback = try? TargetFilter(["127.0.0.0/8", "localhost", "::1"])
+
+    /// Takes NetPulse's `webhook` out of a request (the core refuses it), checked against the
+    /// operator's allowed webhook hosts.
+    private func takeWebhook(_ value: inout JSONValue) throws -> Webhook? {
+        guard case .object(var root) = value, let field = root.removeValue(forKey: "webhook") else { return nil }
+        value = .object(root)
+        if field == .null { return nil }
+        let webhook: Webhook
+        do {
+            webhook = try Webhook(jsonValue: field)
+        } catch {
+            throw APIError.invalid(error)
+        }
+        let host = webhook.url.host ?? ""
+        let allowed = (configuration.webhookTargets ?? Self.loopback)?.allows(host) ?? false
+        guard allowed else {
+            throw APIError.forbidden(
+                field: "webhook.url",
+                "'\(host)' is not among the hosts this server may send webhooks to (operator setting)")
+        }
+        return webhook
+    }
 
     /// Waits until every job of the batch is final, or `timeout` passes: the results stream wakes
     /// this on each result; the deadline is a timer, not a poll.

@@ -372,6 +372,24 @@ struct HealthView: Encodable {
         }
     }
 
+    /// Webhook deliveries since the server started.
+    struct Webhooks: Encodable {
+        var queued: Int
+        var delivered: Int
+        var failed: Int
+        var dropped: Int
+        var attempts: Int
+
+        init(_ stats: WebhookDispatcher.Stats) {
+            queued = stats.queued
+            delivered = stats.delivered
+            failed = stats.failed
+            dropped = stats.dropped
+            attempts = stats.attempts
+        }
+    }
+
     var status: String
     var scheduler: Scheduler
+    var webhooks: Webhooks
 }

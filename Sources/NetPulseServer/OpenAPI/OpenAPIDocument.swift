@@ -1144,11 +1144,7 @@ enum OpenAPIDocument {
                     "type": "object"
                   },
                   "webhook": {
-                    "nullable": true,
-                    "description": "NetPulse feature not supported here: only null is accepted",
-                    "enum": [
-                      null
-                    ]
+                    "$ref": "#/components/schemas/Webhook"
                   },
                   "rendering": {
                     "nullable": true,
@@ -1854,7 +1850,8 @@ enum OpenAPIDocument {
                 "type": "object",
                 "required": [
                   "status",
-                  "scheduler"
+                  "scheduler",
+                  "webhooks"
                 ],
                 "additionalProperties": false,
                 "properties": {
@@ -1885,6 +1882,34 @@ enum OpenAPIDocument {
                         "type": "integer"
                       },
                       "batches": {
+                        "type": "integer"
+                      }
+                    }
+                  },
+                  "webhooks": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": [
+                      "queued",
+                      "delivered",
+                      "failed",
+                      "dropped",
+                      "attempts"
+                    ],
+                    "properties": {
+                      "queued": {
+                        "type": "integer"
+                      },
+                      "delivered": {
+                        "type": "integer"
+                      },
+                      "failed": {
+                        "type": "integer"
+                      },
+                      "dropped": {
+                        "type": "integer"
+                      },
+                      "attempts": {
                         "type": "integer"
                       }
                     }
@@ -2057,6 +2082,56 @@ enum OpenAPIDocument {
                   },
                   "capacity": {
                     "type": "integer"
+                  }
+                }
+              },
+              "Webhook": {
+                "type": "object",
+                "nullable": true,
+                "additionalProperties": false,
+                "required": [
+                  "url"
+                ],
+                "description": "NetPulse's webhook: each job's result is sent there when final; loopback hosts only unless the operator allows others",
+                "properties": {
+                  "url": {
+                    "type": "string",
+                    "format": "uri"
+                  },
+                  "method": {
+                    "type": "string",
+                    "enum": [
+                      "POST",
+                      "PUT"
+                    ]
+                  },
+                  "headers": {
+                    "type": "object",
+                    "additionalProperties": {
+                      "type": "string"
+                    }
+                  },
+                  "timeout": {
+                    "type": "number",
+                    "exclusiveMinimum": true,
+                    "minimum": 0,
+                    "maximum": 60
+                  },
+                  "max_retries": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 10
+                  },
+                  "retry_intervals": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 10,
+                    "items": {
+                      "type": "number",
+                      "exclusiveMinimum": true,
+                      "minimum": 0,
+                      "maximum": 300
+                    }
                   }
                 }
               }
