@@ -85,7 +85,7 @@ extension NetPulseCommand {
         @Option(help: "Jobs queued at once over every batch; more are answered 429.")
         var maxQueuedJobs: Int = 100_000
 
-        @Option(help: "Upper bound of execution_timeout, in seconds (also the timeout of jobs that give none).")
+        @Option(help: "Upper bound of execution_timeout, in seconds.")
         var maxExecutionTimeout: Int = 3_600
 
         @Option(help: "Upper bound of result_ttl, in seconds.")
