@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "NetPulseServer", targets: ["NetPulseServer"]),
         .library(name: "NetPulseTextFSM", targets: ["NetPulseTextFSM"]),
         .library(name: "NetPulseParsing", targets: ["NetPulseParsing"]),
+        .library(name: "NetPulseRendering", targets: ["NetPulseRendering"]),
         .executable(name: "netpulse", targets: ["netpulse"]),
     ],
     dependencies: [
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/stencilproject/Stencil.git", exact: "0.15.1"),
     ],
     targets: [
         // C libraries, each behind one system-library target with a shim header.
@@ -51,6 +53,8 @@ let package = Package(
         // The request's `parsing` on TextFSM: the core's OutputParser over NetPulseTextFSM, apart so that the
         // core links no C.
         .target(name: "NetPulseParsing", dependencies: ["NetPulse", "NetPulseTextFSM"]),
+        // Config templates (the request's `rendering`, `netpulse render`): Jinja2's common subset on Stencil.
+        .target(name: "NetPulseRendering", dependencies: ["NetPulse", .product(name: "Stencil", package: "Stencil")]),
         // Parse time of one template on one output, the Swift side of scripts/textfsm-bench.sh.
         .executableTarget(
             name: "netpulse-textfsm-bench",
@@ -130,7 +134,7 @@ let package = Package(
             name: "netpulse",
             dependencies: [
                 "NetPulse", "NetPulseLab", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2", "NetPulseServer",
-                "NetPulseTextFSM", "NetPulseParsing",
+                "NetPulseTextFSM", "NetPulseParsing", "NetPulseRendering",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -186,6 +190,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "NetPulseTestingTests", dependencies: ["NetPulse", "NetPulseTesting"]),
+        .testTarget(name: "NetPulseRenderingTests", dependencies: ["NetPulse", "NetPulseRendering"]),
         .testTarget(name: "NetPulseSSHCoreTests", dependencies: ["NetPulse", "NetPulseSSHCore", "SSHTestSupport"]),
         // Fixtures recorded from Python's textfsm are read from the source tree (#filePath).
         .testTarget(

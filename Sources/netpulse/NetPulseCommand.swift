@@ -6,6 +6,8 @@ struct NetPulseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "netpulse",
         abstract: "Batch automation of network devices over SSH.",
-        subcommands: [Run.self, Exec.self, TestConnection.self, Demo.self, Lab.self, Serve.self, Parse.self]
+        subcommands: [
+            Run.self, Exec.self, TestConnection.self, Demo.self, Lab.self, Serve.self, Parse.self, Render.self,
+        ]
     )
 }
