@@ -46,7 +46,7 @@ struct NetPulseRequestCompatibilityTests {
             (#""audit_mode": "full""#, "audit_mode", "none"),
             (#""audit_mode": "loud""#, "audit_mode", "expected full, metadata or none"),
             (#""webhook": {"url": "http://127.0.0.1:1/"}"#, "webhook", "netpulse serve"),
-            (#""rendering": {"name": "jinja2", "template": "x"}"#, "rendering", "render the configuration"),
+            (#""rendering": {"name": "jinja2", "template": "x"}"#, "rendering", "netpulse render"),
             (#""credential": {"name": "vault", "ref": "r"}"#, "credential", "connection_args"),
             (#""detach": "yes""#, "detach", "true or false"),
         ])

@@ -171,8 +171,8 @@ extension BatchRequest: Decodable {
     static let lacking: [String: String] = [
         "webhook": "webhooks are sent by the HTTP API (netpulse serve), not here; remove it (or set it to null) and "
             + "read the results as they come",
-        "rendering": "template rendering is not supported by this server; render the configuration before sending "
-            + "it and give command or config as text",
+        "rendering": "templates are rendered by the HTTP API (netpulse serve) and by netpulse render, not here; "
+            + "render the configuration first and give command or config as text",
         "credential": "credential references are not supported by this server; give username and password (or "
             + "key_file) in connection_args",
     ]

@@ -162,6 +162,7 @@ public final class NetPulseAPI: Sendable {
         var value = try Admitter.parse(body)
         if endpoint == .exec { value = Admitter.singleDeviceShape(value) }
         let webhook = try takeWebhook(&value)
+        try RequestRendering.apply(&value, policy: configuration.requestPolicy)
         let parsed = try admitter.request(value, endpoint: endpoint)
         let admission = try admitter.admit(parsed, endpoint: endpoint)
         let submittedAt = Date()

@@ -1006,10 +1006,10 @@ enum OpenAPIDocument {
                         "type": "string"
                       },
                       "command": {
-                        "$ref": "#/components/schemas/Lines"
+                        "$ref": "#/components/schemas/LinesOrContext"
                       },
                       "config": {
-                        "$ref": "#/components/schemas/Lines"
+                        "$ref": "#/components/schemas/LinesOrContext"
                       }
                     }
                   }
@@ -1129,10 +1129,10 @@ enum OpenAPIDocument {
                     "$ref": "#/components/schemas/ConnectionArgs"
                   },
                   "command": {
-                    "$ref": "#/components/schemas/Lines"
+                    "$ref": "#/components/schemas/LinesOrContext"
                   },
                   "config": {
-                    "$ref": "#/components/schemas/Lines"
+                    "$ref": "#/components/schemas/LinesOrContext"
                   },
                   "parsing": {
                     "$ref": "#/components/schemas/Parsing"
@@ -1147,11 +1147,7 @@ enum OpenAPIDocument {
                     "$ref": "#/components/schemas/Webhook"
                   },
                   "rendering": {
-                    "nullable": true,
-                    "description": "NetPulse feature not supported here: only null is accepted",
-                    "enum": [
-                      null
-                    ]
+                    "$ref": "#/components/schemas/Rendering"
                   },
                   "credential": {
                     "nullable": true,
@@ -2134,6 +2130,42 @@ enum OpenAPIDocument {
                     }
                   }
                 }
+              },
+              "Rendering": {
+                "type": "object",
+                "nullable": true,
+                "additionalProperties": false,
+                "required": [
+                  "name",
+                  "template"
+                ],
+                "description": "NetPulse's rendering: command or config is then an object, the template's context (a device's own object renders with it over the batch's)",
+                "properties": {
+                  "name": {
+                    "type": "string",
+                    "enum": [
+                      "jinja2"
+                    ]
+                  },
+                  "template": {
+                    "type": "string",
+                    "description": "inline text, or file:// a path in a folder the operator allows"
+                  },
+                  "args": {
+                    "type": "object"
+                  }
+                }
+              },
+              "LinesOrContext": {
+                "oneOf": [
+                  {
+                    "$ref": "#/components/schemas/Lines"
+                  },
+                  {
+                    "type": "object",
+                    "description": "the template context, with rendering"
+                  }
+                ]
               }
             }
           }
