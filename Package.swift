@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "NetPulseParsing", targets: ["NetPulseParsing"]),
         .library(name: "NetPulsePlatforms", targets: ["NetPulsePlatforms"]),
         .library(name: "NetPulsePostgres", targets: ["NetPulsePostgres"]),
+        .library(name: "NetPulseRendering", targets: ["NetPulseRendering"]),
         .executable(name: "netpulse", targets: ["netpulse"]),
     ],
     dependencies: [
@@ -30,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/stencilproject/Stencil.git", exact: "0.15.1"),
     ],
     targets: [
         // C libraries, each behind one system-library target with a shim header.
@@ -56,6 +59,8 @@ let package = Package(
         .target(name: "NetPulseParsing", dependencies: ["NetPulse", "NetPulseTextFSM"]),
         // Platform profiles from YAML or JSON files (`--platforms`); Yams reads the YAML.
         .target(name: "NetPulsePlatforms", dependencies: ["NetPulse", .product(name: "Yams", package: "Yams")]),
+        // Config templates (the request's `rendering`, `netpulse render`): Jinja2's common subset on Stencil.
+        .target(name: "NetPulseRendering", dependencies: ["NetPulse", .product(name: "Stencil", package: "Stencil")]),
         // Parse time of one template on one output, the Swift side of scripts/textfsm-bench.sh.
         .executableTarget(
             name: "netpulse-textfsm-bench",
@@ -125,6 +130,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "NetPulseRendering",
             ]
         ),
 
@@ -144,7 +151,7 @@ let package = Package(
             name: "netpulse",
             dependencies: [
                 "NetPulse", "NetPulseLab", "NetPulseSSHCore", "NetPulseSSH", "NetPulseSSH2", "NetPulseServer",
-                "NetPulseTextFSM", "NetPulseParsing",
+                "NetPulseTextFSM", "NetPulseParsing", "NetPulseRendering",
                 "NetPulsePlatforms",
                 "NetPulsePostgres", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -211,6 +218,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "NetPulseTestingTests", dependencies: ["NetPulse", "NetPulseTesting"]),
+        .testTarget(name: "NetPulseRenderingTests", dependencies: ["NetPulse", "NetPulseRendering"]),
         .testTarget(name: "NetPulseSSHCoreTests", dependencies: ["NetPulse", "NetPulseSSHCore", "SSHTestSupport"]),
         // Fixtures recorded from Python's textfsm are read from the source tree (#filePath).
         .testTarget(
@@ -252,6 +260,7 @@ let package = Package(
                 "NetPulse", "NetPulseServer", "NetPulseLab", "NetPulseSSH", "NetPulseSSHCore", "NetPulseTesting",
                 "NetPulseParsing", "SSHTestSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         // The driver suite, written once and run against both SSH backends.

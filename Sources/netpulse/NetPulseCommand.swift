@@ -7,7 +7,7 @@ struct NetPulseCommand: AsyncParsableCommand {
         commandName: "netpulse",
         abstract: "Batch automation of network devices over SSH.",
         subcommands: [
-            Run.self, Exec.self, TestConnection.self, Demo.self, Lab.self, Serve.self, Parse.self,
+            Run.self, Exec.self, TestConnection.self, Demo.self, Lab.self, Serve.self, Parse.self, Render.self,
             Platforms.self, Worker.self, Db.self,
         ]
     )

@@ -47,6 +47,9 @@ extension NetPulseCommand {
         @Option(help: "Devices requests may target: comma-separated IPv4 networks (a.b.c.d/n), addresses, names.")
         var allowTargets: String?
 
+        @Option(help: "Hosts webhook URLs may name: IPv4 networks, addresses, names (default: loopback only).")
+        var allowWebhookTargets: String?
+
         @Option(help: "Seconds running jobs may go on at shutdown before they are cancelled.")
         var gracePeriod: Double = 10
 
@@ -82,7 +85,7 @@ extension NetPulseCommand {
         @Option(help: "Jobs queued at once over every batch; more are answered 429.")
         var maxQueuedJobs: Int = 100_000
 
-        @Option(help: "Upper bound of execution_timeout, in seconds (also the timeout of jobs that give none).")
+        @Option(help: "Upper bound of execution_timeout, in seconds.")
         var maxExecutionTimeout: Int = 3_600
 
         @Option(help: "Upper bound of result_ttl, in seconds.")
@@ -124,6 +127,17 @@ extension NetPulseCommand {
             }
         }
 
+        /// A comma-separated host filter of a flag; exit 2 naming the flag when malformed.
+        static func filter(_ text: String?, flag: String) throws -> TargetFilter? {
+            guard let text else { return nil }
+            do {
+                return try TargetFilter(text.split(separator: ",").map(String.init))
+            } catch {
+                printError("\(flag): \(error.reason)")
+                throw ExitCode(2)
+            }
+        }
+
         func run() async throws {
             LoggingSetup.bootstrap()
             let platforms = try platformFiles.registry()
@@ -140,15 +154,8 @@ extension NetPulseCommand {
             if open && !keys.isEmpty {
                 printError("--open: API keys were given; the server will require them")
             }
-            var targets: TargetFilter?
-            if let allowTargets {
-                do {
-                    targets = try TargetFilter(allowTargets.split(separator: ",").map(String.init))
-                } catch {
-                    printError("--allow-targets: \(error.reason)")
-                    throw ExitCode(2)
-                }
-            }
+            let targets = try Self.filter(allowTargets, flag: "--allow-targets")
+            let webhookTargets = try Self.filter(allowWebhookTargets, flag: "--allow-webhook-targets")
             let weakest = requestHostKeyPolicy ?? connection.hostKeyPolicy
             var policy = RequestPolicy(
                 allowedFileDirectories: allowedFileDirectories, weakestHostKeyMode: weakest,
@@ -167,6 +174,7 @@ extension NetPulseCommand {
                 printError("cannot serve: \(error)")
                 throw ExitCode(2)
             }
+            api.webhookTargets = webhookTargets
             let tls = tlsCertificate.flatMap { certificate in
                 tlsKey.map {
                     NetPulseServerConfiguration.TLSFiles(certificateChainFile: certificate, privateKeyFile: $0)

@@ -75,17 +75,17 @@ struct JobLifecycleTests {
             try await Fixture.withServer(lab: lab, clock: clock) { client, _ in
                 let short = try await client.post(
                     "/pull/batch",
-                    Fixture.showVersion(lab.devices, options: #""queue_strategy": "round_robin", "result_ttl": 5"#))
+                    Fixture.showVersion(lab.devices, options: #""queue_strategy": "round_robin", "result_ttl": 60"#))
                 let long = try await client.post(
                     "/pull/batch",
-                    Fixture.showVersion(lab.devices, options: #""queue_strategy": "round_robin", "result_ttl": 100"#))
+                    Fixture.showVersion(lab.devices, options: #""queue_strategy": "round_robin", "result_ttl": 1000"#))
                 let shortID = try short.batchID()
                 let longID = try long.batchID()
                 _ = try await client.waitForBatch(shortID)
                 _ = try await client.waitForBatch(longID)
                 let shortJob = try jobID(short)
                 #expect(try await client.get("/jobs/\(shortJob)").status == 200)
-                clock.advance(by: .seconds(6))
+                clock.advance(by: .seconds(61))
                 // The scheduler's timer has purged once it sleeps again, towards the other batch's purge.
                 await clock.waitForSleeper(after: clock.now)
                 #expect(try await client.get("/jobs/\(shortJob)").status == 404)

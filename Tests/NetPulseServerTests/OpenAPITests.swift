@@ -23,7 +23,8 @@ struct OpenAPITests {
                 let served: Set<String> = [
                     "POST /device/bulk", "POST /device/exec", "POST /device/test", "POST /pull/batch",
                     "POST /push/batch", "GET /job", "GET /jobs", "GET /jobs/{id}", "DELETE /jobs/{id}",
-                    "GET /batches/{id}", "GET /health", "GET /openapi.json",
+                    "GET /batches/{id}", "GET /health", "GET /openapi.json", "DELETE /jobs", "DELETE /batches/{id}",
+                    "GET /workers",
                 ]
                 #expect(operations == served)
                 // Each listed operation reaches a handler (not the router's own 404 or 405).

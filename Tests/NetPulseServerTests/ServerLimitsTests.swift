@@ -21,7 +21,7 @@ struct ServerLimitsTests {
                 #expect(reply.status == 429, "\(reply.text)")
                 #expect(try reply.error()["code"] as? String == "queue_full")
                 #expect(reply.header("Retry-After") != nil)
-                #expect(try await client.get("/jobs").json()["count"] as? Int == 0)
+                #expect(try await client.get("/jobs").jsonArray().count == 0)
                 let one = try await client.post("/device/bulk", Fixture.showVersion([lab.devices[0]]))
                 _ = try one.batchID()
             }
@@ -58,7 +58,7 @@ struct ServerLimitsTests {
         }
     }
 
-    @Test("GET /jobs is paged: limit, truncated, next_cursor; every job once; a bad cursor is 422")
+    @Test("GET /jobs is paged: limit, X-Next-Cursor and Link; every job once; a bad cursor is 422")
     func pagedJobs() async throws {
         try await withLab(Fixture.labConfiguration(devices: 2)) { lab in
             try await Fixture.withServer(lab: lab) { client, _ in
@@ -71,9 +71,10 @@ struct ServerLimitsTests {
                 var seen: [String] = []
                 var path = "/jobs?limit=4"
                 for _ in 0..<5 {
-                    let page = try await client.get(path).json()
-                    seen += try #require(page["jobs"] as? [[String: Any]]).compactMap { $0["id"] as? String }
-                    guard page["truncated"] as? Bool == true, let next = page["next_cursor"] as? String else { break }
+                    let page = try await client.get(path)
+                    seen += try page.jsonArray().compactMap { $0["id"] as? String }
+                    guard let next = page.header("X-Next-Cursor") else { break }
+                    #expect(page.header("Link") == "</jobs?limit=4&cursor=\(next)>; rel=\"next\"")
                     path = "/jobs?limit=4&cursor=\(next)"
                 }
                 #expect(seen == all)
@@ -94,7 +95,7 @@ struct ServerLimitsTests {
                 let body = Fixture.showVersion(
                     lab.devices,
                     options: #""queue_strategy": "pinned", "max_output_bytes": 64, "execution_timeout": 1e9, "#
-                        + #""result_ttl": 1e9"#)
+                        + #""result_ttl": 604800"#)
                 let reply = try await client.post("/device/bulk", body)
                 let options = try #require(try reply.json()["options"] as? [String: Any], "\(reply.text)")
                 #expect(options["execution_timeout"] as? Double == 120)

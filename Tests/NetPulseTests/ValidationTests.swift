@@ -39,7 +39,7 @@ struct ValidationTests {
         ("negative execution timeout", request(options: #""execution_timeout": -1"#), "options.execution_timeout"),
         ("negative result ttl", request(options: #""result_ttl": -5"#), "options.result_ttl"),
         ("unknown option", request(options: #""retries": 3"#), "options.retries"),
-        ("webhook refused", request(options: #""webhook": {"url": "x"}"#), "options.webhook"),
+        ("webhook in options", request(options: #""webhook": {"url": "x"}"#), "options.webhook"),
         ("duplicate device", request(host3: #"{"host": "10.0.0.2"}"#), "devices[3]"),
         (
             "unknown device_type", request(host3: #"{"host": "h", "device_type": "cisco_ios_telnet"}"#),

@@ -24,8 +24,14 @@ extension BatchRequest: Decodable {
         try self.init(jsonValue: JSONValue(from: decoder))
     }
 
-    /// Parses an already decoded JSON tree.
-    public init(jsonValue: JSONValue) throws(RequestError) {
+    /// Parses an already decoded JSON tree, filling what it leaves out with NetPulse's defaults
+    /// (``NetPulseDefaults``).
+    ///
+    /// - Parameters:
+    ///   - jsonValue: The request.
+    ///   - shape: Which NetPulse request it is, for the default `ttl`; `nil`: one device is `single`,
+    ///     more are `bulk`.
+    public init(jsonValue: JSONValue, shape: RequestShape? = nil) throws(RequestError) {
         var root = try JSONObjectReader(jsonValue, path: "")
         guard let driver = try root.string("driver") else {
             throw RequestError(field: "driver", reason: "is required")
@@ -65,10 +71,13 @@ extension BatchRequest: Decodable {
             devices.append(Device(host: parsed.host ?? "", connection: parsed.args, operation: parsed.operation))
         }
 
-        let options = try Self.options(&root)
+        try UnsupportedFeature.check(&root, lacking: Self.lacking)
+        var options = try Self.options(&root, driver: driver)
+        if options.ttl == nil { options.ttl = NetPulseDefaults.ttl(shape ?? (devices.count == 1 ? .single : .bulk)) }
         try root.rejectUnknown(
             hint: "expected driver, devices, connection_args, command, config, parsing, options, driver_args, "
-                + "queue_strategy, ttl, execution_timeout, result_ttl, max_output_bytes"
+                + "queue_strategy, ttl, execution_timeout, result_ttl, max_output_bytes, enable_mode, save, "
+                + UnsupportedFeature.names.joined(separator: ", ")
         )
         self.init(
             driver: driver,
@@ -164,7 +173,15 @@ extension BatchRequest: Decodable {
         return (host, args, operation)
     }
 
-    private static func options(_ root: inout JSONObjectReader) throws(RequestError) -> BatchOptions {
+    /// NetPulse features a request may name but not turn on here, with what to do instead.
+    static let lacking: [String: String] = [
+        "webhook": "webhooks are sent by the HTTP API (netpulse serve), not here; remove it (or set it to null) and "
+            + "read the results as they come",
+        "rendering": "templates are rendered by the HTTP API (netpulse serve) and by netpulse render, not here; "
+            + "render the configuration first and give command or config as text",
+    ]
+
+    private static func options(_ root: inout JSONObjectReader, driver: String) throws(RequestError) -> BatchOptions {
         var options = BatchOptions()
         // NetPulse 0.4 put these at the top level; the guide puts them under `options`.
         var topLevel = root
@@ -188,16 +205,18 @@ extension BatchRequest: Decodable {
             }
             return nested ?? top
         }
-        if let strategy = try pick("queue_strategy", fromTop.queueStrategy, fromOptions.queueStrategy) {
-            options.queueStrategy = strategy
-        }
+        options.queueStrategy =
+            try pick("queue_strategy", fromTop.queueStrategy, fromOptions.queueStrategy)
+            ?? NetPulseDefaults.queueStrategy(driver: driver)
         options.ttl = try pick("ttl", fromTop.ttl, fromOptions.ttl)
-        options.executionTimeout = try pick(
-            "execution_timeout",
-            fromTop.executionTimeout,
-            fromOptions.executionTimeout
-        )
-        options.resultTTL = try pick("result_ttl", fromTop.resultTTL, fromOptions.resultTTL)
+        options.executionTimeout =
+            try pick("execution_timeout", fromTop.executionTimeout, fromOptions.executionTimeout)
+            ?? NetPulseDefaults.executionTimeout
+        let resultTTL = try pick("result_ttl", fromTop.resultTTL, fromOptions.resultTTL)
+        if let resultTTL, !NetPulseDefaults.resultTTLRange.contains(resultTTL) {
+            throw RequestError(field: "options.result_ttl", reason: "must be between 60 and 604800 seconds")
+        }
+        options.resultTTL = resultTTL ?? NetPulseDefaults.resultTTL
         if let value = try pick("stop_on_error", fromTop.stopOnError, fromOptions.stopOnError) {
             options.stopOnError = value
         }
@@ -240,12 +259,6 @@ extension BatchRequest: Decodable {
         options.enable = try reader.bool("enable")
         if options.enable == nil { options.enable = try reader.bool("enable_mode") }
         options.maxOutputBytes = try reader.int("max_output_bytes")
-        if reader.has("webhook") {
-            throw RequestError(
-                field: reader.field("webhook"),
-                reason: "is not supported by this NetPulse; remove it rather than have it ignored"
-            )
-        }
         if !partial, reader.has("parsing") {
             throw RequestError(
                 field: reader.field("parsing"),

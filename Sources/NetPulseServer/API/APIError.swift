@@ -6,7 +6,8 @@ import NIOCore
 import NetPulse
 
 /// An error the API answers with: an HTTP status and a JSON body
-/// `{"error": {"status": 422, "code": "invalid_request", "field": "devices[0].host", "message": "..."}}`.
+/// `{"error": {"status": 422, "code": "invalid_request", "field": "devices[0].host", "message": "..."},
+/// "detail": "devices[0].host: ..."}` (`detail` is NetPulse's, for its clients).
 ///
 /// Messages never contain a secret: request errors come from ``RequestError``, whose messages never
 /// quote one.
@@ -73,10 +74,14 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
             var message: String
         }
         var error: Detail
+        /// NetPulse's (FastAPI's) error text: the field and the message in one sentence.
+        var detail: String
     }
 
     var jsonBody: Data {
-        let body = Body(error: .init(status: status.code, code: code, field: field, message: message))
+        let body = Body(
+            error: .init(status: status.code, code: code, field: field, message: message),
+            detail: field.map { $0.isEmpty ? message : "\($0): \(message)" } ?? message)
         return (try? JSONResponse.encoder.encode(body)) ?? Data(#"{"error":{"status":500,"code":"internal"}}"#.utf8)
     }
 }

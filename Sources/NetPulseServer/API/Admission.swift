@@ -8,6 +8,15 @@ enum SubmitEndpoint: String, Sendable {
     case exec = "/device/exec"
     case pull = "/pull/batch"
     case push = "/push/batch"
+
+    /// The NetPulse request model the endpoint takes, for its defaults.
+    var shape: RequestShape {
+        switch self {
+        case .exec: .single
+        case .bulk: .bulk
+        case .pull, .push: .batch
+        }
+    }
 }
 
 /// A device the request gave that was not queued, and why.
@@ -116,7 +125,7 @@ struct Admitter: Sendable {
         }
         let request: BatchRequest
         do {
-            request = try BatchRequest(jsonValue: value)
+            request = try BatchRequest(jsonValue: value, shape: endpoint?.shape ?? .single)
         } catch {
             throw .invalid(error)
         }

@@ -28,6 +28,10 @@ public final class NetPulseAPI: Sendable {
     private let runningTests = Atomic<Int>(0)
     private let admitter: Admitter
     private let openAPI: String
+    private let startedAt = Date()
+    /// Sends the jobs' webhooks (NetPulse's `webhook` field); its ``WebhookDispatcher/stats`` count
+    /// what was delivered, failed and dropped.
+    public let webhooks: WebhookDispatcher
 
     /// - Parameters:
     ///   - scheduler: Where batches run; its drivers and platforms are the ones requests may name.
@@ -36,6 +40,7 @@ public final class NetPulseAPI: Sendable {
         self.scheduler = scheduler
         self.configuration = configuration
         self.openAPI = OpenAPIDocument.json(configuration)
+        self.webhooks = WebhookDispatcher(logger: configuration.logger)
         self.admitter = Admitter(
             drivers: scheduler.configuration.drivers, platforms: scheduler.configuration.platforms,
             maxDevices: configuration.maxDevicesPerRequest, allowedTargets: configuration.allowedTargets,
@@ -106,14 +111,18 @@ public final class NetPulseAPI: Sendable {
         secured.get("jobs/:id") { _, context in try self.job(try self.parameter("id", context)) }
         secured.delete("jobs/:id") { _, context in try self.cancel(try self.parameter("id", context)) }
         secured.get("jobs") { request, _ in try self.jobs(request) }
+        secured.delete("jobs") { request, _ in try self.cancelJobs(request) }
         secured.get("batches/:id") { request, context in
             try await self.batch(try self.parameter("id", context), request)
         }
+        secured.delete("batches/:id") { _, context in try self.cancelBatch(try self.parameter("id", context)) }
+        secured.get("workers") { _, _ in try await self.workers() }
         // Other methods on these paths: 405 with Allow, rather than the router's 404.
         let served: [(path: String, methods: [HTTPRequest.Method])] = [
             ("health", [.get]), ("openapi.json", [.get]), ("device/bulk", [.post]), ("device/exec", [.post]),
             ("pull/batch", [.post]), ("push/batch", [.post]), ("device/test", [.post]), ("job", [.get]),
-            ("jobs", [.get]), ("jobs/:id", [.get, .delete]), ("batches/:id", [.get]),
+            ("jobs", [.get, .delete]), ("jobs/:id", [.get, .delete]), ("batches/:id", [.get, .delete]),
+            ("workers", [.get]),
         ]
         // HEAD included: hummingbird does not answer it for GET routes, so it is refused with the rest.
         let refused: [HTTPRequest.Method] = [
@@ -140,7 +149,8 @@ public final class NetPulseAPI: Sendable {
             status: isDraining ? "draining" : "ok",
             scheduler: .init(
                 openConnections: stats.openConnections, runningJobs: stats.runningJobs, queuedJobs: stats.queuedJobs,
-                batches: stats.batches))
+                batches: stats.batches),
+            webhooks: .init(webhooks.stats))
         return try JSONResponse.make(view, status: isDraining ? .serviceUnavailable : .ok)
     }
 
@@ -151,6 +161,8 @@ public final class NetPulseAPI: Sendable {
         let body = try await readBody(request)
         var value = try Admitter.parse(body)
         if endpoint == .exec { value = Admitter.singleDeviceShape(value) }
+        let webhook = try takeWebhook(&value)
+        try RequestRendering.apply(&value, policy: configuration.requestPolicy)
         var parsed = try admitter.request(value, endpoint: endpoint)
         do {
             parsed = try await parsed.resolvingCredentials(with: configuration.credentialProviders)
@@ -168,6 +180,13 @@ public final class NetPulseAPI: Sendable {
         } catch {
             throw APIError.refused(error)
         }
+        if let webhook {
+            let devices = admission.devices
+            webhooks.observe(handle, webhook: webhook) { result in
+                WebhookPayload.json(
+                    result, device: devices.indices.contains(result.index) ? devices[result.index] : nil)
+            }
+        }
         context.logger.info(
             "batch submitted",
             metadata: [
@@ -179,9 +198,8 @@ public final class NetPulseAPI: Sendable {
             SubmitResponse.Job(index: device.0, host: device.1.host, port: device.1.port, jobID: id)
         }
         let response = SubmitResponse(
-            batchID: handle.batchID, jobID: endpoint == .exec ? handle.jobIDs.first : nil, jobIDs: handle.jobIDs,
-            jobs: jobs, rejected: admission.rejected, submittedAt: iso8601(submittedAt), status: "queued",
-            options: .init(handle.options))
+            batchID: handle.batchID, exec: endpoint == .exec, jobs: jobs, rejected: admission.rejected,
+            submittedAt: iso8601(submittedAt), options: handle.options)
         return try JSONResponse.make(response, status: .created)
     }
 
@@ -265,11 +283,80 @@ public final class NetPulseAPI: Sendable {
             JobView(after, entry: entry(after.batchID)), status: after.status.isFinal ? .ok : .accepted)
     }
 
+    /// `GET /jobs`: a JSON array of job views (NetPulse's shape); when more match, `X-Next-Cursor` and a
+    /// `Link: <...>; rel="next"` header give the next page.
     private func jobs(_ request: Request) throws -> Response {
-        let query = request.uri.queryParameters
+        let query = Self.query(request)
+        let page = try jobPage(query, limit: nil)
+        // One annotation look-up per batch on the page, not per job.
+        var entries: [String: BatchEntry?] = [:]
+        let views = page.jobs.map { info in
+            if entries[info.batchID] == nil { entries[info.batchID] = .some(entry(info.batchID)) }
+            return JobView(info, entry: entries[info.batchID] ?? nil)
+        }
+        var response = try JSONResponse.make(views)
+        if let next = page.next {
+            response.headers[HTTPField.Name("X-Next-Cursor")!] = next
+            var components = URLComponents()
+            components.path = "/jobs"
+            components.queryItems =
+                query.filter { $0.key != "cursor" }.sorted { $0.key < $1.key }
+                .map { URLQueryItem(name: String($0.key), value: String($0.value)) }
+                + [URLQueryItem(name: "cursor", value: next)]
+            if let link = components.string { response.headers[HTTPField.Name("Link")!] = "<\(link)>; rel=\"next\"" }
+        }
+        return response
+    }
+
+    /// `DELETE /jobs`: cancels every job that matches (`batch`, `host`, `status`) and is not final yet;
+    /// answers the cancelled job ids, as NetPulse does.
+    private func cancelJobs(_ request: Request) throws -> Response {
+        let query = Self.query(request)
+        var cancelled: [String] = []
+        var cursor: String?
+        // Bounded: every page moves the cursor forward, and a page holds at most maxJobsListed jobs.
+        repeat {
+            var parameters = query
+            parameters["cursor"] = cursor.map { Substring($0) }
+            let page = try jobPage(parameters, limit: configuration.maxJobsListed)
+            for info in page.jobs where !info.status.isFinal && scheduler.cancel(jobID: info.id) {
+                cancelled.append(info.id)
+            }
+            cursor = page.next
+        } while cursor != nil
+        return try JSONResponse.make(cancelled)
+    }
+
+    /// `DELETE /batches/{id}`: cancels the batch's jobs that are not final; answers the batch view (202
+    /// while running jobs are being stopped, 200 when every job is final).
+    private func cancelBatch(_ id: String) throws -> Response {
+        guard let handle = scheduler.batch(id: id) else {
+            throw APIError.notFound("no batch '\(id)' (unknown or purged)")
+        }
+        handle.cancel()
+        let jobs = scheduler.jobs(batchID: id) ?? []
+        let view = BatchView(handle: handle, jobs: jobs, entry: handle.annotation as? BatchEntry)
+        return try JSONResponse.make(view, status: handle.progress.isComplete ? .ok : .accepted)
+    }
+
+    /// `GET /workers`: the live workers, as NetPulse lists them.
+    private func workers() async throws -> Response {
+        let directory =
+            configuration.workerDirectory ?? InProcessWorkerDirectory(scheduler: scheduler, startedAt: startedAt)
+        return try JSONResponse.make(try await directory.workers().map(WorkerView.init))
+    }
+
+    /// A request's query parameters; the first of repeated ones.
+    private static func query(_ request: Request) -> [Substring: Substring] {
+        Dictionary(request.uri.queryParameters.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// One page of jobs by the query's `status` (`canceled` is read as `cancelled`), `host`, `batch`,
+    /// `limit` and `cursor`; `limit` overrides the query's.
+    private func jobPage(_ query: [Substring: Substring], limit: Int?) throws -> JobPage {
         var status: JobStatus?
-        if let name = query.get("status") {
-            guard let parsed = JobStatus(rawValue: name) else {
+        if let name = query["status"].map(String.init) {
+            guard let parsed = JobStatus(rawValue: name == "canceled" ? "cancelled" : name) else {
                 throw APIError.invalid(
                     field: "status",
                     "unknown status '\(name)'; expected \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -277,29 +364,20 @@ public final class NetPulseAPI: Sendable {
             status = parsed
         }
         var jobQuery = JobQuery(
-            status: status, host: query.get("host"), batchID: query.get("batch"), limit: configuration.maxJobsListed,
-            cursor: query.get("cursor"))
-        if let text = query.get("limit") {
+            status: status, host: query["host"].map(String.init), batchID: query["batch"].map(String.init),
+            limit: limit ?? configuration.maxJobsListed, cursor: query["cursor"].map(String.init))
+        if limit == nil, let text = query["limit"] {
             guard let value = Int(text), (1...configuration.maxJobsListed).contains(value) else {
                 throw APIError.invalid(
                     field: "limit", "must be an integer between 1 and \(configuration.maxJobsListed)")
             }
             jobQuery.limit = value
         }
-        let page: JobPage
         do {
-            page = try scheduler.jobs(jobQuery)
+            return try scheduler.jobs(jobQuery)
         } catch {
             throw APIError.invalid(error)
         }
-        // One annotation look-up per batch on the page, not per job.
-        var entries: [String: BatchEntry?] = [:]
-        let views = page.jobs.map { info in
-            if entries[info.batchID] == nil { entries[info.batchID] = .some(entry(info.batchID)) }
-            return JobView(info, entry: entries[info.batchID] ?? nil)
-        }
-        return try JSONResponse.make(
-            JobList(jobs: views, count: views.count, truncated: page.next != nil, nextCursor: page.next))
     }
 
     /// The API's own record of a batch, while the scheduler keeps the batch.
@@ -325,6 +403,31 @@ public final class NetPulseAPI: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Loopback, where webhooks may go unless the operator says otherwise.
+    private static let loopback = try? TargetFilter(["127.0.0.0/8", "localhost", "::1"])
+
+    /// Takes NetPulse's `webhook` out of a request (the core refuses it), checked against the
+    /// operator's allowed webhook hosts.
+    private func takeWebhook(_ value: inout JSONValue) throws -> Webhook? {
+        guard case .object(var root) = value, let field = root.removeValue(forKey: "webhook") else { return nil }
+        value = .object(root)
+        if field == .null { return nil }
+        let webhook: Webhook
+        do {
+            webhook = try Webhook(jsonValue: field)
+        } catch {
+            throw APIError.invalid(error)
+        }
+        let host = webhook.url.host ?? ""
+        let allowed = (configuration.webhookTargets ?? Self.loopback)?.allows(host) ?? false
+        guard allowed else {
+            throw APIError.forbidden(
+                field: "webhook.url",
+                "'\(host)' is not among the hosts this server may send webhooks to (operator setting)")
+        }
+        return webhook
+    }
 
     /// Waits until every job of the batch is final, or `timeout` passes: the results stream wakes
     /// this on each result; the deadline is a timer, not a poll.

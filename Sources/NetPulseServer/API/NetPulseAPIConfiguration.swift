@@ -33,6 +33,12 @@ public struct NetPulseAPIConfiguration: Sendable {
     /// The providers a request's `credential` may name, each with the references it allows (default: none,
     /// so a request naming a credential is refused).
     public var credentialProviders = CredentialProviders()
+    /// Where `GET /workers` reads the live workers from; `nil`: this process, as one worker
+    /// (``InProcessWorkerDirectory``).
+    public var workerDirectory: (any WorkerDirectory)?
+    /// The hosts a request's `webhook.url` may name; `nil`: loopback only (`localhost`, 127.0.0.0/8,
+    /// `::1`). Anything else is refused (403, field `webhook.url`) before any traffic.
+    public var webhookTargets: TargetFilter?
 
     /// - Parameters:
     ///   - apiKeys: Keys accepted in `X-API-KEY`.

@@ -20,8 +20,43 @@ struct SubmitResponse: Encodable {
         }
     }
 
+    /// One queued device as NetPulse's bulk answer lists it (`succeeded`).
+    struct Queued: Encodable {
+        var id: String
+        var status: String
+        var host: String
+        var port: Int
+        var index: Int
+        var queue: String
+        var createdAt: String
+
+        enum CodingKeys: String, CodingKey {
+            case id, status, host, port, index, queue
+            case createdAt = "created_at"
+            case enqueuedAt = "enqueued_at"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(status, forKey: .status)
+            try container.encode(host, forKey: .host)
+            try container.encode(port, forKey: .port)
+            try container.encode(index, forKey: .index)
+            try container.encode(queue, forKey: .queue)
+            try container.encode(createdAt, forKey: .createdAt)
+            try container.encode(createdAt, forKey: .enqueuedAt)
+        }
+    }
+
+    /// A device NetPulse's bulk answer lists as not queued (`failed`).
+    struct Failed: Encodable {
+        var host: String
+        var reason: String
+    }
+
     var batchID: String
-    /// Set for `/device/exec` only: its single job.
+    /// Set for `/device/exec` only: its single job (also as `id`, NetPulse's job entry).
     var jobID: String?
     var jobIDs: [String]
     var jobs: [Job]
@@ -30,6 +65,29 @@ struct SubmitResponse: Encodable {
     var status: String
     /// The options in force, with the server's bounds applied.
     var options: Options
+    /// NetPulse's view of the same: the queued jobs, and the devices not queued.
+    var succeeded: [Queued]
+    var failed: [Failed]
+
+    init(
+        batchID: String, exec: Bool, jobs: [Job], rejected: [Rejection], submittedAt: String, options: BatchOptions
+    ) {
+        self.batchID = batchID
+        self.jobID = exec ? jobs.first?.jobID : nil
+        self.jobIDs = jobs.map(\.jobID)
+        self.jobs = jobs
+        self.rejected = rejected
+        self.submittedAt = submittedAt
+        self.status = "queued"
+        self.options = Options(options)
+        let queue = options.queueStrategy == .pinned ? "pinned" : "fifo"
+        succeeded = jobs.map {
+            Queued(
+                id: $0.jobID, status: "queued", host: $0.host, port: $0.port, index: $0.index,
+                queue: queue == "pinned" ? "pinned:\($0.host)" : queue, createdAt: submittedAt)
+        }
+        failed = rejected.map { Failed(host: $0.host, reason: "\($0.field): \($0.reason)") }
+    }
 
     /// The batch's options as they are in force (clamped to the server's bounds), in the request's units.
     struct Options: Encodable {
@@ -51,6 +109,9 @@ struct SubmitResponse: Encodable {
             Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         }
 
+        /// Seconds to the microsecond, as results show them.
+        static func round(_ seconds: Double) -> Double { (seconds * 1_000_000).rounded() / 1_000_000 }
+
         enum CodingKeys: String, CodingKey {
             case ttl
             case queueStrategy = "queue_strategy"
@@ -63,9 +124,25 @@ struct SubmitResponse: Encodable {
     enum CodingKeys: String, CodingKey {
         case batchID = "batch_id"
         case jobID = "job_id"
+        case id
         case jobIDs = "job_ids"
-        case jobs, rejected, status, options
+        case jobs, rejected, status, options, succeeded, failed
         case submittedAt = "submitted_at"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(batchID, forKey: .batchID)
+        try container.encodeIfPresent(jobID, forKey: .jobID)
+        try container.encodeIfPresent(jobID, forKey: .id)
+        try container.encode(jobIDs, forKey: .jobIDs)
+        try container.encode(jobs, forKey: .jobs)
+        try container.encode(rejected, forKey: .rejected)
+        try container.encode(status, forKey: .status)
+        try container.encode(options, forKey: .options)
+        try container.encode(submittedAt, forKey: .submittedAt)
+        try container.encode(succeeded, forKey: .succeeded)
+        try container.encode(failed, forKey: .failed)
     }
 }
 
@@ -83,7 +160,10 @@ struct JobView: Encodable {
     var submittedAt: String?
     var startedAt: String?
     var finishedAt: String?
-    var result: DeviceResult?
+    var result: JobResult?
+    /// NetPulse's: seconds on the device, and seconds waiting in the queue.
+    var duration: Double?
+    var queueTime: Double?
 
     init(_ info: JobInfo, entry: BatchEntry?) {
         id = info.id
@@ -100,31 +180,118 @@ struct JobView: Encodable {
         submittedAt = entry.map { iso8601($0.submittedAt) }
         var result = info.result
         result?.index = index
-        startedAt = (result?.startedAt ?? info.startedAt).map(iso8601)
+        let started = result?.startedAt ?? info.startedAt
+        startedAt = started.map(iso8601)
         finishedAt = result?.finishedAt.map(iso8601)
-        self.result = result
+        self.result = result.map(JobResult.init)
+        duration = result.map { SubmitResponse.Options.round($0.executionTime) }
+        if let started, let submitted = entry?.submittedAt {
+            queueTime = SubmitResponse.Options.round(max(0, started.timeIntervalSince(submitted)))
+        }
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, index, status, host, port, username, device, result
+        case id, index, status, host, port, username, device, result, duration
         case batchID = "batch_id"
         case submittedAt = "submitted_at"
         case startedAt = "started_at"
         case finishedAt = "finished_at"
+        case queueTime = "queue_time"
+        case createdAt = "created_at"
+        case enqueuedAt = "enqueued_at"
+        case endedAt = "ended_at"
+        case deviceName = "device_name"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(batchID, forKey: .batchID)
+        try container.encode(index, forKey: .index)
+        try container.encode(status, forKey: .status)
+        try container.encode(host, forKey: .host)
+        try container.encode(host, forKey: .deviceName)
+        try container.encode(port, forKey: .port)
+        try container.encode(username, forKey: .username)
+        try container.encodeIfPresent(device, forKey: .device)
+        try container.encodeIfPresent(submittedAt, forKey: .submittedAt)
+        try container.encodeIfPresent(submittedAt, forKey: .createdAt)
+        try container.encodeIfPresent(submittedAt, forKey: .enqueuedAt)
+        try container.encodeIfPresent(startedAt, forKey: .startedAt)
+        try container.encodeIfPresent(finishedAt, forKey: .finishedAt)
+        try container.encodeIfPresent(finishedAt, forKey: .endedAt)
+        try container.encodeIfPresent(result, forKey: .result)
+        try container.encodeIfPresent(duration, forKey: .duration)
+        try container.encodeIfPresent(queueTime, forKey: .queueTime)
     }
 }
 
-/// `GET /jobs`.
-struct JobList: Encodable {
-    var jobs: [JobView]
-    var count: Int
-    /// More jobs match: pass ``nextCursor`` as `cursor` for the next page.
-    var truncated: Bool
-    var nextCursor: String?
+/// A job's result: the device's result, plus NetPulse's `type` (1 succeeded, 2 failed) and `retval`
+/// (one `{command, stdout, stderr, exit_status}` per command).
+struct JobResult: Encodable {
+    struct Command: Encodable {
+        var command: String
+        var stdout: String
+        var stderr: String
+        var exitStatus: Int
+        var parsed: [JSONValue]?
+
+        enum CodingKeys: String, CodingKey {
+            case command, stdout, stderr, parsed
+            case exitStatus = "exit_status"
+        }
+    }
+
+    var device: DeviceResult
+
+    init(_ device: DeviceResult) { self.device = device }
 
     enum CodingKeys: String, CodingKey {
-        case jobs, count, truncated
-        case nextCursor = "next_cursor"
+        case type, retval
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try device.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(device.success ? 1 : 2, forKey: .type)
+        let retval = device.outputs.map { output in
+            Command(
+                command: output.command, stdout: output.output, stderr: output.stderr ?? "",
+                exitStatus: output.exitStatus ?? (output.status == .ok ? 0 : 1), parsed: output.parsed)
+        }
+        try container.encode(retval, forKey: .retval)
+    }
+}
+
+/// `GET /workers`: one worker as NetPulse lists it.
+struct WorkerView: Encodable {
+    var name: String
+    var status: String
+    var pid: Int32
+    var hostname: String
+    var queues: [String]
+    var lastHeartbeat: String
+    var birthAt: String
+    var runningJobs: Int
+    var capacity: Int
+
+    init(_ info: WorkerInfo) {
+        name = info.name
+        status = info.status
+        pid = info.pid
+        hostname = info.hostname
+        queues = ["pinned", "fifo"]
+        lastHeartbeat = iso8601(info.lastHeartbeat)
+        birthAt = iso8601(info.startedAt)
+        runningJobs = info.runningJobs
+        capacity = info.capacity
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, status, pid, hostname, queues, capacity
+        case lastHeartbeat = "last_heartbeat"
+        case birthAt = "birth_at"
+        case runningJobs = "running_jobs"
     }
 }
 
@@ -205,6 +372,24 @@ struct HealthView: Encodable {
         }
     }
 
+    /// Webhook deliveries since the server started.
+    struct Webhooks: Encodable {
+        var queued: Int
+        var delivered: Int
+        var failed: Int
+        var dropped: Int
+        var attempts: Int
+
+        init(_ stats: WebhookDispatcher.Stats) {
+            queued = stats.queued
+            delivered = stats.delivered
+            failed = stats.failed
+            dropped = stats.dropped
+            attempts = stats.attempts
+        }
+    }
+
     var status: String
     var scheduler: Scheduler
+    var webhooks: Webhooks
 }

@@ -1,3 +1,4 @@
+import Foundation
 public import Logging
 public import NetPulse
 
@@ -18,12 +19,33 @@ public struct ConnectionTestReport: Sendable, Hashable, Encodable {
     public var success: Bool
     /// Seconds from the start of the test to its end.
     public var time: Double
+    /// NetPulse's: seconds to connect and log in, when the test succeeded.
+    public var latency: Double? { success ? time : nil }
+    /// When the test ended (ISO 8601, UTC).
+    public var timestamp: String
     public var error: NetPulseError?
 
     enum CodingKeys: String, CodingKey {
-        case host, port, username, driver, reachable, authenticated, success, time, error
+        case host, port, username, driver, reachable, authenticated, success, time, error, latency, timestamp
         case deviceType = "device_type"
         case promptFound = "prompt_found"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(host, forKey: .host)
+        try container.encode(port, forKey: .port)
+        try container.encode(username, forKey: .username)
+        try container.encode(deviceType, forKey: .deviceType)
+        try container.encode(driver, forKey: .driver)
+        try container.encode(reachable, forKey: .reachable)
+        try container.encode(authenticated, forKey: .authenticated)
+        try container.encode(promptFound, forKey: .promptFound)
+        try container.encode(success, forKey: .success)
+        try container.encode(time, forKey: .time)
+        try container.encodeIfPresent(latency, forKey: .latency)
+        try container.encode(timestamp, forKey: .timestamp)
+        try container.encodeIfPresent(error, forKey: .error)
     }
 }
 
@@ -89,7 +111,8 @@ public enum ConnectionTest {
         var report = ConnectionTestReport(
             host: target.host, port: target.port, username: target.username, deviceType: target.platform,
             driver: driverName, reachable: true, authenticated: true, promptFound: true, success: true,
-            time: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, error: nil)
+            time: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            timestamp: Date().formatted(.iso8601), error: nil)
         if case .some(.some(let error)) = outcome {
             report.success = false
             report.error = error

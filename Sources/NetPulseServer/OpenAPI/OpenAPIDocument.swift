@@ -264,13 +264,13 @@ enum OpenAPIDocument {
             "/jobs": {
               "get": {
                 "operationId": "listJobs",
-                "summary": "Jobs still kept, filtered by status, host and batch, a page at a time",
+                "summary": "Jobs still kept (a JSON array), filtered by status, host and batch, a page at a time",
                 "parameters": [
                   {
                     "name": "status",
                     "in": "query",
                     "schema": {
-                      "$ref": "#/components/schemas/JobStatus"
+                      "$ref": "#/components/schemas/JobStatusQuery"
                     }
                   },
                   {
@@ -299,7 +299,7 @@ enum OpenAPIDocument {
                   {
                     "name": "cursor",
                     "in": "query",
-                    "description": "next_cursor of the previous page",
+                    "description": "X-Next-Cursor of the previous page",
                     "schema": {
                       "type": "string"
                     }
@@ -311,7 +311,78 @@ enum OpenAPIDocument {
                     "content": {
                       "application/json": {
                         "schema": {
-                          "$ref": "#/components/schemas/JobList"
+                          "type": "array",
+                          "items": {
+                            "$ref": "#/components/schemas/JobView"
+                          }
+                        }
+                      }
+                    },
+                    "headers": {
+                      "X-Next-Cursor": {
+                        "description": "more jobs match: ask again with cursor=this",
+                        "schema": {
+                          "type": "string"
+                        }
+                      },
+                      "Link": {
+                        "description": "the next page, rel=\"next\"",
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/Invalid"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooMany"
+                  }
+                }
+              },
+              "delete": {
+                "operationId": "cancelJobs",
+                "summary": "Cancel every job that matches and is not final; answers the cancelled job ids",
+                "parameters": [
+                  {
+                    "name": "status",
+                    "in": "query",
+                    "schema": {
+                      "$ref": "#/components/schemas/JobStatusQuery"
+                    }
+                  },
+                  {
+                    "name": "host",
+                    "in": "query",
+                    "schema": {
+                      "type": "string"
+                    }
+                  },
+                  {
+                    "name": "batch",
+                    "in": "query",
+                    "schema": {
+                      "type": "string"
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The ids of the jobs cancelled",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "type": "array",
+                          "items": {
+                            "type": "string"
+                          }
                         }
                       }
                     }
@@ -443,6 +514,55 @@ enum OpenAPIDocument {
                     "$ref": "#/components/responses/TooMany"
                   }
                 }
+              },
+              "delete": {
+                "operationId": "cancelBatch",
+                "summary": "Cancel the batch's jobs that are not final",
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "schema": {
+                      "type": "string"
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The batch",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/BatchView"
+                        }
+                      }
+                    }
+                  },
+                  "202": {
+                    "description": "The batch",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/BatchView"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooMany"
+                  }
+                },
+                "description": "200 when every job is final, 202 while running jobs are being stopped."
               }
             },
             "/health": {
@@ -475,6 +595,36 @@ enum OpenAPIDocument {
                         }
                       }
                     }
+                  }
+                }
+              }
+            },
+            "/workers": {
+              "get": {
+                "operationId": "listWorkers",
+                "summary": "The live workers, as NetPulse lists them",
+                "responses": {
+                  "200": {
+                    "description": "The workers",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "type": "array",
+                          "items": {
+                            "$ref": "#/components/schemas/Worker"
+                          }
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooMany"
                   }
                 }
               }
@@ -702,7 +852,8 @@ enum OpenAPIDocument {
               "Error": {
                 "type": "object",
                 "required": [
-                  "error"
+                  "error",
+                  "detail"
                 ],
                 "additionalProperties": false,
                 "properties": {
@@ -729,6 +880,10 @@ enum OpenAPIDocument {
                         "type": "string"
                       }
                     }
+                  },
+                  "detail": {
+                    "type": "string",
+                    "description": "NetPulse's error text: field and message"
                   }
                 }
               },
@@ -851,10 +1006,10 @@ enum OpenAPIDocument {
                         "type": "string"
                       },
                       "command": {
-                        "$ref": "#/components/schemas/Lines"
+                        "$ref": "#/components/schemas/LinesOrContext"
                       },
                       "config": {
-                        "$ref": "#/components/schemas/Lines"
+                        "$ref": "#/components/schemas/LinesOrContext"
                       }
                     }
                   }
@@ -974,10 +1129,10 @@ enum OpenAPIDocument {
                     "$ref": "#/components/schemas/ConnectionArgs"
                   },
                   "command": {
-                    "$ref": "#/components/schemas/Lines"
+                    "$ref": "#/components/schemas/LinesOrContext"
                   },
                   "config": {
-                    "$ref": "#/components/schemas/Lines"
+                    "$ref": "#/components/schemas/LinesOrContext"
                   },
                   "parsing": {
                     "$ref": "#/components/schemas/Parsing"
@@ -987,6 +1142,87 @@ enum OpenAPIDocument {
                   },
                   "driver_args": {
                     "type": "object"
+                  },
+                  "webhook": {
+                    "$ref": "#/components/schemas/Webhook"
+                  },
+                  "rendering": {
+                    "$ref": "#/components/schemas/Rendering"
+                  },
+                  "credential": {
+                    "nullable": true,
+                    "description": "NetPulse feature not supported here: only null is accepted",
+                    "enum": [
+                      null
+                    ]
+                  },
+                  "file_transfer": {
+                    "nullable": true,
+                    "description": "NetPulse feature not supported here: only null is accepted",
+                    "enum": [
+                      null
+                    ]
+                  },
+                  "staged_file_id": {
+                    "nullable": true,
+                    "description": "NetPulse feature not supported here: only null is accepted",
+                    "enum": [
+                      null
+                    ]
+                  },
+                  "push_interval": {
+                    "nullable": true,
+                    "description": "NetPulse feature not supported here: only null is accepted",
+                    "enum": [
+                      null
+                    ]
+                  },
+                  "detach": {
+                    "type": "boolean",
+                    "enum": [
+                      false
+                    ],
+                    "description": "NetPulse's background tasks: only false"
+                  },
+                  "audit_mode": {
+                    "type": "string",
+                    "enum": [
+                      "none"
+                    ],
+                    "description": "NetPulse's audit storage: only none"
+                  },
+                  "enable_mode": {
+                    "type": "boolean"
+                  },
+                  "save": {
+                    "type": "boolean"
+                  },
+                  "queue_strategy": {
+                    "type": "string",
+                    "enum": [
+                      "pinned",
+                      "fifo",
+                      "round_robin"
+                    ],
+                    "description": "default: pinned for netmiko and paramiko, round_robin otherwise"
+                  },
+                  "ttl": {
+                    "type": "number",
+                    "minimum": 1,
+                    "maximum": 86400,
+                    "description": "default 300 (one device), 600 (bulk), 1800 (pull/push batch)"
+                  },
+                  "execution_timeout": {
+                    "type": "number",
+                    "exclusiveMinimum": true,
+                    "minimum": 0,
+                    "description": "default 300"
+                  },
+                  "result_ttl": {
+                    "type": "number",
+                    "minimum": 60,
+                    "maximum": 604800,
+                    "description": "default 300"
                   }
                 },
                 "description": "The batch guide's request: command or config, not both."
@@ -1025,7 +1261,9 @@ enum OpenAPIDocument {
                   "rejected",
                   "status",
                   "submitted_at",
-                  "options"
+                  "options",
+                  "succeeded",
+                  "failed"
                 ],
                 "additionalProperties": false,
                 "properties": {
@@ -1109,6 +1347,79 @@ enum OpenAPIDocument {
                         "type": "integer"
                       }
                     }
+                  },
+                  "id": {
+                    "type": "string",
+                    "description": "POST /device/exec only: its job (NetPulse's id)"
+                  },
+                  "succeeded": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "additionalProperties": false,
+                      "required": [
+                        "id",
+                        "status",
+                        "host",
+                        "port",
+                        "index",
+                        "queue",
+                        "created_at",
+                        "enqueued_at"
+                      ],
+                      "properties": {
+                        "id": {
+                          "type": "string"
+                        },
+                        "status": {
+                          "type": "string",
+                          "enum": [
+                            "queued"
+                          ]
+                        },
+                        "host": {
+                          "type": "string"
+                        },
+                        "port": {
+                          "type": "integer"
+                        },
+                        "index": {
+                          "type": "integer"
+                        },
+                        "queue": {
+                          "type": "string"
+                        },
+                        "created_at": {
+                          "type": "string",
+                          "format": "date-time"
+                        },
+                        "enqueued_at": {
+                          "type": "string",
+                          "format": "date-time"
+                        }
+                      }
+                    },
+                    "description": "NetPulse's job entries of the queued devices"
+                  },
+                  "failed": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "additionalProperties": false,
+                      "required": [
+                        "host",
+                        "reason"
+                      ],
+                      "properties": {
+                        "host": {
+                          "type": "string"
+                        },
+                        "reason": {
+                          "type": "string"
+                        }
+                      }
+                    },
+                    "description": "NetPulse's list of the devices not queued"
                   }
                 }
               },
@@ -1335,34 +1646,30 @@ enum OpenAPIDocument {
                     "format": "date-time"
                   },
                   "result": {
-                    "$ref": "#/components/schemas/DeviceResult"
-                  }
-                }
-              },
-              "JobList": {
-                "type": "object",
-                "required": [
-                  "jobs",
-                  "count",
-                  "truncated"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "jobs": {
-                    "type": "array",
-                    "items": {
-                      "$ref": "#/components/schemas/JobView"
-                    }
+                    "$ref": "#/components/schemas/JobResult"
                   },
-                  "count": {
-                    "type": "integer"
+                  "created_at": {
+                    "type": "string",
+                    "format": "date-time"
                   },
-                  "truncated": {
-                    "type": "boolean",
-                    "description": "more jobs match: ask again with cursor=next_cursor"
+                  "enqueued_at": {
+                    "type": "string",
+                    "format": "date-time"
                   },
-                  "next_cursor": {
+                  "ended_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "device_name": {
                     "type": "string"
+                  },
+                  "duration": {
+                    "type": "number",
+                    "description": "seconds on the device"
+                  },
+                  "queue_time": {
+                    "type": "number",
+                    "description": "seconds in the queue"
                   }
                 }
               },
@@ -1486,7 +1793,8 @@ enum OpenAPIDocument {
                   "authenticated",
                   "prompt_found",
                   "success",
-                  "time"
+                  "time",
+                  "timestamp"
                 ],
                 "additionalProperties": false,
                 "properties": {
@@ -1523,6 +1831,14 @@ enum OpenAPIDocument {
                   },
                   "error": {
                     "$ref": "#/components/schemas/NetPulseError"
+                  },
+                  "latency": {
+                    "type": "number",
+                    "description": "seconds to connect and log in (success only)"
+                  },
+                  "timestamp": {
+                    "type": "string",
+                    "format": "date-time"
                   }
                 }
               },
@@ -1530,7 +1846,8 @@ enum OpenAPIDocument {
                 "type": "object",
                 "required": [
                   "status",
-                  "scheduler"
+                  "scheduler",
+                  "webhooks"
                 ],
                 "additionalProperties": false,
                 "properties": {
@@ -1564,8 +1881,291 @@ enum OpenAPIDocument {
                         "type": "integer"
                       }
                     }
+                  },
+                  "webhooks": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": [
+                      "queued",
+                      "delivered",
+                      "failed",
+                      "dropped",
+                      "attempts"
+                    ],
+                    "properties": {
+                      "queued": {
+                        "type": "integer"
+                      },
+                      "delivered": {
+                        "type": "integer"
+                      },
+                      "failed": {
+                        "type": "integer"
+                      },
+                      "dropped": {
+                        "type": "integer"
+                      },
+                      "attempts": {
+                        "type": "integer"
+                      }
+                    }
                   }
                 }
+              },
+              "JobResult": {
+                "type": "object",
+                "required": [
+                  "hostname",
+                  "port",
+                  "username",
+                  "index",
+                  "success",
+                  "output",
+                  "outputs",
+                  "execution_time",
+                  "session_reused",
+                  "type",
+                  "retval"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "hostname": {
+                    "type": "string"
+                  },
+                  "port": {
+                    "type": "integer"
+                  },
+                  "username": {
+                    "type": "string"
+                  },
+                  "index": {
+                    "type": "integer"
+                  },
+                  "job_id": {
+                    "type": "string"
+                  },
+                  "success": {
+                    "type": "boolean"
+                  },
+                  "output": {
+                    "type": "string"
+                  },
+                  "outputs": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/CommandOutput"
+                    }
+                  },
+                  "error": {
+                    "$ref": "#/components/schemas/NetPulseError"
+                  },
+                  "execution_time": {
+                    "type": "number"
+                  },
+                  "started_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "finished_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "session_reused": {
+                    "type": "boolean"
+                  },
+                  "type": {
+                    "type": "integer",
+                    "enum": [
+                      1,
+                      2
+                    ],
+                    "description": "1 succeeded, 2 failed"
+                  },
+                  "retval": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "additionalProperties": false,
+                      "required": [
+                        "command",
+                        "stdout",
+                        "stderr",
+                        "exit_status"
+                      ],
+                      "properties": {
+                        "command": {
+                          "type": "string"
+                        },
+                        "stdout": {
+                          "type": "string"
+                        },
+                        "stderr": {
+                          "type": "string"
+                        },
+                        "exit_status": {
+                          "type": "integer"
+                        },
+                        "parsed": {
+                          "type": "array",
+                          "items": {
+                            "type": "object"
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              },
+              "JobStatusQuery": {
+                "type": "string",
+                "enum": [
+                  "queued",
+                  "started",
+                  "finished",
+                  "failed",
+                  "cancelled",
+                  "expired",
+                  "canceled"
+                ]
+              },
+              "Worker": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "name",
+                  "status",
+                  "pid",
+                  "hostname",
+                  "queues",
+                  "last_heartbeat",
+                  "birth_at",
+                  "running_jobs",
+                  "capacity"
+                ],
+                "properties": {
+                  "name": {
+                    "type": "string"
+                  },
+                  "status": {
+                    "type": "string",
+                    "enum": [
+                      "idle",
+                      "busy"
+                    ]
+                  },
+                  "pid": {
+                    "type": "integer"
+                  },
+                  "hostname": {
+                    "type": "string"
+                  },
+                  "queues": {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    }
+                  },
+                  "last_heartbeat": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "birth_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "running_jobs": {
+                    "type": "integer"
+                  },
+                  "capacity": {
+                    "type": "integer"
+                  }
+                }
+              },
+              "Webhook": {
+                "type": "object",
+                "nullable": true,
+                "additionalProperties": false,
+                "required": [
+                  "url"
+                ],
+                "description": "NetPulse's webhook: each job's result is sent there when final; loopback hosts only unless the operator allows others",
+                "properties": {
+                  "url": {
+                    "type": "string",
+                    "format": "uri"
+                  },
+                  "method": {
+                    "type": "string",
+                    "enum": [
+                      "POST",
+                      "PUT"
+                    ]
+                  },
+                  "headers": {
+                    "type": "object",
+                    "additionalProperties": {
+                      "type": "string"
+                    }
+                  },
+                  "timeout": {
+                    "type": "number",
+                    "exclusiveMinimum": true,
+                    "minimum": 0,
+                    "maximum": 60
+                  },
+                  "max_retries": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 10
+                  },
+                  "retry_intervals": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 10,
+                    "items": {
+                      "type": "number",
+                      "exclusiveMinimum": true,
+                      "minimum": 0,
+                      "maximum": 300
+                    }
+                  }
+                }
+              },
+              "Rendering": {
+                "type": "object",
+                "nullable": true,
+                "additionalProperties": false,
+                "required": [
+                  "name",
+                  "template"
+                ],
+                "description": "NetPulse's rendering: command or config is then an object, the template's context (a device's own object renders with it over the batch's)",
+                "properties": {
+                  "name": {
+                    "type": "string",
+                    "enum": [
+                      "jinja2"
+                    ]
+                  },
+                  "template": {
+                    "type": "string",
+                    "description": "inline text, or file:// a path in a folder the operator allows"
+                  },
+                  "args": {
+                    "type": "object"
+                  }
+                }
+              },
+              "LinesOrContext": {
+                "oneOf": [
+                  {
+                    "$ref": "#/components/schemas/Lines"
+                  },
+                  {
+                    "type": "object",
+                    "description": "the template context, with rendering"
+                  }
+                ]
               }
             }
           }

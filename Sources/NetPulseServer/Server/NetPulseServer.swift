@@ -257,5 +257,6 @@ struct SchedulerService: Service {
         try? await gracefulShutdown()
         api.beginDraining()
         await api.scheduler.shutdown()
+        await api.webhooks.finish(within: .seconds(10))
     }
 }

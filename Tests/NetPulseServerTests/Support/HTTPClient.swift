@@ -26,6 +26,13 @@ struct HTTPClient: Sendable {
                 sourceLocation: sourceLocation)
         }
 
+        /// The body as a JSON array of objects (fails the test when it is not one).
+        func jsonArray(sourceLocation: SourceLocation = #_sourceLocation) throws -> [[String: Any]] {
+            try #require(
+                JSONSerialization.jsonObject(with: body) as? [[String: Any]], "not a JSON array: \(text)",
+                sourceLocation: sourceLocation)
+        }
+
         /// The `error` object of an error reply.
         func error(sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
             try #require(
