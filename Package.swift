@@ -4,6 +4,8 @@ import PackageDescription
 
 let package = Package(
     name: "netpulse",
+    // Built and tested on Linux only. The SSH modules, NetPulseLab and the tool use epoll and Glibc: Linux-only.
+    // macOS 15 is the minimum the other modules' APIs need there; no macOS build has been tried.
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "NetPulse", targets: ["NetPulse"]),
@@ -15,6 +17,7 @@ let package = Package(
         .library(name: "NetPulseServer", targets: ["NetPulseServer"]),
         .library(name: "NetPulseTextFSM", targets: ["NetPulseTextFSM"]),
         .library(name: "NetPulseParsing", targets: ["NetPulseParsing"]),
+        .library(name: "NetPulseObservability", targets: ["NetPulseObservability"]),
         .executable(name: "netpulse", targets: ["netpulse"]),
     ],
     dependencies: [
@@ -26,6 +29,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
     ],
     targets: [
         // C libraries, each behind one system-library target with a shim header.
@@ -63,7 +70,10 @@ let package = Package(
         .target(name: "CNetPulseSSHCore", linkerSettings: [.linkedLibrary("crypto")]),
         .target(
             name: "NetPulseSSHCore",
-            dependencies: ["NetPulse", "CNetPulseSSHCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "NetPulse", "CNetPulseSSHCore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
         ),
 
         // The core: value types, drivers, platforms, the CLI engine, the scheduler. Imports no C.
@@ -72,6 +82,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
 
@@ -106,6 +117,18 @@ let package = Package(
             dependencies: ["NetPulse", "CLibSSH", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // What an operator reads: a Prometheus registry and its `GET /metrics` route, JSON log lines.
+        .target(
+            name: "NetPulseObservability",
+            dependencies: [
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
         // The HTTP API over the scheduler (hummingbird), apart so that embedding the core pulls in no server.
         .target(
             name: "NetPulseServer",
@@ -120,6 +143,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                "NetPulseObservability",
             ]
         ),
 
@@ -131,6 +155,8 @@ let package = Package(
                 "NetPulseTextFSM", "NetPulseParsing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                "NetPulseObservability",
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // The lab's own figures (CPU per login and command; every device at once through a driver, checked),
@@ -169,6 +195,16 @@ let package = Package(
 
         // "Writing your own driver": a compiled example, built with everything else.
         .executableTarget(name: "custom-driver-example", dependencies: ["NetPulse"], path: "Examples/CustomDriver"),
+        // A hummingbird app that mounts the API and streams results into its own store; run by the tests.
+        .executableTarget(
+            name: "hummingbird-example",
+            dependencies: [
+                "NetPulse", "NetPulseLab", "NetPulseSSH", "NetPulseServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/HummingbirdApp"
+        ),
 
         .testTarget(
             name: "NetPulseLabTests",
@@ -210,6 +246,9 @@ let package = Package(
                 "NetPulse", "NetPulseServer", "NetPulseLab", "NetPulseSSH", "NetPulseSSHCore", "NetPulseTesting",
                 "NetPulseParsing", "SSHTestSupport",
                 .product(name: "Logging", package: "swift-log"),
+                "NetPulseObservability",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ]
         ),
         // The driver suite, written once and run against both SSH backends.

@@ -6,6 +6,7 @@
 import CoreMetrics
 import Logging
 import Synchronization
+import Tracing
 
 /// Runs batches on devices with bounded concurrency and reports every device exactly once.
 ///
@@ -81,11 +82,16 @@ public final class Scheduler: Sendable {
             state.nextBatchSequence += 1
             return state.nextBatchSequence
         }
+        // A child of the submitter's context (the HTTP request's span, say); jobs restore it.
+        let span = startSpan("netpulse.batch", context: ServiceContext.current ?? .topLevel)
         let batch = BatchRecord(
             id: UUID().uuidString.lowercased(), specs: specs, options: options, driver: driver,
             driverName: driverName, resultTTL: options.resultTTL ?? limits.defaultResultTTL, submittedAt: now,
             platforms: configuration.platforms, tenant: tenant, sequence: sequence, annotation: annotation,
-            parsing: request.parsing)
+            parsing: request.parsing, span: span)
+        span.attributes["netpulse.batch.id"] = batch.id
+        span.attributes["netpulse.batch.devices"] = batch.total
+        span.attributes["netpulse.driver"] = driverName
         let queued = core.update { state -> Int? in
             if state.accepting {
                 guard state.queuedJobs + batch.total <= limits.maxQueuedJobs else { return state.queuedJobs }
@@ -103,6 +109,8 @@ public final class Scheduler: Sendable {
         }
         if let queued {
             core.metrics.refusedBatches.increment()
+            span.setStatus(SpanStatus(code: .error, message: "overloaded"))
+            span.end()
             throw RequestError(
                 field: "devices",
                 reason: "the scheduler holds \(queued) queued jobs; \(batch.total) more would pass its bound of "

@@ -19,6 +19,7 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
     let context: DriverContext
     let configuration: SSHDriverConfiguration
     let settings: SSHTransportSettings
+    let metrics = SSHSessionMetrics(driver: Transport.driverName)
     var logger: Logger { context.logger }
     var peer: String { settings.peer }
 
@@ -74,7 +75,8 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
     // MARK: - Opening
 
     private func start() async throws {
-        let deadline = ContinuousClock.now + target.connectTimeout
+        let started = ContinuousClock.now
+        let deadline = started + target.connectTimeout
         let fd = try await TCPConnector.connect(
             host: target.host, port: target.port, deadline: deadline, loop: configuration.loop)
         // From here the transport owns the socket, also when attach fails.
@@ -89,7 +91,10 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
         let policy = target.hostKeyPolicy ?? configuration.hostKeyPolicy
         try KnownHostsValidator(policy: policy, store: configuration.knownHosts)
             .validate(key, host: target.host, port: target.port, logger: logger)
+        SSHSessionMetrics.record(metrics.connect, since: started)
+        let authenticating = ContinuousClock.now
         try await authenticate(deadline: deadline)
+        SSHSessionMetrics.record(metrics.authentication, since: authenticating)
         if context.platform.transport == .shell {
             try await openShell(deadline: ContinuousClock.now + target.readTimeout)
         }
@@ -253,6 +258,13 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
     }
 
     public func execute(_ request: ExecutionRequest) async throws -> ExecutionOutcome {
+        let started = ContinuousClock.now
+        let outcome = try await executeOperation(request)
+        SSHSessionMetrics.record(metrics.command, since: started)
+        return outcome
+    }
+
+    private func executeOperation(_ request: ExecutionRequest) async throws -> ExecutionOutcome {
         try await operation {
             if let engine { return try await engine.execute(request) }
             guard case .commands(let commands) = request.operation else {
