@@ -119,9 +119,12 @@ struct ServeSettings {
                     file: path, key: name,
                     reason: "unknown key" + (close.isEmpty ? "" : "; did you mean \(close.joined(separator: ", "))?"))
             }
-            if let flag = key.flag, given.contains(flag) { continue }
             do {
-                try key.read(&self, value)
+                // Checked also when a flag overrides it: a bad file is an error either way.
+                var checked = self
+                try key.read(&checked, value)
+                if let flag = key.flag, given.contains(flag) { continue }
+                self = checked
             } catch {
                 throw ServeConfigurationError(file: path, key: name, reason: error.reason)
             }
