@@ -8,7 +8,7 @@ import NetPulse
 /// An error the API answers with: an HTTP status and a JSON body
 /// `{"error": {"status": 422, "code": "invalid_request", "field": "devices[0].host", "message": "..."}}`.
 ///
-/// Messages never contain a secret: request errors come from ``RequestError``, whose messages never
+/// Messages never contain a secret: request errors come from `RequestError`, whose messages never
 /// quote one.
 public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConvertible {
     public var status: HTTPResponse.Status

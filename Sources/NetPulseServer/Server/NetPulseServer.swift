@@ -150,7 +150,7 @@ public struct RunningNetPulseServer: Sendable {
 }
 
 /// The NetPulse HTTP API as a server of its own: hummingbird on the configured address, a
-/// ``Scheduler`` behind it, and one lifecycle for both.
+/// `Scheduler` behind it, and one lifecycle for both.
 ///
 /// On shutdown (the body returns, or SIGINT/SIGTERM when signals are handled), the server first
 /// stops taking work (submissions get 503), then shuts the scheduler down (queued jobs are
@@ -162,11 +162,11 @@ public enum NetPulseServer {
     ///
     /// - Parameters:
     ///   - configuration: Address, keys and limits.
-    ///   - scheduler: The scheduler's drivers, platforms and limits.
+    ///   - schedulerConfiguration: The scheduler's drivers, platforms and limits.
     ///   - handleSignals: Also shut down on SIGINT and SIGTERM.
     ///   - body: Runs while the server listens.
     /// - Returns: What `body` returns.
-    /// - Throws: ``ServerConfigurationError`` for an unusable configuration, ``ConfigurationError``
+    /// - Throws: ``ServerConfigurationError`` for an unusable configuration, `ConfigurationError`
     ///   for unusable scheduler limits, the bind error when the address cannot be used, or what
     ///   `body` throws.
     public static func withServer<Result: Sendable>(
