@@ -4,6 +4,8 @@ import PackageDescription
 
 let package = Package(
     name: "netpulse",
+    // Built and tested on Linux only. The SSH modules, NetPulseLab and the tool use epoll and Glibc: Linux-only.
+    // macOS 15 is the minimum the other modules' APIs need there; no macOS build has been tried.
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "NetPulse", targets: ["NetPulse"]),
@@ -18,6 +20,7 @@ let package = Package(
         .library(name: "NetPulsePlatforms", targets: ["NetPulsePlatforms"]),
         .library(name: "NetPulsePostgres", targets: ["NetPulsePostgres"]),
         .library(name: "NetPulseRendering", targets: ["NetPulseRendering"]),
+        .library(name: "NetPulseObservability", targets: ["NetPulseObservability"]),
         .executable(name: "netpulse", targets: ["netpulse"]),
     ],
     dependencies: [
@@ -33,6 +36,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/stencilproject/Stencil.git", exact: "0.15.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
     ],
     targets: [
         // C libraries, each behind one system-library target with a shim header.
@@ -73,7 +79,10 @@ let package = Package(
         .target(name: "CNetPulseSSHCore", linkerSettings: [.linkedLibrary("crypto")]),
         .target(
             name: "NetPulseSSHCore",
-            dependencies: ["NetPulse", "CNetPulseSSHCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "NetPulse", "CNetPulseSSHCore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
         ),
 
         // The core: value types, drivers, platforms, the CLI engine, the scheduler. Imports no C.
@@ -82,6 +91,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
 
@@ -116,6 +126,18 @@ let package = Package(
             dependencies: ["NetPulse", "CLibSSH", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // What an operator reads: a Prometheus registry and its `GET /metrics` route, JSON log lines.
+        .target(
+            name: "NetPulseObservability",
+            dependencies: [
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
         // The HTTP API over the scheduler (hummingbird), apart so that embedding the core pulls in no server.
         .target(
             name: "NetPulseServer",
@@ -132,6 +154,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "NetPulseRendering",
+                "NetPulseObservability",
             ]
         ),
 
@@ -156,6 +179,7 @@ let package = Package(
                 "NetPulsePostgres", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                "NetPulseObservability",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -203,6 +227,16 @@ let package = Package(
 
         // "Writing your own driver": a compiled example, built with everything else.
         .executableTarget(name: "custom-driver-example", dependencies: ["NetPulse"], path: "Examples/CustomDriver"),
+        // A hummingbird app that mounts the API and streams results into its own store; run by the tests.
+        .executableTarget(
+            name: "hummingbird-example",
+            dependencies: [
+                "NetPulse", "NetPulseLab", "NetPulseSSH", "NetPulseServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/HummingbirdApp"
+        ),
 
         .testTarget(
             name: "NetPulseLabTests",
@@ -261,6 +295,9 @@ let package = Package(
                 "NetPulseParsing", "SSHTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                "NetPulseObservability",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ]
         ),
         // The driver suite, written once and run against both SSH backends.

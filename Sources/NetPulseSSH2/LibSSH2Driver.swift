@@ -1,8 +1,8 @@
 /// The `libssh2` driver (alias `ssh2`): SSH sessions through libssh2 1.10 in non-blocking mode, woken
-/// by the shared ``ReadinessLoop`` (a few epoll threads for the whole process), with no thread per
+/// by the shared `ReadinessLoop` (a few epoll threads for the whole process), with no thread per
 /// device.
 ///
-/// Each session is an ``SSHSession`` (the skeleton both drivers share) over libssh2. libssh2 1.10
+/// Each session is an `SSHSession` (the skeleton both drivers share) over libssh2. libssh2 1.10
 /// negotiates less than libssh: no `rsa-sha2-256/512` host keys (a server whose only host key is RSA
 /// and that refuses SHA-1 signatures, as OpenSSH ≥ 8.8 does, is out of its reach: the error says to use
 /// the `libssh` driver), no AES-GCM and no chacha20-poly1305.

@@ -1,7 +1,7 @@
 public import NetPulse
 import Synchronization
 
-/// A ``Driver`` whose devices live in memory and follow a script: no sockets, for testing the
+/// A `Driver` whose devices live in memory and follow a script: no sockets, for testing the
 /// scheduler and host applications.
 ///
 /// Devices are looked up by host (``ScriptedDevice`` per host, or a fallback for every other host).

@@ -1,7 +1,7 @@
 public import NetPulse
 import Synchronization
 
-/// A ``SchedulerClock`` that only moves when a test calls ``advance(by:)``: TTLs, execution
+/// A `SchedulerClock` that only moves when a test calls ``advance(by:)``: TTLs, execution
 /// timeouts, idle timeouts and result purges become deterministic, with no real waiting.
 public final class ManualSchedulerClock: SchedulerClock {
     private struct Sleeper {

@@ -1,7 +1,7 @@
 public import NetPulse
 import Synchronization
 
-/// A ``ShellChannel`` that plays a device from a script, for transcript tests of the CLI engine and of
+/// A `ShellChannel` that plays a device from a script, for transcript tests of the CLI engine and of
 /// anything else that talks to a shell.
 ///
 /// The device answers each write: a responder gets what was written and returns the bytes to send back

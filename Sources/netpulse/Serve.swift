@@ -91,6 +91,15 @@ extension NetPulseCommand {
         @Option(help: "Upper bound of result_ttl, in seconds.")
         var maxResultTtl: Int = 86_400
 
+        @Option(help: "Log lines as text or as JSON objects (one per line), on standard error.")
+        var logFormat: LogFormat = .text
+
+        @Option(help: "A YAML file of settings: every flag's (same names, with '_'), and limits without a flag.")
+        var config: String?
+
+        @Flag(help: "Print the effective configuration (file, then flags; API keys masked) as YAML and exit.")
+        var printConfig = false
+
         @OptionGroup var connection: ConnectionOptions
 
         @OptionGroup var parsing: TemplateOptions
@@ -138,11 +147,12 @@ extension NetPulseCommand {
             }
         }
 
-        func run() async throws {
-            LoggingSetup.bootstrap()
+        func serve(_ fileOnly: ServeFileOnlySettings) async throws {
+            let metrics = ServeObservability.bootstrap(logFormat: logFormat)
             let platforms = try platformFiles.registry()
             var keys = APIKeys()
             do {
+                keys = try fileOnly.keys()
                 if let value = ProcessInfo.processInfo.environment[apiKeysEnv], !value.isEmpty {
                     try keys.add(environmentValue: value, name: apiKeysEnv)
                 }
@@ -175,14 +185,16 @@ extension NetPulseCommand {
                 throw ExitCode(2)
             }
             api.webhookTargets = webhookTargets
+            fileOnly.apply(to: &api)
             let tls = tlsCertificate.flatMap { certificate in
                 tlsKey.map {
                     NetPulseServerConfiguration.TLSFiles(certificateChainFile: certificate, privateKeyFile: $0)
                 }
             }
-            let configuration = NetPulseServerConfiguration(
+            var configuration = NetPulseServerConfiguration(
                 host: bind, port: port, api: api, idleTimeout: .milliseconds(Int64(idleTimeout * 1000)), tls: tls,
                 logger: connection.logger)
+            configuration.metrics = metrics
             do {
                 try configuration.validate()
             } catch {
@@ -199,6 +211,7 @@ extension NetPulseCommand {
             scheduler.limits.maxQueuedJobs = maxQueuedJobs
             scheduler.limits.maxExecutionTimeout = .seconds(maxExecutionTimeout)
             scheduler.limits.maxResultTTL = .seconds(maxResultTtl)
+            fileOnly.apply(to: &scheduler)
             let mode = keys.isEmpty ? " (open, no API key)" : ""
             try await NetPulseAPIServer.run(configuration: configuration, scheduler: scheduler) { server in
                 let shown = server.host.contains(":") ? "[\(server.host)]" : server.host

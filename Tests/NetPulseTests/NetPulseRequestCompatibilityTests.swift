@@ -47,7 +47,6 @@ struct NetPulseRequestCompatibilityTests {
             (#""audit_mode": "loud""#, "audit_mode", "expected full, metadata or none"),
             (#""webhook": {"url": "http://127.0.0.1:1/"}"#, "webhook", "netpulse serve"),
             (#""rendering": {"name": "jinja2", "template": "x"}"#, "rendering", "netpulse render"),
-            (#""credential": {"name": "vault", "ref": "r"}"#, "credential", "connection_args"),
             (#""detach": "yes""#, "detach", "true or false"),
         ])
     func featureRefused(field: String, name: String, hint: String) {

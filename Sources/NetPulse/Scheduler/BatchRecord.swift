@@ -4,6 +4,7 @@
     import Foundation
 #endif
 import Logging
+import Tracing
 
 /// One job's state inside its batch.
 struct JobSlot {
@@ -50,6 +51,9 @@ final class BatchRecord: @unchecked Sendable {
     let annotation: (any Sendable)?
     /// How each command's output is parsed (`parsing`), if asked.
     let parsing: ParsingSpec?
+    /// The batch's span, a child of the submitter's `ServiceContext`; jobs' spans are its children. It
+    /// ends when the last job becomes final.
+    let span: (any Span)?
     /// The profile of the batch's first device: most batches have one platform, so a job usually
     /// finds its profile with one string comparison.
     private let firstProfile: PlatformProfile?
@@ -91,9 +95,11 @@ final class BatchRecord: @unchecked Sendable {
         tenant: String? = nil,
         sequence: UInt64 = 0,
         annotation: (any Sendable)? = nil,
-        parsing: ParsingSpec? = nil
+        parsing: ParsingSpec? = nil,
+        span: (any Span)? = nil
     ) {
         self.id = id
+        self.span = span
         self.sequence = sequence
         self.annotation = annotation
         self.parsing = parsing

@@ -6,11 +6,12 @@
 import CoreMetrics
 import Logging
 import Synchronization
+import Tracing
 
 /// Runs batches on devices with bounded concurrency and reports every device exactly once.
 ///
 /// Create one with ``withScheduler(configuration:isolation:_:)``; it shuts down when the closure
-/// returns. Submit batches with ``submit(_:)`` (returns at once) or ``run(_:)`` (awaits the result).
+/// returns. Submit batches with ``submit(_:tenant:annotation:)`` (returns at once) or ``run(_:)`` (awaits the result).
 ///
 /// ```swift
 /// let result = try await withScheduler(configuration: .init(drivers: drivers)) { scheduler in
@@ -73,11 +74,16 @@ public final class Scheduler: Sendable {
             state.nextBatchSequence += 1
             return state.nextBatchSequence
         }
+        // A child of the submitter's context (the HTTP request's span, say); jobs restore it.
+        let span = startSpan("netpulse.batch", context: ServiceContext.current ?? .topLevel)
         let batch = BatchRecord(
             id: UUID().uuidString.lowercased(), specs: validated.specs, options: options, driver: validated.driver,
             driverName: validated.driverName, resultTTL: validated.resultTTL, submittedAt: now,
             platforms: configuration.platforms, tenant: tenant, sequence: sequence, annotation: annotation,
-            parsing: request.parsing)
+            parsing: request.parsing, span: span)
+        span.attributes["netpulse.batch.id"] = batch.id
+        span.attributes["netpulse.batch.devices"] = batch.total
+        span.attributes["netpulse.driver"] = validated.driverName
         let queued = core.update { state -> Int? in
             if state.accepting {
                 guard state.queuedJobs + batch.total <= limits.maxQueuedJobs else { return state.queuedJobs }
@@ -95,6 +101,8 @@ public final class Scheduler: Sendable {
         }
         if let queued {
             core.metrics.refusedBatches.increment()
+            span.setStatus(SpanStatus(code: .error, message: "overloaded"))
+            span.end()
             throw RequestError(
                 field: "devices",
                 reason: "the scheduler holds \(queued) queued jobs; \(batch.total) more would pass its bound of "
@@ -286,6 +294,7 @@ public struct SchedulerStats: Sendable, Hashable {
 ///
 /// - Parameters:
 ///   - configuration: Drivers, platforms, limits, clock and logger.
+///   - isolation: The actor `body` runs on (the caller's, by default).
 ///   - body: The code that uses the scheduler.
 /// - Returns: What `body` returns.
 /// - Throws: ``ConfigurationError`` for invalid limits, or what `body` throws.

@@ -121,14 +121,14 @@ public struct SchedulerConfiguration: Sendable {
     ///   - platforms: The platforms requests may name (default: the built-in ones).
     ///   - limits: Bounds and timeouts.
     ///   - clock: The time source (default: the continuous clock).
-    ///   - logger: Where to log.
+    ///   - logger: Where to log (default: the task-local `Logger.current`, which `withLogger` binds).
     ///   - parser: What parses output for requests with `parsing` (default: none).
     public init(
         drivers: DriverRegistry,
         platforms: PlatformRegistry = .builtin,
         limits: Limits = Limits(),
         clock: any SchedulerClock = ContinuousSchedulerClock(),
-        logger: Logger = Logger(label: "netpulse.scheduler"),
+        logger: Logger = Logger.current,
         parser: (any OutputParser)? = nil
     ) {
         self.drivers = drivers

@@ -6,6 +6,7 @@
 import CoreMetrics
 import Logging
 import Synchronization
+import Tracing
 
 /// The engine behind ``Scheduler``: one lock over ``SchedulerState``, a pool of worker tasks that
 /// run jobs (a worker runs job after job; there is no task per queued job), and one timer task for
@@ -99,8 +100,24 @@ final class SchedulerCore: Sendable {
         }
     }
 
-    /// Runs one job: connect (or reuse the device's session), execute, close or keep the session.
+    /// Runs one job in its span, a child of its batch's: the worker task restores the context the batch
+    /// was submitted in.
     func run(_ job: Assignment) async -> Completion {
+        await withSpan("netpulse.job", context: job.batch.span?.context ?? .topLevel) { span in
+            span.attributes["netpulse.job.id"] = job.batch.jobIDs[job.index]
+            span.attributes["server.address"] = job.spec.target.host
+            span.attributes["server.port"] = job.spec.target.port
+            let completion = await runJob(job)
+            if let error = completion.result.error {
+                span.attributes["netpulse.error.kind"] = error.kind.rawValue
+                span.setStatus(SpanStatus(code: .error, message: error.kind.rawValue))
+            }
+            return completion
+        }
+    }
+
+    /// Connects or reuses the device's session, executes, closes or keeps the session.
+    private func runJob(_ job: Assignment) async -> Completion {
         let startedAt = Date()
         let started = ContinuousClock.now
         let target = job.spec.target
@@ -167,7 +184,7 @@ final class SchedulerCore: Sendable {
             }
             let outcome: Result<ExecutionOutcome, NetPulseError>
             do {
-                outcome = .success(try await session.execute(request))
+                outcome = .success(try await execute(session, request))
             } catch {
                 outcome = .failure(NetPulseError(wrapping: error))
             }
@@ -199,7 +216,7 @@ final class SchedulerCore: Sendable {
                     }
                 }
                 do {
-                    let outcome = try await current.execute(request)
+                    let outcome = try await execute(current, request)
                     return completion(.success(outcome), kept: current, reused: reused)
                 } catch let error as NetPulseError where error.kind == .sessionUnavailable && reused && !retried {
                     // Nothing was sent: run the job once more on a fresh session.
@@ -234,12 +251,23 @@ final class SchedulerCore: Sendable {
             if handshakes.release() { update { $0.unblock() } }
         }
         do {
-            let session = try await driver.connect(to: target, context: context)
+            let session = try await withSpan("netpulse.connect") { _ in
+                try await driver.connect(to: target, context: context)
+            }
             metrics.connects.increment()
             return session
         } catch {
             metrics.failedConnects.increment()
             throw NetPulseError(wrapping: error)
+        }
+    }
+
+    /// Runs the job's operation on a session, in a span of its own.
+    private func execute(_ session: any DriverSession, _ request: ExecutionRequest) async throws -> ExecutionOutcome {
+        try await withSpan("netpulse.execute") { span in
+            let outcome = try await session.execute(request)
+            if let error = outcome.error { span.setStatus(SpanStatus(code: .error, message: error.kind.rawValue)) }
+            return outcome
         }
     }
 

@@ -4,6 +4,7 @@
     import Foundation
 #endif
 import Logging
+import Tracing
 
 /// A job handed to a worker: everything it needs to run outside the lock.
 struct Assignment: Sendable {
@@ -517,6 +518,8 @@ struct SchedulerState {
             batch.streamWaiters.removeAll()
         }
         if batch.isComplete {
+            batch.span?.attributes["netpulse.batch.failed"] = batch.failed
+            batch.span?.end()
             for waiter in batch.doneWaiters.values { waiter.resume() }
             batch.doneWaiters.removeAll()
         }

@@ -83,7 +83,7 @@ public struct LabConfiguration: Sendable {
         rsaKeyPool: Int = 16,
         keyCacheFolder: String? = nil,
         maxChannelsPerSession: Int = 10,
-        logger: Logger = Logger(label: "netpulse.lab")
+        logger: Logger = Logger.current
     ) {
         self.devices = devices
         self.platforms = platforms

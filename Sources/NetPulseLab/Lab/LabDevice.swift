@@ -32,7 +32,7 @@ public struct LabDevice: Sendable, Hashable, CustomStringConvertible {
             + (fault.map { " fault=\($0)" } ?? "")
     }
 
-    /// A ``DeviceTarget`` for a driver, logging in as the lab's user.
+    /// A `DeviceTarget` for a driver, logging in as the lab's user.
     ///
     /// - Parameters:
     ///   - hostKeyPolicy: How the driver checks the host key (e.g. `.strict(knownHostsFile: lab.knownHostsFile)`).

@@ -1,10 +1,10 @@
 /// The `libssh` driver (alias `ssh`): SSH sessions through libssh 0.10 in non-blocking mode, woken by
-/// the shared ``ReadinessLoop``, with no thread per device. It negotiates the most of the two drivers
+/// the shared `ReadinessLoop`, with no thread per device. It negotiates the most of the two drivers
 /// (`rsa-sha2-256/512` host keys, chacha20-poly1305, AES-GCM), so `netmiko` and `paramiko` payloads
 /// run on it.
 ///
-/// Each session is an ``SSHSession`` (the skeleton both drivers share) over libssh: device platforms
-/// get a pty shell that the core `CLIEngine` drives; platforms whose ``PlatformProfile/transport`` is
+/// Each session is an `SSHSession` (the skeleton both drivers share) over libssh: device platforms
+/// get a pty shell that the core `CLIEngine` drives; platforms whose `PlatformProfile/transport` is
 /// `.exec` (`linux`) run each command on its own exec channel, with exit status and standard error.
 ///
 /// ```swift
@@ -33,7 +33,7 @@ public struct LibSSHDriver: Driver {
     /// Opens an authenticated session: TCP connect, key exchange, host-key check, authentication with
     /// each credential in turn, then the shell (shell platforms).
     ///
-    /// - Throws: ``NetPulseError`` of kind `connection_refused`, `timeout`, `protocol_error`,
+    /// - Throws: `NetPulseError` of kind `connection_refused`, `timeout`, `protocol_error`,
     ///   `host_key_mismatch`, `host_key_unknown`, `authentication`, `connection_lost`, ...; `CancellationError`.
     public func connect(to target: DeviceTarget, context: DriverContext) async throws -> any DriverSession {
         try await SSHSession<LibSSHTransport>.open(target: target, context: context, configuration: configuration)

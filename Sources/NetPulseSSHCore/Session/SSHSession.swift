@@ -19,6 +19,7 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
     let context: DriverContext
     let configuration: SSHDriverConfiguration
     let settings: SSHTransportSettings
+    let metrics = SSHSessionMetrics(driver: Transport.driverName)
     var logger: Logger { context.logger }
     var peer: String { settings.peer }
 
@@ -76,7 +77,8 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
     // MARK: - Opening
 
     private func start() async throws {
-        let deadline = ContinuousClock.now + target.connectTimeout
+        let started = ContinuousClock.now
+        let deadline = started + target.connectTimeout
         if let value = target.driverArgs["session_log"], value != .null {
             guard case .string(let name) = value else {
                 throw NetPulseError(.invalidRequest, "session_log: must be a file name (a string)")
@@ -102,7 +104,10 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
         let policy = target.hostKeyPolicy ?? configuration.hostKeyPolicy
         try KnownHostsValidator(policy: policy, store: configuration.knownHosts)
             .validate(key, host: target.host, port: target.port, logger: logger)
+        SSHSessionMetrics.record(metrics.connect, since: started)
+        let authenticating = ContinuousClock.now
         try await authenticate(deadline: target.authTimeout.map { ContinuousClock.now + $0 } ?? deadline)
+        SSHSessionMetrics.record(metrics.authentication, since: authenticating)
         if context.platform.transport == .shell {
             try await openShell(deadline: ContinuousClock.now + target.readTimeout)
         }
@@ -280,6 +285,13 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
     }
 
     public func execute(_ request: ExecutionRequest) async throws -> ExecutionOutcome {
+        let started = ContinuousClock.now
+        let outcome = try await executeOperation(request)
+        SSHSessionMetrics.record(metrics.command, since: started)
+        return outcome
+    }
+
+    private func executeOperation(_ request: ExecutionRequest) async throws -> ExecutionOutcome {
         try await operation {
             if let engine { return try await engine.execute(request) }
             guard case .commands(let commands) = request.operation else {

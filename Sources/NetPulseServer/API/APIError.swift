@@ -9,7 +9,7 @@ import NetPulse
 /// `{"error": {"status": 422, "code": "invalid_request", "field": "devices[0].host", "message": "..."},
 /// "detail": "devices[0].host: ..."}` (`detail` is NetPulse's, for its clients).
 ///
-/// Messages never contain a secret: request errors come from ``RequestError``, whose messages never
+/// Messages never contain a secret: request errors come from `RequestError`, whose messages never
 /// quote one.
 public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConvertible {
     public var status: HTTPResponse.Status

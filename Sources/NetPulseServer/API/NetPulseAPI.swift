@@ -7,7 +7,7 @@ import NIOCore
 import Synchronization
 
 /// The NetPulse HTTP API as routes on a hummingbird router: the batch guide's endpoints over a
-/// ``Scheduler``.
+/// `Scheduler`.
 ///
 /// ```swift
 /// try await withScheduler(configuration: schedulerConfiguration) { scheduler in

@@ -53,7 +53,7 @@ public struct NetPulseAPIConfiguration: Sendable {
     ///   - requestPolicy: What requests may choose among files and security settings (default: no
     ///     files, host-key checking no weaker than strict, no legacy algorithms).
     ///   - rateLimit: Requests per API key (default 100 per second, bursts of 200).
-    ///   - logger: Where to log.
+    ///   - logger: Where to log (default: the task-local `Logger.current`).
     public init(
         apiKeys: APIKeys = APIKeys(),
         allowUnauthenticated: Bool = false,
@@ -66,7 +66,7 @@ public struct NetPulseAPIConfiguration: Sendable {
         allowedTargets: TargetFilter? = nil,
         requestPolicy: RequestPolicy = RequestPolicy(),
         rateLimit: RateLimit? = RateLimit(requestsPerSecond: 100, burst: 200),
-        logger: Logger = Logger(label: "netpulse.api")
+        logger: Logger = Logger.current
     ) {
         self.apiKeys = apiKeys
         self.allowUnauthenticated = allowUnauthenticated

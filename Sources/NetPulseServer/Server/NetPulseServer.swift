@@ -3,6 +3,7 @@ import HummingbirdCore
 import HummingbirdTLS
 public import Logging
 public import NetPulse
+public import NetPulseObservability
 import NIOCore
 import NIOSSL
 import ServiceLifecycle
@@ -27,6 +28,8 @@ public struct NetPulseServerConfiguration: Sendable {
     public var memoryReleaseInterval: Duration?
     /// Where the HTTP server logs.
     public var logger: Logger
+    /// Serves `GET /metrics` (no API key) from this endpoint's registry; `nil` for no such route.
+    public var metrics: PrometheusEndpoint?
 
     /// A certificate chain and its private key, PEM files.
     public struct TLSFiles: Sendable, Hashable {
@@ -48,7 +51,7 @@ public struct NetPulseServerConfiguration: Sendable {
     ///   - idleTimeout: How long a connection may stay open without a request (default 60 s).
     ///   - tls: The certificate and key for HTTPS (default: plain HTTP).
     ///   - memoryReleaseInterval: How often freed memory is given back to the system (default 10 s).
-    ///   - logger: Where the HTTP server logs.
+    ///   - logger: Where the HTTP server logs (default: the task-local `Logger.current`).
     public init(
         host: String = "127.0.0.1",
         port: Int = 8700,
@@ -56,7 +59,7 @@ public struct NetPulseServerConfiguration: Sendable {
         idleTimeout: Duration? = .seconds(60),
         tls: TLSFiles? = nil,
         memoryReleaseInterval: Duration? = .seconds(10),
-        logger: Logger = Logger(label: "netpulse.server")
+        logger: Logger = Logger.current
     ) {
         self.host = host
         self.port = port
@@ -147,7 +150,7 @@ public struct RunningNetPulseServer: Sendable {
 }
 
 /// The NetPulse HTTP API as a server of its own: hummingbird on the configured address, a
-/// ``Scheduler`` behind it, and one lifecycle for both.
+/// `Scheduler` behind it, and one lifecycle for both.
 ///
 /// On shutdown (the body returns, or SIGINT/SIGTERM when signals are handled), the server first
 /// stops taking work (submissions get 503), then shuts the scheduler down (queued jobs are
@@ -159,11 +162,11 @@ public enum NetPulseAPIServer {
     ///
     /// - Parameters:
     ///   - configuration: Address, keys and limits.
-    ///   - scheduler: The scheduler's drivers, platforms and limits.
+    ///   - schedulerConfiguration: The scheduler's drivers, platforms and limits.
     ///   - handleSignals: Also shut down on SIGINT and SIGTERM.
     ///   - body: Runs while the server listens.
     /// - Returns: What `body` returns.
-    /// - Throws: ``ServerConfigurationError`` for an unusable configuration, ``ConfigurationError``
+    /// - Throws: ``ServerConfigurationError`` for an unusable configuration, `ConfigurationError`
     ///   for unusable scheduler limits, the bind error when the address cannot be used, or what
     ///   `body` throws.
     public static func withServer<Result: Sendable>(
@@ -177,7 +180,11 @@ public enum NetPulseAPIServer {
         return try await withScheduler(configuration: schedulerConfiguration) { scheduler in
             let api = NetPulseAPI(scheduler: scheduler, configuration: configuration.api)
             let router = Router()
+            // Outermost: a span and metrics per request (route and final status), errors included.
+            router.add(middleware: TracingMiddleware())
+            router.add(middleware: MetricsMiddleware())
             router.add(middleware: JSONErrorMiddleware())
+            configuration.metrics?.addRoutes(to: router)
             api.addRoutes(to: router)
             let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
             let app = Application(

@@ -3,6 +3,7 @@ import Logging
 import NetPulse
 import NetPulseSSHCore
 import NetPulseLab
+import NetPulseObservability
 import NetPulseSSH
 import NetPulseServer
 import SSHTestSupport
@@ -45,6 +46,7 @@ enum ServerFixture {
         idleTimeout: Duration? = .seconds(60),
         tls: NetPulseServerConfiguration.TLSFiles? = nil,
         parser: (any OutputParser)? = nil,
+        metrics: PrometheusEndpoint? = nil,
         _ body: @Sendable (HTTPClient, RunningNetPulseServer) async throws -> Result
     ) async throws -> Result {
         var apiConfiguration = NetPulseAPIConfiguration(apiKeys: try keys())
@@ -57,6 +59,7 @@ enum ServerFixture {
         if let clock { scheduler.clock = clock }
         var configuration = NetPulseServerConfiguration(
             host: "127.0.0.1", port: 0, api: apiConfiguration, idleTimeout: idleTimeout, tls: tls)
+        configuration.metrics = metrics
         if let logs {
             scheduler.logger = logs.logger("scheduler")
             configuration.logger = logs.logger("server")
