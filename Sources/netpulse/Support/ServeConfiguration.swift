@@ -290,19 +290,20 @@ extension ServeSettings {
             })
     }
 
-    static func choice<Value: RawRepresentable & CaseIterable>(
+    /// A setting spelled as its flag spells it (`accept-new`).
+    static func choice<Value: RawRepresentable & CaseIterable & ExpressibleByArgument>(
         _ name: String, _ path: WritableKeyPath<Settings, Value>
     ) -> Key where Value.RawValue == String {
         Key(
             name: name, flag: name.replacingOccurrences(of: "_", with: "-"),
             read: { (settings: inout Settings, value: Any) throws(ServeSettingError) in
-                guard let text = value as? String, let parsed = Value(rawValue: text) else {
-                    let allowed = Value.allCases.map(\.rawValue).joined(separator: ", ")
+                guard let text = value as? String, let parsed = Value(argument: text) else {
+                    let allowed = Value.allValueStrings.joined(separator: ", ")
                     throw ServeSettingError(reason: "must be one of \(allowed), got \(Self.describe(value))")
                 }
                 settings[keyPath: path] = parsed
             },
-            show: { $0[keyPath: path].rawValue })
+            show: { $0[keyPath: path].defaultValueDescription })
     }
 
     /// A value as the error shows it (a string's length only: it may be a secret put in the wrong key).
