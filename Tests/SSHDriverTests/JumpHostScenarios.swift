@@ -167,12 +167,21 @@ struct JumpHostScenarios {
             }
             #expect(JumpLab.logins(lab.bastion) == 1, "\(lab.bastion.logText)")
             #expect(JumpLab.logins(lab.device) == 2)
+            // Other credentials for the same bastion never share its session: a second login.
+            var keyHop = lab.jumpHost
+            keyHop.password = nil
+            keyHop.keyFile = lab.bastion.clientKeyFile
+            let byKey = try await driver.connect(
+                to: try lab.args(port: lab.device.port, jumpHost: keyHop)
+                    .resolve(host: "127.0.0.1", platforms: .builtin, path: "d"),
+                context: Fixture.context())
+            #expect(await configuration.bastions.count == 2)
+            #expect(JumpLab.logins(lab.bastion) == 2)
+            await byKey.close()
             for session in sessions { await session.close() }
             #expect(await configuration.bastions.count == 0)
-            // The bastion's session is gone with its last device: sshd logs the disconnect.
-            #expect(
-                await lab.bastion.waitForLog(containing: "Disconnected from user", timeout: .seconds(20)),
-                "\(lab.bastion.logText)")
+            // The bastion's session went with its last device: no socket to it is left.
+            #expect(Fixture.socketsConnected(toPort: lab.bastion.port).isEmpty)
         }
     }
 

@@ -131,7 +131,13 @@ extension SSHSession: JumpForwarder {
             let slice = ContinuousClock.now + (transport.recheckInterval ?? .seconds(60))
             guard await Self.waitAny(waits, deadline: slice, loop: configuration.loop) else { break }
         }
-        for forward in forwards { end(forward) }
+        // What devices wrote last (their DISCONNECT) goes out before the channels close, as far as the
+        // sockets take it now; nothing waits.
+        for forward in forwards {
+            for _ in 0..<4 where !shuttle(forward).done {}
+            end(forward)
+        }
+        _ = try? transport.flush()
         forwards = []
         configuration.loop.forget(fd: wake.read)
         Glibc.close(wake.read)
