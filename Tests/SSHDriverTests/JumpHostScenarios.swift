@@ -225,6 +225,27 @@ struct JumpHostScenarios {
         }
     }
 
+    @Test("two hops: the second bastion is reached through the first", arguments: Backends.all)
+    func twoHops(_ backend: Backend) async throws {
+        try await JumpLab.with { lab in
+            // The bastion's sshd twice: first through the bridge, then, from inside the namespace, itself
+            // (the same address there). Two chains, two logins; the device through the second.
+            var args = lab.args(port: lab.device.port)
+            args.jumpHosts = [lab.jumpHost, lab.jumpHost]
+            let target = try args.resolve(host: "127.0.0.1", platforms: .builtin, path: "d")
+            #expect(target.jumpHosts.count == 2)
+            let configuration = SSHDriverConfiguration(hostKeyPolicy: .strict(knownHostsFile: lab.knownHostsFile))
+            let outcome = try await Fixture.withSession(backend.makeDriver(configuration), target) { session in
+                #expect(await configuration.bastions.count == 2)
+                return try await session.execute(Fixture.commands("echo two-hops"))
+            }
+            #expect(outcome.outputs.first?.output.contains("two-hops") == true)
+            #expect(JumpLab.logins(lab.bastion) == 2)
+            #expect(JumpLab.logins(lab.device) == 1)
+            #expect(await configuration.bastions.count == 0)
+        }
+    }
+
     @Test("a bastion that refuses the login is an authentication error naming the bastion", arguments: Backends.all)
     func bastionRefusesLogin(_ backend: Backend) async throws {
         try await JumpLab.with { lab in
