@@ -225,6 +225,37 @@ struct JumpHostScenarios {
         }
     }
 
+    @Test(
+        "a JSON batch with jump_host runs on both devices behind the bastion, each accounted for once",
+        arguments: Backends.all)
+    func batchThroughScheduler(_ backend: Backend) async throws {
+        try await JumpLab.with(deviceExtraPorts: 1) { lab in
+            let devices = lab.device.ports.map { #"{"host": "127.0.0.1", "port": \#($0), "command": "echo via-json"}"# }
+            let request = #"""
+                {"driver": "\#(backend.name)", "devices": [\#(devices.joined(separator: ", "))],
+                 "connection_args": {"device_type": "linux", "username": "\#(TestSSHD.username)",
+                   "password": "\#(TestSSHD.password)", "host_key_policy": "strict",
+                   "known_hosts_file": "\#(lab.knownHostsFile)",
+                   "jump_host": {"host": "127.0.0.1", "port": \#(lab.bastion.port)}}}
+                """#
+            let batch = try BatchRequest(json: Data(request.utf8))
+            var drivers = DriverRegistry()
+            drivers.register(
+                backend.makeDriver(SSHDriverConfiguration(hostKeyPolicy: .strict(knownHostsFile: nil))),
+                as: backend.name)
+            let result = try await withScheduler(configuration: SchedulerConfiguration(drivers: drivers)) {
+                try await $0.run(batch)
+            }
+            #expect(result.results.count == 2)
+            #expect(Set(result.results.map(\.port)) == Set(lab.device.ports))
+            for device in result.results {
+                #expect(device.success, "\(String(describing: device.error))")
+                #expect(device.output.contains("via-json"))
+            }
+            #expect(JumpLab.logins(lab.bastion) == 1, "\(lab.bastion.logText)")
+        }
+    }
+
     @Test("two hops: the second bastion is reached through the first", arguments: Backends.all)
     func twoHops(_ backend: Backend) async throws {
         try await JumpLab.with { lab in
@@ -304,8 +335,8 @@ struct JumpHostScenarios {
             (#"[{"host": "b"}, {"host": "c", "pasword": "x"}]"#, "connection_args.jump_host[1].pasword"),
             (#""b""#, "connection_args.jump_host"),
         ] {
-            let text =
-                #"{"driver": "libssh", "devices": [{"host": "h", "command": "c"}], "connection_args": {"jump_host": \#(body)}}"#
+            let devices = #"[{"host": "h", "command": "c"}]"#
+            let text = #"{"driver": "libssh", "devices": \#(devices), "connection_args": {"jump_host": \#(body)}}"#
             let error = #expect(throws: RequestError.self) { try BatchRequest(json: Data(text.utf8)) }
             #expect(error?.field == field, "\(body): \(String(describing: error))")
         }
