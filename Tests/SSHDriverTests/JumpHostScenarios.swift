@@ -167,6 +167,17 @@ struct JumpHostScenarios {
             }
             #expect(JumpLab.logins(lab.bastion) == 1, "\(lab.bastion.logText)")
             #expect(JumpLab.logins(lab.device) == 2)
+            // One device closes while the other keeps the bastion: its goodbye reaches its sshd through the
+            // bastion, and the other device still answers.
+            await sessions[0].close()
+            if backend.name == "libssh2" {
+                // libssh 0.10 driven non-blocking keeps its DISCONNECT in its own buffer when it closes (its
+                // direct sessions too: sshd logs no goodbye from it), so only libssh2's goodbye can be seen.
+                #expect(await lab.device.waitForLog(containing: "Received disconnect", timeout: .seconds(20)))
+            }
+            #expect(await configuration.bastions.count == 1)
+            let still = try await sessions[1].execute(Fixture.commands("echo still-here"))
+            #expect(still.outputs.first?.output.contains("still-here") == true)
             // Other credentials for the same bastion never share its session: a second login.
             var keyHop = lab.jumpHost
             keyHop.password = nil
@@ -178,7 +189,7 @@ struct JumpHostScenarios {
             #expect(await configuration.bastions.count == 2)
             #expect(JumpLab.logins(lab.bastion) == 2)
             await byKey.close()
-            for session in sessions { await session.close() }
+            await sessions[1].close()
             #expect(await configuration.bastions.count == 0)
             // The bastion's session went with its last device: no socket to it is left.
             #expect(Fixture.socketsConnected(toPort: lab.bastion.port).isEmpty)
