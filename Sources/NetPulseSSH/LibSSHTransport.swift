@@ -259,15 +259,26 @@ final class LibSSHTransport: SSHTransport {
     // MARK: Channels
 
     func openChannel() throws(NetPulseError) -> IOResult<Channel> {
+        try open("opening a channel", kind: .connectionLost) { ssh_channel_open_session($0) }
+    }
+
+    func openForward(host: String, port: Int) throws(NetPulseError) -> IOResult<Channel> {
+        try open("opening a channel to \(host):\(port)", kind: .connectionRefused) {
+            ssh_channel_open_forward($0, host, Int32(clamping: port), "127.0.0.1", 0)
+        }
+    }
+
+    /// A new channel opened by `call`, kept in ``opening`` while libssh says "again".
+    private func open(_ what: String, kind: NetPulseError.Kind, _ call: (ssh_channel) -> Int32)
+        throws(NetPulseError) -> IOResult<Channel>
+    {
         if opening == nil {
-            guard let raw = ssh_channel_new(raw) else { throw error("opening a channel", kind: .connectionLost) }
+            guard let raw = ssh_channel_new(raw) else { throw error(what, kind: .connectionLost) }
             opening = Channel(raw: raw)
         }
         guard let channel = opening, let handle = channel.raw else { return .wouldBlock }
         do {
-            guard
-                case .processed = try step(ssh_channel_open_session(handle), "opening a channel", kind: .connectionLost)
-            else { return .wouldBlock }
+            guard case .processed = try step(call(handle), what, kind: kind) else { return .wouldBlock }
         } catch {
             opening = nil
             release(channel)

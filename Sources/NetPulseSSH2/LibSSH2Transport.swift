@@ -260,6 +260,25 @@ final class LibSSH2Transport: SSHTransport {
         return .processed(LibSSH2Channel(raw: channel))
     }
 
+    func openForward(host: String, port: Int) throws(NetPulseError) -> IOResult<Channel> {
+        freeLingering()
+        var channel: OpaquePointer?
+        var code = 0
+        let result: IOResult<Int>
+        do {
+            result = try call("opening a channel to \(host):\(port)") {
+                channel = libssh2_channel_direct_tcpip_ex(raw, host, Int32(clamping: port), "127.0.0.1", 0)
+                code = channel == nil ? Int(libssh2_session_last_errno(raw)) : 0
+                return code
+            }
+        } catch  where code == Int(LIBSSH2_ERROR_CHANNEL_FAILURE) {
+            // The server refused the channel: it could not connect to host:port.
+            throw NetPulseError.connectionRefused(error.message)
+        }
+        guard case .processed = result, let channel else { return .wouldBlock }
+        return .processed(LibSSH2Channel(raw: channel))
+    }
+
     private func request(_ channel: Channel, _ what: String, _ body: (OpaquePointer) -> Int32) throws(NetPulseError)
         -> IOResult<Void>
     {

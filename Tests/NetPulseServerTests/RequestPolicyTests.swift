@@ -75,6 +75,11 @@ struct RequestPolicyTests {
                     (#""host_key_policy": "accept_new""#, "host_key_policy"),
                     (#""legacy_algorithms": true"#, "legacy_algorithms"),
                     (#""session_log": "/tmp/netpulse-session.log""#, "session_log"),
+                    (#""jump_host": {"host": "127.0.0.1", "key_file": "/root/.ssh/id_ed25519"}"#, "jump_host.key_file"),
+                    (
+                        #""jump_host": [{"host": "127.0.0.1"}, {"host": "127.0.0.1", "host_key_policy": "off"}]"#,
+                        "jump_host[1].host_key_policy"
+                    ),
                 ]
                 for (fields, field) in cases {
                     let reply = try await client.post("/device/bulk", Self.request(lab.devices[0], shared: fields))

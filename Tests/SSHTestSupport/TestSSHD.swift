@@ -21,6 +21,9 @@ public final class TestSSHD: Sendable {
         public var hostKeyType: String
         /// Extra loopback ports the server listens on besides its own (sshd serves at most 16 sockets).
         public var extraPorts: Int
+        /// A command that runs sshd (e.g. `ip netns exec NAME`: the server listens on the loopback of a
+        /// network namespace the test made); empty: sshd is started directly.
+        public var launcher: [String] = []
 
         public init(
             extraConfig: [String] = [], startTimeout: Duration = .seconds(60), hostKeyType: String = "ed25519",
@@ -177,8 +180,9 @@ public final class TestSSHD: Sendable {
         guard pipe(&pipeFDs) == 0 else { throw Failure(description: "pipe() failed") }
         let process: ChildProcess
         do {
+            let command = configuration.launcher + ["/usr/sbin/sshd", "-D", "-e", "-f", configFile]
             process = try ChildProcess.spawn(
-                "/usr/sbin/sshd", ["-D", "-e", "-f", configFile] + configuration.arguments, stderr: pipeFDs[1])
+                command[0], Array(command.dropFirst()) + configuration.arguments, stderr: pipeFDs[1])
         } catch {
             close(pipeFDs[0])
             close(pipeFDs[1])

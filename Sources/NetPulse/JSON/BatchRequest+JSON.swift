@@ -154,6 +154,9 @@ extension BatchRequest: Decodable {
         if let value = reader.value("credential") {
             args.credential = try CredentialReference(jsonValue: value, path: reader.field("credential"))
         }
+        if let value = reader.value("jump_host") {
+            args.jumpHosts = try JumpHostArgs.list(from: value, path: reader.field("jump_host"))
+        }
         if let value = reader.value("driver_args") {
             guard case .object(let object) = value else {
                 throw RequestError(
@@ -167,7 +170,7 @@ extension BatchRequest: Decodable {
         try reader.rejectUnknown(
             hint: "connection fields are device_type, port, username, password, secret, key_file, passphrase, "
                 + "auth_method, timeout, conn_timeout, read_timeout, host_key_policy, known_hosts_file, "
-                + "legacy_algorithms, keepalive, driver_args"
+                + "legacy_algorithms, keepalive, jump_host, driver_args"
                 + (allowHost ? "; a device also takes host, command and config" : "")
         )
         return (host, args, operation)

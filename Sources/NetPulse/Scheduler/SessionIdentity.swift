@@ -47,6 +47,8 @@ struct SessionSettings: Hashable {
     var legacyAlgorithms: Bool?
     var keepaliveInterval: Duration?
     var driverArgs: [String: JSONValue]
+    /// The bastions on the way: the same host and port behind another bastion may be another device.
+    var jumpHosts: [JumpHost]
 
     init(_ target: DeviceTarget) {
         credentials = target.credentials
@@ -57,9 +59,28 @@ struct SessionSettings: Hashable {
         legacyAlgorithms = legacy
         keepaliveInterval = target.keepaliveInterval
         driverArgs = target.driverArgs
+        jumpHosts = target.jumpHosts
     }
 
     func encode(into encoder: inout IdentityEncoder) {
+        Self.encode(credentials, into: &encoder)
+        encoder.optionalString(enableSecret?.revealed)
+        encoder.string(platform)
+        Self.encode(hostKeyPolicy, into: &encoder)
+        encoder.tag(legacyAlgorithms.map { $0 ? 2 : 1 } ?? 0)
+        encoder.optionalDuration(keepaliveInterval)
+        encoder.json(.object(driverArgs))
+        encoder.count(jumpHosts.count)
+        for hop in jumpHosts {
+            encoder.string(hop.host)
+            encoder.count(hop.port)
+            encoder.string(hop.username)
+            Self.encode(hop.credentials, into: &encoder)
+            Self.encode(hop.hostKeyPolicy, into: &encoder)
+        }
+    }
+
+    static func encode(_ credentials: [Credential], into encoder: inout IdentityEncoder) {
         encoder.count(credentials.count)
         for credential in credentials {
             switch credential {
@@ -75,9 +96,10 @@ struct SessionSettings: Hashable {
                 encoder.optionalString(passphrase?.revealed)
             }
         }
-        encoder.optionalString(enableSecret?.revealed)
-        encoder.string(platform)
-        switch hostKeyPolicy {
+    }
+
+    static func encode(_ policy: HostKeyPolicy?, into encoder: inout IdentityEncoder) {
+        switch policy {
         case nil: encoder.tag(0)
         case .strict(let file)?:
             encoder.tag(1)
@@ -87,9 +109,6 @@ struct SessionSettings: Hashable {
             encoder.optionalString(file)
         case .off?: encoder.tag(3)
         }
-        encoder.tag(legacyAlgorithms.map { $0 ? 2 : 1 } ?? 0)
-        encoder.optionalDuration(keepaliveInterval)
-        encoder.json(.object(driverArgs))
     }
 }
 

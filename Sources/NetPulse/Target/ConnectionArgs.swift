@@ -49,6 +49,8 @@ public struct ConnectionArgs: Sendable, Hashable {
     /// NetPulse's `credential`: fields to look up through a ``CredentialProvider`` before the request runs
     /// (``BatchRequest/resolvingCredentials(with:)``).
     public var credential: CredentialReference?
+    /// `jump_host`: the bastions to go through, first to last (ssh's `ProxyJump`); `nil` for none.
+    public var jumpHosts: [JumpHostArgs]?
 
     public init(
         deviceType: String? = nil,
@@ -90,7 +92,7 @@ public struct ConnectionArgs: Sendable, Hashable {
 
     /// These fields with every field that is unset here taken from `shared`.
     public func merged(over shared: ConnectionArgs) -> ConnectionArgs {
-        ConnectionArgs(
+        var merged = ConnectionArgs(
             deviceType: deviceType ?? shared.deviceType,
             port: port ?? shared.port,
             username: username ?? shared.username,
@@ -109,6 +111,8 @@ public struct ConnectionArgs: Sendable, Hashable {
             driverArgs: shared.driverArgs.merging(driverArgs) { _, device in device },
             credential: credential ?? shared.credential
         )
+        merged.jumpHosts = jumpHosts ?? shared.jumpHosts
+        return merged
     }
 
     /// The shortest keepalive interval accepted (0 turns keepalives off): shorter would busy the
@@ -160,20 +164,20 @@ public struct ConnectionArgs: Sendable, Hashable {
         guard case .string(let file) = value, !file.isEmpty else {
             throw RequestError(field: field, reason: "must be the path of an ssh_config file")
         }
+        let config: SSHConfigFile
         let entry: SSHConfigFile.Entry
         do {
-            entry = try SSHConfigFile.load(path: file).entry(for: host)
+            config = try SSHConfigFile.load(path: file)
+            entry = try config.entry(for: host)
         } catch {
             throw RequestError(field: field, reason: error.reason)
         }
-        if let jump = entry.proxyJump, jump.lowercased() != "none" {
-            throw RequestError(
-                field: field,
-                reason: "names ProxyJump for \(host); jump hosts are not supported yet, so the device would be "
-                    + "reached directly: remove ProxyJump or reach the device another way")
+        var args = self
+        // A jump_host in the request wins over the file's ProxyJump, as every other field does.
+        if args.jumpHosts == nil, let jump = entry.proxyJump, jump.lowercased() != "none" {
+            args.jumpHosts = try JumpHostArgs.list(proxyJump: jump, config: config, field: field)
         }
         // As with ssh, what the request says wins over the file.
-        var args = self
         args.port = port ?? entry.port
         args.username = username ?? entry.user
         args.keyFile = keyFile ?? entry.identityFile
@@ -250,7 +254,7 @@ public struct ConnectionArgs: Sendable, Hashable {
             case .off?: .off
             case nil: nil
             }
-        return DeviceTarget(
+        var target = DeviceTarget(
             host: host,
             port: port,
             username: username,
@@ -266,5 +270,10 @@ public struct ConnectionArgs: Sendable, Hashable {
             bannerTimeout: try Self.passThroughSeconds("banner_timeout", in: driverArgs, path: path),
             authTimeout: try Self.passThroughSeconds("auth_timeout", in: driverArgs, path: path)
         )
+        for (index, hop) in (jumpHosts ?? []).enumerated() {
+            let field = jumpHosts?.count == 1 ? "\(path).jump_host" : "\(path).jump_host[\(index)]"
+            target.jumpHosts.append(try hop.resolve(device: target, path: field))
+        }
+        return target
     }
 }

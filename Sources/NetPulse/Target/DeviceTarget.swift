@@ -36,6 +36,8 @@ public struct DeviceTarget: Sendable, Hashable, CustomStringConvertible {
     /// Extra fields for drivers of one's own (`driver_args` in JSON) and the netmiko arguments that
     /// NetPulse accepts but does not need (`fast_cli`, `global_delay_factor`, ...).
     public var driverArgs: [String: JSONValue]
+    /// The bastions to go through, first to last (`jump_host`, ssh's `ProxyJump`); empty: direct.
+    public var jumpHosts: [JumpHost] = []
 
     public init(
         host: String,
@@ -72,7 +74,10 @@ public struct DeviceTarget: Sendable, Hashable, CustomStringConvertible {
     /// The identity of the device for queueing: host, port and user.
     public var key: DeviceKey { DeviceKey(host: host, port: port, username: username) }
 
-    public var description: String { "\(username)@\(DeviceKey.format(host: host, port: port)) [\(platform)]" }
+    public var description: String {
+        let via = jumpHosts.map { " via \($0.username)@\(DeviceKey.format(host: $0.host, port: $0.port))" }.joined()
+        return "\(username)@\(DeviceKey.format(host: host, port: port))\(via) [\(platform)]"
+    }
 }
 
 /// What identifies one device for pinned queues and duplicate checks.

@@ -27,6 +27,9 @@ public struct SSHDriverConfiguration: Sendable {
     public var livenessTimeout: Duration
     /// Where `session_log` transcripts may go (default: a path as given, as on the command line).
     public var sessionLogs: SessionLogPolicy = .anyPath
+    /// The bastion sessions shared by the devices behind them (``BastionPool``); copies of a configuration
+    /// share it.
+    public var bastions = BastionPool()
 
     /// The largest private key file read.
     public static let maxKeyFileBytes = 1 << 20

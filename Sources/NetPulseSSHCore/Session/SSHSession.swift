@@ -38,6 +38,13 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     /// A buffer for reads, reused.
     var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// Behind jump hosts: this device's use of the last bastion's session, released on close.
+    var bastionLease: BastionLease?
+    /// As a bastion: the connections forwarded for devices, the task copying their bytes, and the socket
+    /// pair that wakes it when a forward is added.
+    var forwards: [JumpForward<Transport.Channel>] = []
+    var pump: Task<Void, Never>?
+    var wake: (read: Int32, write: Int32) = (-1, -1)
 
     /// Opens a session: TCP, handshake, host key, authentication, then the shell (when the platform
     /// uses one) and keepalives.
@@ -87,8 +94,7 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
                 name: name, policy: configuration.sessionLogs, host: target.host, port: target.port)
             sessionLog = try SessionLog(path: path, secrets: Self.secrets(of: target), peer: peer)
         }
-        let fd = try await TCPConnector.connect(
-            host: target.host, port: target.port, deadline: deadline, loop: configuration.loop)
+        let fd = try await connectSocket(deadline: deadline)
         // From here the transport owns the socket, also when attach fails.
         try transport.attach(socket: fd)
         let handshakeDeadline = target.bannerTimeout.map { ContinuousClock.now + $0 } ?? deadline
@@ -395,7 +401,14 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
         engine = nil
         if let shell { transport.release(shell) }
         shell = nil
+        if let pump {
+            pump.cancel()
+            await pump.value
+        }
+        pump = nil
         if let fd = transport.socket { configuration.loop.forget(fd: fd) }
         transport.close()
+        await bastionLease?.release()
+        bastionLease = nil
     }
 }

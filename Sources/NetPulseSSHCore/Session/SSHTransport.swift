@@ -104,6 +104,10 @@ public protocol SSHTransport: AnyObject, SendableMetatype {
     func authenticate(_ attempt: SSHCredentialAttempt) throws(NetPulseError) -> IOResult<Bool>
 
     func openChannel() throws(NetPulseError) -> IOResult<Channel>
+    /// Opens a `direct-tcpip` channel: the server connects to `host:port` and the channel carries that
+    /// connection's bytes (the bastion's side of a jump). A server that cannot connect refuses the channel:
+    /// `connection_refused`.
+    func openForward(host: String, port: Int) throws(NetPulseError) -> IOResult<Channel>
     func requestPTY(_ channel: Channel, columns: Int, rows: Int) throws(NetPulseError) -> IOResult<Void>
     func requestShell(_ channel: Channel) throws(NetPulseError) -> IOResult<Void>
     func requestExec(_ channel: Channel, command: String) throws(NetPulseError) -> IOResult<Void>

@@ -128,6 +128,17 @@ public struct RequestPolicy: Sendable, Hashable {
         if mode != nil, mode != .off, args.knownHostsFile == nil, inherited?.knownHostsFile == nil {
             args.knownHostsFile = knownHostsFile
         }
+        if var hops = args.jumpHosts {
+            for index in hops.indices {
+                let field = hops.count == 1 ? "\(path).jump_host" : "\(path).jump_host[\(index)]"
+                var hop = ConnectionArgs(
+                    keyFile: hops[index].keyFile, hostKeyMode: hops[index].hostKeyMode,
+                    knownHostsFile: hops[index].knownHostsFile)
+                hop = try apply(to: hop, path: field)
+                hops[index].knownHostsFile = hop.knownHostsFile
+            }
+            args.jumpHosts = hops
+        }
         return args
     }
 

@@ -8,7 +8,7 @@ struct SchedulerSessionIdentityTests {
     static func pinned(
         password: String, secret: String? = nil, policy: ConnectionArgs.HostKeyMode? = nil,
         knownHosts: String? = nil, legacy: Bool? = nil, keepalive: Duration? = nil,
-        driverArgs: [String: JSONValue] = [:]
+        driverArgs: [String: JSONValue] = [:], jumpHosts: [JumpHostArgs]? = nil
     ) -> BatchRequest {
         var request = SchedulerFixture.request(hosts: ["r1"], strategy: .pinned, password: password)
         request.connectionArgs.secret = secret.map { Secret($0) }
@@ -17,6 +17,7 @@ struct SchedulerSessionIdentityTests {
         request.connectionArgs.legacyAlgorithms = legacy
         request.connectionArgs.keepalive = keepalive
         request.connectionArgs.driverArgs = driverArgs
+        request.connectionArgs.jumpHosts = jumpHosts
         return request
     }
 
@@ -47,6 +48,7 @@ struct SchedulerSessionIdentityTests {
             ("legacy algorithms", pinned(password: "pw", legacy: true)),
             ("keepalive", pinned(password: "pw", keepalive: .seconds(5))),
             ("driver args", pinned(password: "pw", driverArgs: ["vrf": .string("mgmt")])),
+            ("jump host", pinned(password: "pw", jumpHosts: [JumpHostArgs(host: "bastion-a")])),
         ])
     func settingsAreIdentity(name: String, other: BatchRequest) async throws {
         let driver = InMemoryDriver()

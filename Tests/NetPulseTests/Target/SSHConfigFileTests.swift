@@ -58,10 +58,25 @@ struct SSHConfigFileTests {
         }
     }
 
-    @Test("the request's own fields win; ProxyJump, a bad Port and a missing file are refused naming the field")
+    @Test("the request's own fields win; a bad ProxyJump, a bad Port and a missing file are refused naming the field")
     func precedenceAndRefusals() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("np-sshcfg-\(UUID().uuidString)")
-        try "Host r1\n  Port 2222\n  User cfg\nHost j1\n  ProxyJump bastion\nHost bad\n  Port 70000\n".write(
+        try """
+        Host r1
+          Port 2222
+          User cfg
+        Host j1
+          ProxyJump bastion
+        Host j2
+          ProxyJump ops@b1:2200,[::1]:2201
+        Host badjump
+          ProxyJump bastion:99999
+        Host bastion
+          HostName 192.0.2.7
+          IdentityFile /keys/jump
+        Host bad
+          Port 70000
+        """.write(
             to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         let args = ConnectionArgs(
@@ -69,7 +84,20 @@ struct SSHConfigFileTests {
             driverArgs: ["ssh_config_file": .string(file.path)])
         let target = try args.resolve(host: "r1", platforms: .builtin, path: "d")
         #expect(target.port == 830 && target.username == "mine")
-        for host in ["j1", "bad"] {
+        let jump = try args.resolve(host: "j1", platforms: .builtin, path: "d").jumpHosts
+        #expect(
+            jump == [
+                JumpHost(
+                    host: "192.0.2.7", username: "mine", credentials: [.privateKey(path: "/keys/jump", passphrase: nil)]
+                )
+            ])
+        let hops = try args.resolve(host: "j2", platforms: .builtin, path: "d").jumpHosts
+        #expect(hops.map(\.description) == ["jump host ops@b1:2200", "jump host mine@[::1]:2201"])
+        #expect(hops[1].credentials == [.password("p"), .keyboardInteractive("p")])
+        var own = args
+        own.jumpHosts = [JumpHostArgs(host: "mine.example")]
+        #expect(try own.resolve(host: "j1", platforms: .builtin, path: "d").jumpHosts.map(\.host) == ["mine.example"])
+        for host in ["badjump", "bad"] {
             let error = #expect(throws: RequestError.self) {
                 try args.resolve(host: host, platforms: .builtin, path: "d")
             }
