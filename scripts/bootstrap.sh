@@ -17,6 +17,8 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v curl >/dev/null || need+=(curl)
 # The PostgreSQL queue's tests start a throw-away cluster (scripts/pg/start.sh) with the server's initdb.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# The jump-host tests put the device's sshd in a network namespace of their own (ip netns).
+[ -x /usr/sbin/ip ] || need+=(iproute2)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "bootstrap: installing ${need[*]}" >&2
