@@ -104,14 +104,16 @@ extension BatchRequest {
         try connectionArgs.validate(path: "connection_args")
         // Built-in drivers read only the CLI engine's driver_args (and netmiko's pass-throughs); others take any.
         let ownArgs = drivers?.driver(named: driver)?.acceptedDriverArgs
+        let accepted = Self.netmikoPassThrough.union(ownArgs ?? [])
         func driverArgs(_ args: [String: JSONValue], _ path: String) throws(RequestError) -> CLIOptions.Parsed {
-            try CLIOptions.parse(
-                args, path: path, accepted: Self.netmikoPassThrough.union(ownArgs ?? []), refuseUnknown: ownArgs != nil)
+            if args.isEmpty { return CLIOptions.Parsed(options: CLIOptions(), readTimeout: nil) }
+            return try CLIOptions.parse(args, path: path, accepted: accepted, refuseUnknown: ownArgs != nil)
         }
         _ = try driverArgs(connectionArgs.driverArgs, "driver_args")
         try parsing?.validate(path: "parsing")
 
         var seen: [DeviceKey: Int] = [:]
+        seen.reserveCapacity(devices.count)
         var specs: [DeviceJobSpec] = []
         specs.reserveCapacity(devices.count)
         for (index, device) in devices.enumerated() {

@@ -75,15 +75,16 @@ public final class Scheduler: Sendable {
             return state.nextBatchSequence
         }
         // A child of the submitter's context (the HTTP request's span, say); jobs restore it.
-        let span = startSpan("netpulse.batch", context: ServiceContext.current ?? .topLevel)
+        let span =
+            SchedulerCore.tracing ? startSpan("netpulse.batch", context: ServiceContext.current ?? .topLevel) : nil
         let batch = BatchRecord(
             id: UUID().uuidString.lowercased(), specs: validated.specs, options: options, driver: validated.driver,
             driverName: validated.driverName, resultTTL: validated.resultTTL, submittedAt: now,
             platforms: configuration.platforms, tenant: tenant, sequence: sequence, annotation: annotation,
             parsing: request.parsing, span: span)
-        span.attributes["netpulse.batch.id"] = batch.id
-        span.attributes["netpulse.batch.devices"] = batch.total
-        span.attributes["netpulse.driver"] = validated.driverName
+        span?.attributes["netpulse.batch.id"] = batch.id
+        span?.attributes["netpulse.batch.devices"] = batch.total
+        span?.attributes["netpulse.driver"] = validated.driverName
         let queued = core.update { state -> Int? in
             if state.accepting {
                 guard state.queuedJobs + batch.total <= limits.maxQueuedJobs else { return state.queuedJobs }
@@ -101,8 +102,8 @@ public final class Scheduler: Sendable {
         }
         if let queued {
             core.metrics.refusedBatches.increment()
-            span.setStatus(SpanStatus(code: .error, message: "overloaded"))
-            span.end()
+            span?.setStatus(SpanStatus(code: .error, message: "overloaded"))
+            span?.end()
             throw RequestError(
                 field: "devices",
                 reason: "the scheduler holds \(queued) queued jobs; \(batch.total) more would pass its bound of "

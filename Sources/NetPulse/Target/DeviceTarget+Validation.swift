@@ -27,6 +27,11 @@ extension DeviceTarget {
                 let code = String(value, radix: 16, uppercase: true)
                 return "contains a control character (U+\(String(repeating: "0", count: 4 - code.count))\(code))"
             }
+            // ASCII (nearly every host): the only whitespace left after the control characters is the space.
+            if value < 0x80 {
+                if value == 0x20 { return "contains whitespace" }
+                continue
+            }
             if scalar.properties.isWhitespace || value == 0x200B || value == 0xFEFF {
                 return "contains whitespace"
             }
