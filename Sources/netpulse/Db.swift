@@ -53,10 +53,7 @@ extension NetPulseCommand {
                 LoggingSetup.bootstrap()
                 let data: Data
                 do {
-                    data =
-                        request == "-"
-                        ? FileHandle.standardInput.readDataToEndOfFile()
-                        : try Data(contentsOf: URL(fileURLWithPath: request))
+                    data = try readFileOrStandardInput(request)
                 } catch {
                     printError("request: cannot read '\(request)': \(error.localizedDescription)")
                     throw ExitCode(2)

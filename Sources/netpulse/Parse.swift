@@ -66,14 +66,8 @@ extension NetPulseCommand {
 
         /// The output to parse; bytes that are not UTF-8 become U+FFFD, with a warning.
         private func readInput() throws(TextFSMError) -> String {
-            let data: Data
-            if file == "-" {
-                data = FileHandle.standardInput.readDataToEndOfFile()
-            } else {
-                guard let contents = FileManager.default.contents(atPath: file) else {
-                    throw TextFSMError(kind: .unreadableFile, message: "cannot read \(file)", file: file)
-                }
-                data = contents
+            guard let data = try? readFileOrStandardInput(file) else {
+                throw TextFSMError(kind: .unreadableFile, message: "cannot read \(file)", file: file)
             }
             if let text = String(data: data, encoding: .utf8) { return text }
             printError(

@@ -35,7 +35,8 @@ extension NetPulseCommand {
             }
             var values: [String: JSONValue] = [:]
             if context != nil || args != nil {
-                let source = context.flatMap(readContext) ?? args.map { Data($0.utf8) } ?? Data()
+                let source =
+                    context.flatMap { try? readFileOrStandardInput($0) } ?? args.map { Data($0.utf8) } ?? Data()
                 guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: source) else {
                     printError("netpulse render: the context is not a JSON object")
                     throw ExitCode(2)
@@ -48,10 +49,6 @@ extension NetPulseCommand {
                 printError("netpulse render: \(template): \(error)")
                 throw ExitCode(2)
             }
-        }
-
-        private func readContext(_ path: String) -> Data? {
-            path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
         }
     }
 }

@@ -49,9 +49,7 @@ extension NetPulseCommand {
             let platforms = try platformFiles.registry()
             let data: Data
             do {
-                data =
-                    try file == "-"
-                    ? FileHandle.standardInput.readToEnd() ?? Data() : Data(contentsOf: URL(fileURLWithPath: file))
+                data = try readFileOrStandardInput(file)
             } catch {
                 printError("cannot read \(file): \(error.localizedDescription)")
                 throw ExitCode(2)

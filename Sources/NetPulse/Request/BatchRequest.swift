@@ -136,10 +136,11 @@ extension BatchRequest {
                 throw RequestError(
                     field: "\(path).config", reason: "pushes config, but the batch's parsing applies to command output")
             }
-            _ = try driverArgs(device.connection.driverArgs, "\(path).driver_args")
-            var target = try device.connection.merged(over: connectionArgs)
-                .resolve(host: device.host, platforms: platforms, path: path)
-            let cli = try driverArgs(target.driverArgs, "\(path).driver_args")
+            let merged = device.connection.merged(over: connectionArgs)
+            // The device's own fields over the batch's (the batch's alone were checked above), before the
+            // rest of the device's fields.
+            let cli = try driverArgs(merged.driverArgs, "\(path).driver_args")
+            var target = try merged.resolve(host: device.host, platforms: platforms, path: path)
             if let readTimeout = cli.readTimeout { target.readTimeout = readTimeout }
             if ownArgs != nil, platforms.profile(named: target.platform)?.transport == .exec,
                 let field = cli.options.firstSetField

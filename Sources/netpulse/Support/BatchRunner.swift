@@ -78,3 +78,9 @@ func printLine(_ text: String) {
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
+
+/// The bytes of a file argument, or of standard input when it is `-` (`run`, `parse`, `render`, `db submit`).
+func readFileOrStandardInput(_ path: String) throws -> Data {
+    if path == "-" { return try FileHandle.standardInput.readToEnd() ?? Data() }
+    return try Data(contentsOf: URL(fileURLWithPath: path))
+}
