@@ -18,7 +18,7 @@
 # lab`, without building the whole tool. `netpulse lab` itself cannot run under valgrind 3.19: its async
 # main parks the main thread in libdispatch's signal loop, and valgrind crashes there at once.
 #
-# --strace also counts the lab's system calls per login and per command (a second run, strace attached
+# --strace (--strace-only: without callgrind) also counts the lab's system calls per login and per command (a second run, strace attached
 # to the lab after it is ready; calls are put in a phase by their time stamp).
 # Raw files stay in --out: callgrind.<platform>.<pid>.<n> (n: 1 ready, 2 logins, 3 commands, none: the
 # rest up to exit), annotate.<platform>.<phase>.txt (callgrind_annotate, inclusive), strace.<platform>.*.
@@ -32,6 +32,7 @@ platforms="linux cisco_ios"
 profile=modern
 out=/tmp/lab-callgrind
 with_strace=no
+with_callgrind=yes
 summary_only=no
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -42,6 +43,7 @@ while [ $# -gt 0 ]; do
     --profile) profile=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --strace) with_strace=yes; shift ;;
+    --strace-only) with_strace=yes; with_callgrind=no; shift ;;
     --summary-only) summary_only=yes; shift ;;
     *) echo "lab-callgrind.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -69,7 +71,11 @@ set -euo pipefail
 phase=$1 pid=$2 dir=$(dirname "$0") platform=$(cat "$(dirname "$0")/strace.current")
 printf '%s %s\n' "$phase" "$(date +%s.%N)" >>"$dir/strace.$platform.phases"
 if [ "$phase" = ready ]; then
-    strace -f -qq -ttt -p "$pid" -o "$dir/strace.$platform.log" 2>"$dir/strace.$platform.err" &
+    # Detached from the bench: no descriptor of the bench's stays open in strace (the bench waits for
+    # this hook to end, and would wait for strace too).
+    for fd in $(ls /proc/$$/fd); do [ "$fd" -le 2 ] || eval "exec $fd>&-"; done
+    setsid strace -f -qq -ttt -p "$pid" -o "$dir/strace.$platform.log" </dev/null >/dev/null \
+        2>"$dir/strace.$platform.err" &
     echo $! >"$dir/strace.pid"
     # strace stops each thread as it attaches; the lab's loop makes a system call at least every
     # 500 ms, so its first line shows up soon once attached.
@@ -182,6 +188,7 @@ EOF
 }
 
 for platform in $platforms; do
+    if [ "$with_callgrind" = yes ]; then
     echo "== $platform: $sessions logins, then $commands commands on each session ($profile), lab under callgrind"
     [ "$summary_only" = yes ] || { rm -f "$out"/callgrind."$platform".* "$out"/annotate."$platform".*; timeout 1800 "$build/netpulse-lab-bench" login --devices "$sessions" --sessions "$sessions" \
         --commands "$commands" --platform "$platform" --profile "$profile" --lab-binary "$lab_binary" \
@@ -195,7 +202,9 @@ for platform in $platforms; do
         case "$number" in 2) phase=logins ;; 3) phase=commands ;; *) continue ;; esac
         callgrind_annotate --inclusive=yes --threshold=99 "$file" >"$out/annotate.$platform.$phase.txt" 2>/dev/null || true
     done
+    fi
     if [ "$with_strace" = yes ] && [ "$summary_only" = no ]; then
+        echo "== $platform: the same, lab under strace"
         rm -f "$out"/strace."$platform".*
         echo "$platform" >"$out/strace.current"
         if [ "$commands" -gt 0 ]; then echo commands >"$out/strace.last"; else echo logins >"$out/strace.last"; fi

@@ -62,57 +62,77 @@ struct CommandMatcher {
         return tokens
     }
 
+    /// A pattern still in the running: its index, the arguments taken so far, and whether a `<rest>`
+    /// already took the rest of the line.
+    private struct Candidate {
+        var pattern: Int
+        var args: [String] = []
+        var done = false
+    }
+
     func match(_ line: String) -> Match {
         let tokens = Self.tokenize(line)
         guard !tokens.isEmpty else { return .empty }
-        var candidates = patterns.map { (pattern: $0, args: [String](), done: false) }
+        // Candidates refer to patterns by index: no pattern (its id and words) is copied per token.
+        var candidates = patterns.indices.map { Candidate(pattern: $0) }
+        var next: [Candidate] = []
+        next.reserveCapacity(candidates.count)
         for (index, token) in tokens.enumerated() {
             let lowered = token.text.lowercased()
-            var next: [(pattern: Pattern, args: [String], done: Bool)] = []
+            next.removeAll(keepingCapacity: true)
             for candidate in candidates {
                 if candidate.done {
                     next.append(candidate)
                     continue
                 }
-                guard index < candidate.pattern.words.count else { continue }
-                switch candidate.pattern.words[index] {
+                let words = patterns[candidate.pattern].words
+                guard index < words.count else { continue }
+                switch words[index] {
                 case .keyword(let keyword) where keyword.hasPrefix(lowered):
                     next.append(candidate)
                 case .keyword:
                     continue
                 case .arg:
-                    next.append((candidate.pattern, candidate.args + [token.text], false))
+                    next.append(Candidate(pattern: candidate.pattern, args: candidate.args + [token.text]))
                 case .rest:
                     let text = String(line.dropFirst(token.column))
-                    next.append((candidate.pattern, candidate.args + [text], true))
+                    next.append(Candidate(pattern: candidate.pattern, args: candidate.args + [text], done: true))
                 }
             }
             guard !next.isEmpty else { return .invalid(token: index, column: token.column) }
-            // An exact keyword wins over longer keywords it abbreviates; keywords win over arguments.
-            let keywords = Set(
-                next.compactMap { candidate -> String? in
-                    guard !candidate.done, index < candidate.pattern.words.count,
-                        case .keyword(let keyword) = candidate.pattern.words[index]
-                    else { return nil }
-                    return keyword
-                })
-            if keywords.contains(lowered) {
-                next = next.filter {
-                    $0.done || $0.pattern.words[index] == .keyword(lowered)
+            // The distinct keywords the remaining candidates have at this token (0, 1 or "more than one"),
+            // and whether one of them is the token itself.
+            var firstKeyword: String?
+            var distinctKeywords = 0
+            var exact = false
+            for candidate in next where !candidate.done {
+                guard case .keyword(let keyword) = patterns[candidate.pattern].words[index] else { continue }
+                if keyword == lowered { exact = true }
+                if distinctKeywords == 0 {
+                    firstKeyword = keyword
+                    distinctKeywords = 1
+                } else if distinctKeywords == 1, keyword != firstKeyword {
+                    distinctKeywords = 2
                 }
-            } else if keywords.count > 1 {
+            }
+            // An exact keyword wins over longer keywords it abbreviates; keywords win over arguments.
+            if exact {
+                next.removeAll { !$0.done && patterns[$0.pattern].words[index] != .keyword(lowered) }
+            } else if distinctKeywords > 1 {
                 return .ambiguous(token: token.text, column: token.column)
-            } else if keywords.count == 1 {
-                let kept = next.filter { candidate in
-                    guard !candidate.done, case .keyword = candidate.pattern.words[index] else { return false }
+            } else if distinctKeywords == 1 {
+                let isKeyword = { (candidate: Candidate) -> Bool in
+                    guard !candidate.done, case .keyword = self.patterns[candidate.pattern].words[index] else {
+                        return false
+                    }
                     return true
                 }
-                if !kept.isEmpty { next = kept }
+                if next.contains(where: isKeyword) { next.removeAll { !isKeyword($0) } }
             }
-            candidates = next
+            swap(&candidates, &next)
         }
-        if let complete = candidates.first(where: { $0.done || $0.pattern.words.count == tokens.count }) {
-            return .command(id: complete.pattern.id, args: complete.args)
+        if let complete = candidates.first(where: { $0.done || patterns[$0.pattern].words.count == tokens.count }) {
+            return .command(id: patterns[complete.pattern].id, args: complete.args)
         }
         return .incomplete
     }
