@@ -10,7 +10,7 @@
 // Every device at once through one driver, checked device by device (healthy: ok; faulty: its typed error):
 //   .build/release/netpulse-lab-bench fleet --driver libssh|libssh2 --mode exec|cli --devices 3000 --rounds 5
 //       [--fault-rate 0.1] [--fault-kinds hang_mid_command,...] [--seed 42] [--connects 64]
-//       [--connect-timeout 60] [--read-timeout 60] [--profile wan]
+//       [--connect-timeout 60] [--read-timeout 60] [--profile wan] [--lab-binary netpulse|bench]
 // Benchmarks/lab-fleet.sh runs the fleet checks of issue 14.
 // A lab served by this executable (what `--lab-binary bench` starts; the options LabProcess passes):
 //   .build/release/netpulse-lab-bench lab --devices N --platforms linux --profile modern --inventory FILE
@@ -40,7 +40,7 @@ case "fleet":
         all.dropFirst(),
         known: [
             "--driver", "--mode", "--devices", "--rounds", "--fault-rate", "--seed", "--connects",
-            "--connect-timeout", "--read-timeout", "--profile", "--fault-kinds",
+            "--connect-timeout", "--read-timeout", "--profile", "--fault-kinds", "--lab-binary",
         ])
     runToEnd { await fleetBench(arguments) }
 case "lab":
