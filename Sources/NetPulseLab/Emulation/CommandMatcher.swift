@@ -46,6 +46,7 @@ struct CommandMatcher {
     }
 
     static func tokenize(_ line: String) -> [Token] {
+        if let tokens = tokenizePrintableASCII(line) { return tokens }
         var tokens: [Token] = []
         var current = ""
         var start = 0
@@ -60,6 +61,34 @@ struct CommandMatcher {
         }
         if !current.isEmpty { tokens.append(Token(text: current, column: start)) }
         return tokens
+    }
+
+    /// ``tokenize(_:)`` for a line of printable ASCII and tabs (what is typed at a CLI), byte by byte:
+    /// there one byte is one character, so the columns are the same. `nil` for any other line.
+    private static func tokenizePrintableASCII(_ line: String) -> [Token]? {
+        var tokens: [Token] = []
+        var start: Int?
+        var column = 0
+        for byte in line.utf8 {
+            guard byte == 9 || (32..<127).contains(byte) else { return nil }
+            if byte == 32 || byte == 9 {
+                if let first = start {
+                    tokens.append(Token(text: Self.text(line, from: first, to: column), column: first))
+                    start = nil
+                }
+            } else if start == nil {
+                start = column
+            }
+            column += 1
+        }
+        if let first = start { tokens.append(Token(text: Self.text(line, from: first, to: column), column: first)) }
+        return tokens
+    }
+
+    private static func text(_ line: String, from start: Int, to end: Int) -> String {
+        let utf8 = line.utf8
+        let from = utf8.index(utf8.startIndex, offsetBy: start)
+        return String(Substring(utf8[from..<utf8.index(from, offsetBy: end - start)]))
     }
 
     /// A pattern still in the running: its index, the arguments taken so far, and whether a `<rest>`
