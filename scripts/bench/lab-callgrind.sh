@@ -22,6 +22,14 @@
 # to the lab after it is ready; calls are put in a phase by their time stamp).
 # Raw files stay in --out: callgrind.<platform>.<pid>.<n> (n: 1 ready, 2 logins, 3 commands, none: the
 # rest up to exit), annotate.<platform>.<phase>.txt (callgrind_annotate, inclusive), strace.<platform>.*.
+#
+# What it showed at 1872f2b (200 sessions, 10 commands each; ed25519 host keys, a libssh 0.10.6 client):
+# 3.58 M instructions per `linux` login, 91% in libcrypto under libssh's key exchange and host-key
+# signature: X25519 key generation, derivation, and the private key imported again from raw bytes
+# (which derives its public key once more); Ed25519 signing, also from a raw key imported per signature.
+# Those two imports alone are a third of the login. NetPulseLab's own code is under 1% of a login;
+# `cisco_ios` logins cost more only by the bench's `terminal length 0`. Per login the lab makes ~48
+# system calls (getpid 11 from OpenSSL, poll 8 from ssh_event_dopoll, sendto 8, recvfrom 8, epoll_wait 7).
 set -euo pipefail
 
 build=.build/release
