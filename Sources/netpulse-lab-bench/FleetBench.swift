@@ -20,6 +20,7 @@ func fleetBench(_ arguments: Arguments) async {
     let readTimeout = arguments.double("--read-timeout", faultRate > 0 ? 10 : 60, in: 0.1...3600)
     let profile = arguments.string("--profile", "modern")
     let faultKinds = arguments.string("--fault-kinds", LabFault.Kind.allCases.map(\.rawValue).joined(separator: ","))
+    let labBinary = arguments.string("--lab-binary", "netpulse", oneOf: ["netpulse", "bench"])
     let overExec = mode == "exec"
     _ = FileLimits.raiseOpenFileLimit()
     print("load average at start: \(loadAverage())")
@@ -30,7 +31,7 @@ func fleetBench(_ arguments: Arguments) async {
     if faultRate > 0 { labArguments += ["--fault-rate", String(faultRate), "--faults", faultKinds] }
     let lab: LabProcess
     do {
-        lab = try LabProcess(arguments: labArguments)
+        lab = try LabProcess(arguments: labArguments, selfServed: labBinary == "bench")
     } catch {
         fail("cannot start the lab: \(error)")
     }

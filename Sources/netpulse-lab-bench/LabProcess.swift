@@ -11,13 +11,23 @@ final class LabProcess {
     var readyAfter = 0.0
 
     /// Starts `netpulse` (beside this executable) with `arguments` after `lab`, and waits for `ready:`.
-    init(arguments: [String]) throws {
+    ///
+    /// `prefix`, when not empty, is a command the lab runs under (e.g. `valgrind --tool=callgrind ...`),
+    /// found on `PATH`; it must run the lab in its own process (so that the PID and /proc stay the lab's).
+    /// With `selfServed`, this executable's own `lab` mode serves the lab instead of `netpulse`.
+    init(arguments: [String], prefix: [String] = [], selfServed: Bool = false) throws {
         folder = NSTemporaryDirectory() + "netpulse-lab-bench-\(getpid())"
         inventory = folder + "/inventory.json"
-        let path = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("netpulse").path
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["lab", "--inventory", inventory, "--folder", folder] + arguments
+        let me = URL(fileURLWithPath: CommandLine.arguments[0])
+        let path = selfServed ? me.path : me.deletingLastPathComponent().appendingPathComponent("netpulse").path
+        let labArguments = ["lab", "--inventory", inventory, "--folder", folder] + arguments
+        if prefix.isEmpty {
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = labArguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = prefix + [path] + labArguments
+        }
         process.standardOutput = output
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let launched = Date()
@@ -76,6 +86,32 @@ final class LabProcess {
         let rest = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         for line in rest.split(separator: "\n") where line.hasPrefix("stopping") { print("lab: \(line)") }
         try? FileManager.default.removeItem(atPath: folder)
+    }
+}
+
+/// A command run at each phase boundary of a bench with the phase's name and the lab's PID appended
+/// (`--phase-hook`, e.g. a callgrind dump); the bench waits for it and stops if it fails.
+struct PhaseHook {
+    var words: [String]
+
+    init(_ text: String) {
+        words = text.split(separator: " ").map(String.init)
+    }
+
+    func run(_ phase: String, lab: LabProcess) {
+        guard !words.isEmpty else { return }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = words + [phase, String(lab.pid)]
+        do {
+            try process.run()
+        } catch {
+            fail("--phase-hook: cannot run \(words.joined(separator: " ")): \(error)")
+        }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            fail("--phase-hook: \(words.joined(separator: " ")) \(phase) exited with \(process.terminationStatus)")
+        }
     }
 }
 

@@ -287,6 +287,26 @@ struct MatcherAndPlanTests {
         #expect(matcher.match("show zz") == .invalid(token: 1, column: 5))
     }
 
+    @Test func ambiguityExactKeywordsArgumentsAndRest() {
+        let show = CommandMatcher([("ver", "show version"), ("vlan", "show vlan"), ("brief", "show vlan brief")])
+        #expect(show.match("sh v") == .ambiguous(token: "v", column: 3))
+        // An exact keyword wins over a longer one it abbreviates; the shortest complete pattern is taken.
+        #expect(show.match("sh vlan") == .command(id: "vlan", args: []))
+        #expect(show.match("sh vl b") == .command(id: "brief", args: []))
+        #expect(show.match("sh vers") == .command(id: "ver", args: []))
+        #expect(show.match("show version extra") == .invalid(token: 2, column: 13))
+        #expect(show.match("   ") == .empty)
+        // A keyword wins over an argument; an argument takes what no keyword does.
+        let ping = CommandMatcher([("kw", "ping status"), ("arg", "ping <x>")])
+        #expect(ping.match("ping st") == .command(id: "kw", args: []))
+        #expect(ping.match("ping 10.0.0.1") == .command(id: "arg", args: ["10.0.0.1"]))
+        // `<rest>` takes the rest of the line as typed, spaces included.
+        let run = CommandMatcher([("do", "do <rest>"), ("desc", "description <rest>")])
+        #expect(run.match("do  show   ver") == .command(id: "do", args: ["show   ver"]))
+        #expect(run.match("d x") == .ambiguous(token: "d", column: 0))
+        #expect(run.match("desc a b") == .command(id: "desc", args: ["a b"]))
+    }
+
     @Test func faultPlanIsDeterministicForASeed() {
         let a = LabFault.plan(devices: 1000, rate: 0.1, kinds: LabFault.Kind.allCases, seed: 42)
         let b = LabFault.plan(devices: 1000, rate: 0.1, kinds: LabFault.Kind.allCases, seed: 42)

@@ -27,10 +27,13 @@ final class LinuxTerminal: Terminal {
         for byte in bytes {
             guard let step = editor.feed(byte, echo: true) else { continue }
             switch step {
-            case .echo(let echo): events.append(.echo(echo))
-            case .interrupt: events += [.echo(Array("^C\r\n")), .output(Array(prompt), isCommand: false)]
+            case .typed(let byte): events.appendEcho(byte)
+            case .echo(let echo): events.appendEcho(echo)
+            case .interrupt:
+                events.appendEcho(Array("^C\r\n"))
+                events.append(.output(Array(prompt), isCommand: false))
             case .line(let line):
-                events.append(.echo([13, 10]))
+                events.appendEcho([13, 10])
                 let result = exec(line)
                 if result.status >= 1000 {
                     events.append(.close)

@@ -137,14 +137,16 @@ final class RouterTerminal: Terminal {
                 let secret: Bool = if case .enableSecret = awaiting { true } else { false }
                 guard let step = editor.feed(byte, echo: !secret) else { continue }
                 switch step {
+                case .typed(let byte):
+                    events.appendEcho(byte)
                 case .echo(let echo):
-                    events.append(.echo(echo))
+                    events.appendEcho(echo)
                 case .interrupt:
                     awaiting = .line
-                    events.append(.echo(Array("^C\r\n")))
+                    events.appendEcho(Array("^C\r\n"))
                     events.append(.output(Array(prompt), isCommand: false))
                 case .line(let line):
-                    events.append(.echo([13, 10]))
+                    events.appendEcho([13, 10])
                     events += enter(line)
                 }
             }

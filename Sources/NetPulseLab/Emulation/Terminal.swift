@@ -34,6 +34,31 @@ extension Array where Element == UInt8 {
     init(_ text: String) { self = Array(text.utf8) }
 }
 
+extension Array where Element == TerminalEvent {
+    /// Appends echoed bytes, joined to an echo just before them: a typed line is echoed as one event
+    /// rather than one array per key. The bytes sent, and their order, are the same.
+    mutating func appendEcho(_ bytes: [UInt8]) {
+        if case .echo(var echoed)? = last {
+            removeLast()
+            echoed += bytes
+            append(.echo(echoed))
+        } else {
+            append(.echo(bytes))
+        }
+    }
+
+    /// Appends one echoed key, joined to an echo just before it as the bytes are.
+    mutating func appendEcho(_ byte: UInt8) {
+        if case .echo(var echoed)? = last {
+            removeLast()
+            echoed.append(byte)
+            append(.echo(echoed))
+        } else {
+            append(.echo([byte]))
+        }
+    }
+}
+
 /// A small deterministic generator (SplitMix64), so each device's output depends only on its seed.
 struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
@@ -55,6 +80,8 @@ struct LineEditor {
     private var lastWasCR = false
 
     enum Step: Equatable {
+        /// A key to echo as typed (no array per key).
+        case typed(UInt8)
         case echo([UInt8])
         case line(String)
         case interrupt
@@ -88,7 +115,7 @@ struct LineEditor {
             return nil
         default:
             buffer.append(byte)
-            return echo ? .echo([byte]) : nil
+            return echo ? .typed(byte) : nil
         }
     }
 }
