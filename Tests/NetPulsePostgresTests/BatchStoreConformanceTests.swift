@@ -30,6 +30,7 @@ func withStore(
         var limits = SchedulerConfiguration.Limits()
         limits.roundRobinLanes = capacity
         limits.maxOpenConnections = max(capacity, 2)
+        limits.maxConnectsInProgress = max(capacity, 2)
         limits.maxPinnedSessions = max(capacity, 2)
         limits.timerResolution = .zero
         let configuration = SchedulerConfiguration(
@@ -143,7 +144,7 @@ struct BatchStoreConformanceTests {
 
     @Test("a malformed cursor and a limit below 1 are refused naming the field", arguments: Backend.allCases)
     func badQuery(_ backend: Backend) async throws {
-        try await withStore(backend) { store in
+        try await withStore(backend, workers: 0) { store in
             for (query, field) in [(JobQuery(limit: 0), "limit"), (JobQuery(limit: 5, cursor: "zzz"), "cursor")] {
                 do throws(BatchStoreError) {
                     _ = try await store.listJobs(query)
