@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
+import Logging
 import NetPulse
+import NetPulsePostgres
 import NetPulseServer
+import PostgresNIO
 
 extension NetPulseCommand {
     /// `netpulse serve`: the NetPulse HTTP API (`/device/bulk`, `/pull/batch`, `/push/batch`, jobs).
@@ -14,6 +17,10 @@ extension NetPulseCommand {
                 the server refuses to start, unless --open is given and it listens on loopback. Prints \
                 'listening on http://HOST:PORT' once it accepts requests; stops on SIGINT or SIGTERM, cancelling \
                 queued work and closing every session.
+
+                With --database postgres://..., batches are rows of that PostgreSQL database (see `netpulse db \
+                migrate`): they outlive the process, any number of `serve` and `netpulse worker` processes share \
+                them, and GET /workers lists the workers. This process also runs jobs unless --no-worker is given.
                 """
         )
 
@@ -94,6 +101,18 @@ extension NetPulseCommand {
         @Option(help: "Log lines as text or as JSON objects (one per line), on standard error.")
         var logFormat: LogFormat = .text
 
+        @Option(
+            help: ArgumentHelp(
+                "postgres://user[:password]@host[:port]/database[?sslmode=...]: keep batches in PostgreSQL.",
+                discussion: "Without it, batches live in this process's memory (the embedded scheduler)."))
+        var database: String?
+
+        @Flag(help: "With --database: run no jobs in this process (only `netpulse worker` processes do).")
+        var noWorker = false
+
+        @Option(help: "With --database: seconds without a heartbeat after which a worker is dead.")
+        var deadAfter: Double = 10
+
         @Option(help: "A YAML file of settings: every flag's (same names, with '_'), and limits without a flag.")
         var config: String?
 
@@ -133,6 +152,19 @@ extension NetPulseCommand {
             }
             guard (0...31_536_000).contains(maxResultTtl) else {
                 throw ValidationError("--max-result-ttl: must be between 0 and 31536000")
+            }
+            if noWorker && database == nil {
+                throw ValidationError("--no-worker: only with --database (the embedded scheduler runs every job)")
+            }
+            guard deadAfter >= 2 && deadAfter <= 3600 else {
+                throw ValidationError("--dead-after: must be between 2 and 3600 seconds")
+            }
+            if let database {
+                do {
+                    _ = try DatabaseURL(database)
+                } catch {
+                    throw ValidationError(error.message)
+                }
             }
         }
 
@@ -213,9 +245,66 @@ extension NetPulseCommand {
             scheduler.limits.maxResultTTL = .seconds(maxResultTtl)
             fileOnly.apply(to: &scheduler)
             let mode = keys.isEmpty ? " (open, no API key)" : ""
+            let scheme = tls == nil ? "http" : "https"
+            if let database {
+                try await serve(database: database, configuration: configuration, scheduler: scheduler, mode: mode)
+                return
+            }
             try await NetPulseAPIServer.run(configuration: configuration, scheduler: scheduler) { server in
                 let shown = server.host.contains(":") ? "[\(server.host)]" : server.host
-                printLine("listening on \(tls == nil ? "http" : "https")://\(shown):\(server.port)\(mode)")
+                printLine("listening on \(scheme)://\(shown):\(server.port)\(mode)")
+            }
+            printLine("stopped")
+        }
+
+        /// Serves over the PostgreSQL queue: the schema must be this program's; a worker runs beside
+        /// the API unless --no-worker.
+        private func serve(
+            database: String, configuration: NetPulseServerConfiguration, scheduler: SchedulerConfiguration,
+            mode: String
+        ) async throws {
+            let scheme = configuration.tls == nil ? "http" : "https"
+            let info = ProcessInfo.processInfo
+            var workerOptions: PostgresWorker.Options?
+            if !noWorker {
+                do {
+                    var options = try PostgresWorker.Options(
+                        name: "\(info.hostName)-\(info.processIdentifier)-serve", capacity: connection.maxConnections)
+                    options.deadAfter = .milliseconds(Int64(deadAfter * 1000))
+                    options.lease = options.deadAfter
+                    workerOptions = options
+                } catch {
+                    printError(error.message)
+                    throw ExitCode(2)
+                }
+            }
+            let settings = workerOptions
+            let dead = Duration.milliseconds(Int64(deadAfter * 1000))
+            try await withDatabase(database, maxConnections: 16) { client, logger in
+                try await PostgresSchema.check(client, logger: logger)
+                let queue = PostgresQueue(client: client, configuration: scheduler)
+                let store = PostgresBatchStore(queue: queue, annotations: NetPulseAPI.annotationCodec)
+                var configuration = configuration
+                configuration.api.workerDirectory = PostgresWorkerDirectory(
+                    client: client, deadAfter: dead, logger: logger)
+                let server = configuration
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { await store.run() }
+                    if let settings {
+                        group.addTask { try await PostgresWorker(queue: queue, options: settings).run() }
+                    }
+                    try await NetPulseAPIServer.withServer(configuration: server, store: store, handleSignals: true) {
+                        running in
+                        let shown = running.host.contains(":") ? "[\(running.host)]" : running.host
+                        let worker = settings == nil ? ", no worker" : ", with a worker"
+                        printLine("listening on \(scheme)://\(shown):\(running.port)\(mode) (PostgreSQL\(worker))")
+                        await running.api.waitUntilDraining()
+                    }
+                    group.cancelAll()
+                    while !group.isEmpty {
+                        do { try await group.next() } catch is CancellationError {}
+                    }
+                }
             }
             printLine("stopped")
         }

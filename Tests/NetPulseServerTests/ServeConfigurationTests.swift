@@ -49,6 +49,33 @@ struct ServeConfigurationTests {
         #expect(!output.stderr.contains(Self.key))
     }
 
+    @Test("--print-config: database, no_worker and dead_after from the file, the URL's password masked")
+    func printDatabaseConfig() async throws {
+        let password = "pg-pw-\(Self.key)"
+        let path = try Self.file(
+            """
+            database: "postgres://np:\(password)@127.0.0.1:5432/netpulse?sslmode=disable"
+            no_worker: true
+            dead_after: 4
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let output = try await ChildProcess.run(
+            ServeCommandTests.binary, ["serve", "--config", path, "--print-config"], environment: [:])
+        #expect(output.status == 0, "\(output.stderr)")
+        let lines = Set(output.stdout.split(separator: "\n").map(String.init))
+        for expected in [
+            #"database: "postgres://np:\#(Secret.mask)@127.0.0.1:5432/netpulse?sslmode=disable""#, "no_worker: true",
+            "dead_after: 4.0",
+        ] {
+            #expect(lines.contains(expected), "\(expected) not in:\n\(output.stdout)")
+        }
+        #expect(!output.stdout.contains(password) && !output.stderr.contains(password))
+        // --no-worker needs a database.
+        let refused = try await ChildProcess.run(
+            ServeCommandTests.binary, ["serve", "--no-worker", "--print-config"], environment: [:])
+        #expect(refused.status != 0 && refused.stderr.contains("--no-worker: only with --database"))
+    }
+
     @Test(
         "unknown keys and bad values: exit 2 with the key named, the value never shown",
         arguments: [

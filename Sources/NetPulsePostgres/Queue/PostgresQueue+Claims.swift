@@ -45,7 +45,9 @@ extension PostgresQueue {
     }
 
     /// Claims up to `limit` queued round-robin jobs, shared out evenly among the oldest batches that have
-    /// queued jobs (fairness across batches: a big batch does not hold back a small one behind it).
+    /// queued jobs (fairness across batches: a big batch does not hold back a small one behind it). Each
+    /// batch's first job comes before any batch's second, and batches are taken in random order within a
+    /// rank: a worker with one free slot does not always serve the oldest batch.
     func claimRoundRobin(worker id: UUID, limit: Int) async throws(PostgresQueueError) -> [ClaimedJob] {
         guard limit > 0 else { return [] }
         do {
@@ -61,6 +63,7 @@ extension PostgresQueue {
                         SELECT j.batch_id, j.idx FROM np_job j
                         WHERE j.batch_id = b.id AND j.state = 0 AND NOT j.pinned
                         ORDER BY j.idx LIMIT (SELECT n FROM share) FOR UPDATE SKIP LOCKED) q
+                    ORDER BY row_number() OVER (PARTITION BY q.batch_id ORDER BY q.idx), random()
                     LIMIT \(limit))
                 UPDATE np_job j SET state = 1, worker_id = \(id), started_at = now(), attempt = j.attempt + 1
                 FROM c WHERE j.batch_id = c.batch_id AND j.idx = c.idx

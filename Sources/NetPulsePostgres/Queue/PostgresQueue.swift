@@ -73,8 +73,11 @@ public final class PostgresQueue: Sendable {
         }
     }
 
-    /// Queues a validated batch whose request is `json`.
-    public func submit(_ batch: ValidatedBatch, json: String) async throws(PostgresQueueError) -> SubmittedBatch {
+    /// Queues a validated batch whose request is `json`, with the submitter's `annotation` (kept as is,
+    /// and purged with the batch).
+    public func submit(
+        _ batch: ValidatedBatch, json: String, annotation: String? = nil
+    ) async throws(PostgresQueueError) -> SubmittedBatch {
         let id = UUID()
         let specs = batch.specs
         let pinned = batch.options.queueStrategy == .pinned
@@ -99,9 +102,9 @@ public final class PostgresQueue: Sendable {
             try await client.withTransaction(logger: logger) { connection in
                 try await connection.query(
                     """
-                    INSERT INTO np_batch (id, request, total, pinned, expires_at, result_ttl)
+                    INSERT INTO np_batch (id, request, total, pinned, expires_at, result_ttl, annotation)
                     VALUES (\(id), \(json), \(total), \(pinned),
-                            now() + make_interval(secs => \(expiresIn)), \(resultTTL))
+                            now() + make_interval(secs => \(expiresIn)), \(resultTTL), \(annotation))
                     """, logger: logger)
                 try await connection.query(
                     """

@@ -52,7 +52,30 @@ public enum PostgresSchema {
                 device text PRIMARY KEY, worker_id uuid NOT NULL, epoch bigint NOT NULL,
                 lease_until timestamptz NOT NULL)
             """,
-        ]
+        ],
+        [
+            // The API's record of a batch (masked devices, rejections), read back after a restart.
+            "ALTER TABLE np_batch ADD COLUMN annotation text",
+            // Results are streamed in the order they became final: each job gets a number when it does,
+            // and its batch is notified (one notification per batch and transaction).
+            "CREATE SEQUENCE np_job_done_seq",
+            "ALTER TABLE np_job ADD COLUMN done_seq bigint",
+            "CREATE INDEX np_job_done ON np_job (batch_id, done_seq) WHERE done_seq IS NOT NULL",
+            """
+            CREATE FUNCTION np_job_done() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.state = 2 AND OLD.state <> 2 THEN
+                    NEW.done_seq := nextval('np_job_done_seq');
+                    PERFORM pg_notify('netpulse_results', NEW.batch_id::text);
+                END IF;
+                RETURN NEW;
+            END $$
+            """,
+            """
+            CREATE TRIGGER np_job_done BEFORE UPDATE OF state ON np_job
+            FOR EACH ROW WHEN (NEW.state = 2 AND OLD.state <> 2) EXECUTE FUNCTION np_job_done()
+            """,
+        ],
     ]
 
     /// Applies the missing steps, each in its own transaction under an advisory lock (two processes

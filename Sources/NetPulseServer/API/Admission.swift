@@ -3,7 +3,7 @@ import HTTPTypes
 import NetPulse
 
 /// The endpoint a batch came through: it decides which operations are allowed.
-enum SubmitEndpoint: String, Sendable {
+enum SubmitEndpoint: String, Sendable, Codable {
     case bulk = "/device/bulk"
     case exec = "/device/exec"
     case pull = "/pull/batch"
@@ -20,7 +20,7 @@ enum SubmitEndpoint: String, Sendable {
 }
 
 /// A device the request gave that was not queued, and why.
-struct Rejection: Sendable, Encodable {
+struct Rejection: Sendable, Codable {
     /// Its position in the request's `devices`.
     var index: Int
     var host: String
@@ -30,7 +30,7 @@ struct Rejection: Sendable, Encodable {
 }
 
 /// A device as a job view shows it: identity and platform, with each given secret masked.
-struct MaskedDevice: Sendable, Encodable {
+struct MaskedDevice: Sendable, Codable {
     var host: String
     var port: Int
     var username: String

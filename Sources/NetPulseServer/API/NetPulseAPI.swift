@@ -7,7 +7,7 @@ import NIOCore
 import Synchronization
 
 /// The NetPulse HTTP API as routes on a hummingbird router: the batch guide's endpoints over a
-/// `Scheduler`.
+/// ``BatchStore``: the in-memory `Scheduler`, or a PostgreSQL queue (`NetPulsePostgres`).
 ///
 /// ```swift
 /// try await withScheduler(configuration: schedulerConfiguration) { scheduler in
@@ -22,7 +22,10 @@ import Synchronization
 /// ``APIKeyMiddleware``). ``NetPulseServer`` runs these routes with the scheduler's lifecycle wired
 /// to the server's.
 public final class NetPulseAPI: Sendable {
-    public let scheduler: Scheduler
+    /// Where batches go.
+    public let store: any BatchStore
+    /// The in-memory scheduler, when ``store`` is one.
+    public var scheduler: Scheduler? { store as? Scheduler }
     public let configuration: NetPulseAPIConfiguration
     private let drainState = Mutex(DrainState())
     private let runningTests = Atomic<Int>(0)
@@ -36,13 +39,23 @@ public final class NetPulseAPI: Sendable {
     /// - Parameters:
     ///   - scheduler: Where batches run; its drivers and platforms are the ones requests may name.
     ///   - configuration: Keys and limits.
-    public init(scheduler: Scheduler, configuration: NetPulseAPIConfiguration = NetPulseAPIConfiguration()) {
-        self.scheduler = scheduler
+    public convenience init(
+        scheduler: Scheduler, configuration: NetPulseAPIConfiguration = NetPulseAPIConfiguration()
+    ) {
+        self.init(store: scheduler, configuration: configuration)
+    }
+
+    /// - Parameters:
+    ///   - store: Where batches go; its configuration's drivers and platforms are the ones requests may name.
+    ///   - configuration: Keys and limits. Without a ``NetPulseAPIConfiguration/workerDirectory``, a store
+    ///     other than a `Scheduler` answers `GET /workers` with 501.
+    public init(store: any BatchStore, configuration: NetPulseAPIConfiguration = NetPulseAPIConfiguration()) {
+        self.store = store
         self.configuration = configuration
         self.openAPI = OpenAPIDocument.json(configuration)
         self.webhooks = WebhookDispatcher(logger: configuration.logger)
         self.admitter = Admitter(
-            drivers: scheduler.configuration.drivers, platforms: scheduler.configuration.platforms,
+            drivers: store.configuration.drivers, platforms: store.configuration.platforms,
             maxDevices: configuration.maxDevicesPerRequest, allowedTargets: configuration.allowedTargets,
             policy: configuration.requestPolicy)
     }
@@ -82,7 +95,7 @@ public final class NetPulseAPI: Sendable {
     ///
     /// - Parameter routes: The host app's router (or a group of it, to mount the API under a path).
     public func addRoutes<Routes: RouterMethods>(to routes: Routes) {
-        routes.get("health") { _, _ in try self.health() }
+        routes.get("health") { _, _ in try await self.health() }
         routes.get("openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
@@ -106,16 +119,16 @@ public final class NetPulseAPI: Sendable {
             guard let id = request.uri.queryParameters.get("id"), !id.isEmpty else {
                 throw APIError.invalid(field: "id", "the query parameter 'id' is required")
             }
-            return try self.job(id)
+            return try await self.job(id)
         }
-        secured.get("jobs/:id") { _, context in try self.job(try self.parameter("id", context)) }
-        secured.delete("jobs/:id") { _, context in try self.cancel(try self.parameter("id", context)) }
-        secured.get("jobs") { request, _ in try self.jobs(request) }
-        secured.delete("jobs") { request, _ in try self.cancelJobs(request) }
+        secured.get("jobs/:id") { _, context in try await self.job(try self.parameter("id", context)) }
+        secured.delete("jobs/:id") { _, context in try await self.cancel(try self.parameter("id", context)) }
+        secured.get("jobs") { request, _ in try await self.jobs(request) }
+        secured.delete("jobs") { request, _ in try await self.cancelJobs(request) }
         secured.get("batches/:id") { request, context in
             try await self.batch(try self.parameter("id", context), request)
         }
-        secured.delete("batches/:id") { _, context in try self.cancelBatch(try self.parameter("id", context)) }
+        secured.delete("batches/:id") { _, context in try await self.cancelBatch(try self.parameter("id", context)) }
         secured.get("workers") { _, _ in try await self.workers() }
         // Other methods on these paths: 405 with Allow, rather than the router's 404.
         let served: [(path: String, methods: [HTTPRequest.Method])] = [
@@ -143,8 +156,8 @@ public final class NetPulseAPI: Sendable {
 
     // MARK: Handlers
 
-    private func health() throws -> Response {
-        let stats = scheduler.stats
+    private func health() async throws -> Response {
+        let stats = try await Self.storeCall { () async throws(BatchStoreError) in try await store.storeStats() }
         let view = HealthView(
             status: isDraining ? "draining" : "ok",
             scheduler: .init(
@@ -164,6 +177,18 @@ public final class NetPulseAPI: Sendable {
         let webhook = try takeWebhook(&value)
         try RequestRendering.apply(&value, policy: configuration.requestPolicy)
         var parsed = try admitter.request(value, endpoint: endpoint)
+        let inProcess = store is Scheduler
+        if !inProcess,
+            parsed.connectionArgs.credential != nil
+                || parsed.devices.contains(where: { $0.connection.credential != nil })
+        {
+            throw Self.unsupported(
+                .unsupported(
+                    "credential",
+                    "credential references are not supported when batches are stored in a database (the stored "
+                        + "request would need them resolved again); give the connection fields, or use the embedded scheduler"
+                ))
+        }
         do {
             parsed = try await parsed.resolvingCredentials(with: configuration.credentialProviders)
         } catch {
@@ -174,17 +199,35 @@ public final class NetPulseAPI: Sendable {
         let entry = BatchEntry(
             submittedAt: submittedAt, endpoint: endpoint, requestIndices: admission.requestIndices,
             devices: admission.devices, rejected: admission.rejected)
-        let handle: BatchHandle
+        let validated: ValidatedBatch
         do {
-            handle = try scheduler.submit(admission.request, tenant: APITenant.current, annotation: entry)
+            validated = try ValidatedBatch(admission.request, configuration: store.configuration)
         } catch {
             throw APIError.refused(error)
         }
+        let source = inProcess ? nil : Self.source(value, keeping: admission.requestIndices)
+        let tenant = APITenant.current
+        let store = self.store
+        let handle = try await Self.storeCall { () async throws(BatchStoreError) in
+            try await store.submitBatch(validated, source: source, tenant: tenant, annotation: entry)
+        }
         if let webhook {
             let devices = admission.devices
-            webhooks.observe(handle, webhook: webhook) { result in
-                WebhookPayload.json(
-                    result, device: devices.indices.contains(result.index) ? devices[result.index] : nil)
+            let results = store.batchResults(batchID: handle.batchID)
+            let webhooks = self.webhooks
+            let logger = context.logger
+            Task {
+                do {
+                    for try await result in results {
+                        let body = WebhookPayload.json(
+                            result, device: devices.indices.contains(result.index) ? devices[result.index] : nil)
+                        webhooks.enqueue(webhook: webhook, jobID: result.jobID ?? "?", body: body)
+                    }
+                } catch {
+                    logger.error(
+                        "webhooks of a batch stopped: its results could not be read",
+                        metadata: ["batch": .string(handle.batchID), "error": "\(error)"])
+                }
             }
         }
         context.logger.info(
@@ -221,7 +264,7 @@ public final class NetPulseAPI: Sendable {
             throw APIError.invalid(
                 field: "parsing", "POST /device/test only connects; remove parsing or use POST /device/exec")
         }
-        let drivers = scheduler.configuration.drivers
+        let drivers = store.configuration.drivers
         guard let driver = drivers.driver(named: parsed.driver) else {
             throw APIError.invalid(
                 field: "driver",
@@ -231,7 +274,7 @@ public final class NetPulseAPI: Sendable {
         var device = parsed.devices[0]
         let shared = try admitter.shared(parsed.connectionArgs)
         device.connection = try admitter.device(device, index: 0, shared: shared)
-        let platforms = scheduler.configuration.platforms
+        let platforms = store.configuration.platforms
         let target: DeviceTarget
         do {
             try shared.validate(path: "connection_args")
@@ -264,35 +307,47 @@ public final class NetPulseAPI: Sendable {
         return try JSONResponse.make(report)
     }
 
-    private func job(_ id: String) throws -> Response {
-        guard let info = scheduler.job(id: id) else { throw APIError.notFound("no job '\(id)' (unknown or purged)") }
-        return try JSONResponse.make(JobView(info, entry: entry(info.batchID)))
-    }
-
-    private func cancel(_ id: String) throws -> Response {
-        guard let before = scheduler.job(id: id) else {
+    private func job(_ id: String) async throws -> Response {
+        guard let info = try await lookUpJob(id) else {
             throw APIError.notFound("no job '\(id)' (unknown or purged)")
         }
-        guard !before.status.isFinal, scheduler.cancel(jobID: id) else {
-            let now = scheduler.job(id: id)?.status ?? before.status
+        return try JSONResponse.make(JobView(info, entry: try await entry(info.batchID)))
+    }
+
+    private func lookUpJob(_ id: String) async throws(APIError) -> JobInfo? {
+        let store = self.store
+        return try await Self.storeCall { () async throws(BatchStoreError) in try await store.lookUpJob(id: id) }
+    }
+
+    private func cancel(_ id: String) async throws -> Response {
+        guard let before = try await lookUpJob(id) else {
+            throw APIError.notFound("no job '\(id)' (unknown or purged)")
+        }
+        let store = self.store
+        guard !before.status.isFinal,
+            try await Self.storeCall({ () async throws(BatchStoreError) in try await store.cancelJob(id: id) })
+        else {
+            let now = try await lookUpJob(id)?.status ?? before.status
             throw APIError(.conflict, code: "job_final", message: "job '\(id)' is already \(now.rawValue)")
         }
-        guard let after = scheduler.job(id: id) else { throw APIError.notFound("no job '\(id)' (purged)") }
+        guard let after = try await lookUpJob(id) else { throw APIError.notFound("no job '\(id)' (purged)") }
         // A queued job is cancelled at once; a running one is being stopped and will be reported cancelled.
         return try JSONResponse.make(
-            JobView(after, entry: entry(after.batchID)), status: after.status.isFinal ? .ok : .accepted)
+            JobView(after, entry: try await entry(after.batchID)), status: after.status.isFinal ? .ok : .accepted)
     }
 
     /// `GET /jobs`: a JSON array of job views (NetPulse's shape); when more match, `X-Next-Cursor` and a
     /// `Link: <...>; rel="next"` header give the next page.
-    private func jobs(_ request: Request) throws -> Response {
+    private func jobs(_ request: Request) async throws -> Response {
         let query = Self.query(request)
-        let page = try jobPage(query, limit: nil)
+        let page = try await jobPage(query, limit: nil)
         // One annotation look-up per batch on the page, not per job.
         var entries: [String: BatchEntry?] = [:]
-        let views = page.jobs.map { info in
-            if entries[info.batchID] == nil { entries[info.batchID] = .some(entry(info.batchID)) }
-            return JobView(info, entry: entries[info.batchID] ?? nil)
+        var views: [JobView] = []
+        views.reserveCapacity(page.jobs.count)
+        for info in page.jobs {
+            if entries[info.batchID] == nil { entries[info.batchID] = .some(try await entry(info.batchID)) }
+            views.append(JobView(info, entry: entries[info.batchID] ?? nil))
         }
         var response = try JSONResponse.make(views)
         if let next = page.next {
@@ -310,7 +365,7 @@ public final class NetPulseAPI: Sendable {
 
     /// `DELETE /jobs`: cancels every job that matches (`batch`, `host`, `status`) and is not final yet;
     /// answers the cancelled job ids, as NetPulse does.
-    private func cancelJobs(_ request: Request) throws -> Response {
+    private func cancelJobs(_ request: Request) async throws -> Response {
         let query = Self.query(request)
         var cancelled: [String] = []
         var cursor: String?
@@ -318,9 +373,13 @@ public final class NetPulseAPI: Sendable {
         repeat {
             var parameters = query
             parameters["cursor"] = cursor.map { Substring($0) }
-            let page = try jobPage(parameters, limit: configuration.maxJobsListed)
-            for info in page.jobs where !info.status.isFinal && scheduler.cancel(jobID: info.id) {
-                cancelled.append(info.id)
+            let page = try await jobPage(parameters, limit: configuration.maxJobsListed)
+            let store = self.store
+            for info in page.jobs where !info.status.isFinal {
+                let id = info.id
+                if try await Self.storeCall({ () async throws(BatchStoreError) in try await store.cancelJob(id: id) }) {
+                    cancelled.append(id)
+                }
             }
             cursor = page.next
         } while cursor != nil
@@ -329,20 +388,45 @@ public final class NetPulseAPI: Sendable {
 
     /// `DELETE /batches/{id}`: cancels the batch's jobs that are not final; answers the batch view (202
     /// while running jobs are being stopped, 200 when every job is final).
-    private func cancelBatch(_ id: String) throws -> Response {
-        guard let handle = scheduler.batch(id: id) else {
+    private func cancelBatch(_ id: String) async throws -> Response {
+        let store = self.store
+        guard try await Self.storeCall({ () async throws(BatchStoreError) in try await store.cancelBatch(id: id) })
+        else {
             throw APIError.notFound("no batch '\(id)' (unknown or purged)")
         }
-        handle.cancel()
-        let jobs = scheduler.jobs(batchID: id) ?? []
-        let view = BatchView(handle: handle, jobs: jobs, entry: handle.annotation as? BatchEntry)
-        return try JSONResponse.make(view, status: handle.progress.isComplete ? .ok : .accepted)
+        let (snapshot, jobs) = try await batchState(id)
+        let view = BatchView(snapshot: snapshot, jobs: jobs, entry: snapshot.annotation as? BatchEntry)
+        return try JSONResponse.make(view, status: snapshot.progress.isComplete ? .ok : .accepted)
+    }
+
+    /// A batch and its jobs, or 404.
+    private func batchState(_ id: String) async throws(APIError) -> (BatchSnapshot, [JobInfo]) {
+        let store = self.store
+        guard
+            let snapshot = try await Self.storeCall({ () async throws(BatchStoreError) in
+                try await store.lookUpBatch(id: id)
+            })
+        else {
+            throw APIError.notFound("no batch '\(id)' (unknown or purged)")
+        }
+        let jobs = try await Self.storeCall { () async throws(BatchStoreError) in
+            try await store.batchJobs(batchID: id)
+        }
+        return (snapshot, jobs ?? [])
     }
 
     /// `GET /workers`: the live workers, as NetPulse lists them.
     private func workers() async throws -> Response {
-        let directory =
-            configuration.workerDirectory ?? InProcessWorkerDirectory(scheduler: scheduler, startedAt: startedAt)
+        let directory: any WorkerDirectory
+        if let configured = configuration.workerDirectory {
+            directory = configured
+        } else if let scheduler {
+            directory = InProcessWorkerDirectory(scheduler: scheduler, startedAt: startedAt)
+        } else {
+            throw Self.unsupported(
+                .unsupported(
+                    "workers", "this server's store runs its jobs elsewhere and no worker directory was configured"))
+        }
         return try JSONResponse.make(try await directory.workers().map(WorkerView.init))
     }
 
@@ -353,7 +437,7 @@ public final class NetPulseAPI: Sendable {
 
     /// One page of jobs by the query's `status` (`canceled` is read as `cancelled`), `host`, `batch`,
     /// `limit` and `cursor`; `limit` overrides the query's.
-    private func jobPage(_ query: [Substring: Substring], limit: Int?) throws -> JobPage {
+    private func jobPage(_ query: [Substring: Substring], limit: Int?) async throws -> JobPage {
         var status: JobStatus?
         if let name = query["status"].map(String.init) {
             guard let parsed = JobStatus(rawValue: name == "canceled" ? "cancelled" : name) else {
@@ -373,22 +457,22 @@ public final class NetPulseAPI: Sendable {
             }
             jobQuery.limit = value
         }
-        do {
-            return try scheduler.jobs(jobQuery)
-        } catch {
-            throw APIError.invalid(error)
-        }
+        let store = self.store
+        let query = jobQuery
+        return try await Self.storeCall { () async throws(BatchStoreError) in try await store.listJobs(query) }
     }
 
-    /// The API's own record of a batch, while the scheduler keeps the batch.
-    private func entry(_ batchID: String) -> BatchEntry? {
-        scheduler.batch(id: batchID)?.annotation as? BatchEntry
+    /// The API's own record of a batch, while the store keeps the batch.
+    private func entry(_ batchID: String) async throws(APIError) -> BatchEntry? {
+        let store = self.store
+        return try await Self.storeCall { () async throws(BatchStoreError) in
+            try await store.lookUpBatch(id: batchID)
+        }?.annotation as? BatchEntry
     }
 
     private func batch(_ id: String, _ request: Request) async throws -> Response {
-        guard let handle = scheduler.batch(id: id) else {
-            throw APIError.notFound("no batch '\(id)' (unknown or purged)")
-        }
+        // 404 before any wait.
+        _ = try await batchState(id)
         if let text = request.uri.queryParameters.get("wait") {
             let bound = configuration.maxWait
             guard let seconds = Double(text), seconds.isFinite, seconds >= 0,
@@ -396,10 +480,11 @@ public final class NetPulseAPI: Sendable {
             else {
                 throw APIError.invalid(field: "wait", "must be a number of seconds between 0 and \(bound)")
             }
-            await Self.waitForCompletion(handle, upTo: .milliseconds(Int64(seconds * 1000)))
+            await Self.waitForCompletion(store.batchResults(batchID: id), upTo: .milliseconds(Int64(seconds * 1000)))
         }
-        let jobs = scheduler.jobs(batchID: id) ?? []
-        return try JSONResponse.make(BatchView(handle: handle, jobs: jobs, entry: handle.annotation as? BatchEntry))
+        let (snapshot, jobs) = try await batchState(id)
+        return try JSONResponse.make(
+            BatchView(snapshot: snapshot, jobs: jobs, entry: snapshot.annotation as? BatchEntry))
     }
 
     // MARK: Helpers
@@ -431,19 +516,57 @@ public final class NetPulseAPI: Sendable {
 
     /// Waits until every job of the batch is final, or `timeout` passes: the results stream wakes
     /// this on each result; the deadline is a timer, not a poll.
-    static func waitForCompletion(_ handle: BatchHandle, upTo timeout: Duration) async {
-        guard !handle.progress.isComplete, timeout > .zero else { return }
+    static func waitForCompletion(
+        _ results: AsyncThrowingStream<DeviceResult, any Error>, upTo timeout: Duration
+    ) async {
+        guard timeout > .zero else { return }
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                // Ends after the last result, or at once when cancelled.
-                for await _ in handle.results {}
+                // Ends after the last result, on an error, or at once when cancelled.
+                do { for try await _ in results {} } catch {}
             }
             group.addTask { try? await clock.sleep(until: deadline) }
             await group.next()
             group.cancelAll()
         }
+    }
+
+    /// Runs a store call, turning its error into the API's.
+    static func storeCall<T>(_ body: () async throws(BatchStoreError) -> T) async throws(APIError) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw apiError(error)
+        }
+    }
+
+    /// A store's error as the API answers it: a refused request 422 or 429, an unsupported feature 501
+    /// naming it, an unreachable store 503.
+    static func apiError(_ error: BatchStoreError) -> APIError {
+        switch error.kind {
+        case .refused:
+            if let request = error.request { return .refused(request) }
+            return APIError(.unprocessableContent, code: "invalid_request", message: error.message)
+        case .unsupported:
+            return unsupported(error)
+        case .unavailable:
+            return APIError(
+                .serviceUnavailable, code: "store_unavailable", message: error.message, headers: [.retryAfter: "1"])
+        }
+    }
+
+    static func unsupported(_ error: BatchStoreError) -> APIError {
+        APIError(.notImplemented, code: "not_supported", field: error.feature, message: error.message)
+    }
+
+    /// The request as a store outside this process keeps it: the JSON as received (after rendering,
+    /// without the webhook) with only the devices that were admitted, in queue order.
+    static func source(_ value: JSONValue, keeping indices: [Int]) -> JSONValue {
+        guard case .object(var root) = value, case .array(let devices)? = root["devices"] else { return value }
+        root["devices"] = .array(indices.compactMap { devices.indices.contains($0) ? devices[$0] : nil })
+        return .object(root)
     }
 
     private func refuseWhenDraining() throws {

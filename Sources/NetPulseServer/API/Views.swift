@@ -324,9 +324,9 @@ struct BatchView: Encodable {
     var submittedAt: String?
     var endpoint: String?
 
-    init(handle: BatchHandle, jobs: [JobInfo], entry: BatchEntry?) {
-        let progress = handle.progress
-        batchID = handle.batchID
+    init(snapshot: BatchSnapshot, jobs: [JobInfo], entry: BatchEntry?) {
+        let progress = snapshot.progress
+        batchID = snapshot.batchID
         complete = progress.isComplete
         status = progress.isComplete ? "complete" : (progress.running > 0 || progress.done > 0 ? "running" : "queued")
         success = progress.isComplete && progress.succeeded == progress.total
@@ -342,7 +342,7 @@ struct BatchView: Encodable {
             pending: progress.queued + progress.running)
         self.progress = Progress(
             queued: progress.queued, running: progress.running, succeeded: progress.succeeded, failed: progress.failed)
-        jobIDs = handle.jobIDs
+        jobIDs = snapshot.jobIDs
         rejected = entry?.rejected ?? []
         submittedAt = entry.map { iso8601($0.submittedAt) }
         endpoint = entry?.endpoint.rawValue
@@ -359,7 +359,8 @@ struct BatchView: Encodable {
 /// `GET /health`.
 struct HealthView: Encodable {
     struct Scheduler: Encodable {
-        var openConnections: Int
+        /// Left out when the store's jobs run in other processes (PostgreSQL workers).
+        var openConnections: Int?
         var runningJobs: Int
         var queuedJobs: Int
         var batches: Int

@@ -146,7 +146,17 @@ public struct RunningNetPulseServer: Sendable {
     /// The API's routes and state.
     public let api: NetPulseAPI
     /// The scheduler that runs the batches.
-    public var scheduler: Scheduler { api.scheduler }
+    public let scheduler: Scheduler
+}
+
+/// A running server over a ``BatchStore`` other than the in-memory scheduler, as
+/// ``NetPulseAPIServer/withServer(configuration:store:handleSignals:_:)`` hands it to its body.
+public struct RunningNetPulseStoreServer: Sendable {
+    /// The port the server listens on (the chosen one when configured with 0).
+    public let port: Int
+    public let host: String
+    /// The API's routes and state.
+    public let api: NetPulseAPI
 }
 
 /// The NetPulse HTTP API as a server of its own: hummingbird on the configured address, a
@@ -179,61 +189,98 @@ public enum NetPulseAPIServer {
         let server = try configuration.serverBuilder()
         return try await withScheduler(configuration: schedulerConfiguration) { scheduler in
             let api = NetPulseAPI(scheduler: scheduler, configuration: configuration.api)
-            let router = Router()
-            // Outermost: a span and metrics per request (route and final status), errors included.
-            router.add(middleware: TracingMiddleware())
-            router.add(middleware: MetricsMiddleware())
-            router.add(middleware: JSONErrorMiddleware())
-            configuration.metrics?.addRoutes(to: router)
-            api.addRoutes(to: router)
-            let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-            let app = Application(
-                router: router, server: server,
-                configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-                onServerRunning: { channel in
-                    portContinuation.yield(channel.localAddress?.port ?? configuration.port)
-                    portContinuation.finish()
-                },
-                logger: configuration.logger
-            )
-            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            var extra: [ServiceGroupConfiguration.ServiceConfiguration] = []
+            if let interval = configuration.memoryReleaseInterval {
+                extra.append(.init(service: MemoryReleaseService(scheduler: scheduler, interval: interval)))
+            }
+            return try await serve(
+                api: api, server: server, configuration: configuration, services: extra,
+                handleSignals: handleSignals
+            ) { port in
+                try await body(
+                    RunningNetPulseServer(port: port, host: configuration.host, api: api, scheduler: scheduler))
+            }
+        }
+    }
+
+    /// Runs a server over `store` while `body` runs, then shuts it down gracefully: the API stops
+    /// taking work, then ``BatchStore/shutdown()`` is called. The store (its database client, its
+    /// worker) is the caller's to run.
+    ///
+    /// - Throws: ``ServerConfigurationError`` for an unusable configuration, the bind error when the
+    ///   address cannot be used, or what `body` throws.
+    public static func withServer<Result: Sendable>(
+        configuration: NetPulseServerConfiguration,
+        store: any BatchStore,
+        handleSignals: Bool = false,
+        _ body: @Sendable (RunningNetPulseStoreServer) async throws -> Result
+    ) async throws -> Result {
+        try configuration.validate()
+        let server = try configuration.serverBuilder()
+        let api = NetPulseAPI(store: store, configuration: configuration.api)
+        return try await serve(
+            api: api, server: server, configuration: configuration, services: [], handleSignals: handleSignals
+        ) { port in
+            try await body(RunningNetPulseStoreServer(port: port, host: configuration.host, api: api))
+        }
+    }
+
+    private static func serve<Result: Sendable>(
+        api: NetPulseAPI, server: HTTPServerBuilder, configuration: NetPulseServerConfiguration,
+        services extra: [ServiceGroupConfiguration.ServiceConfiguration], handleSignals: Bool,
+        _ body: @Sendable (Int) async throws -> Result
+    ) async throws -> Result {
+        let router = Router()
+        // Outermost: a span and metrics per request (route and final status), errors included.
+        router.add(middleware: TracingMiddleware())
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: JSONErrorMiddleware())
+        configuration.metrics?.addRoutes(to: router)
+        api.addRoutes(to: router)
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: router, server: server,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+            onServerRunning: { channel in
+                portContinuation.yield(channel.localAddress?.port ?? configuration.port)
+                portContinuation.finish()
+            },
+            logger: configuration.logger
+        )
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] =
+            [
                 .init(service: app),
                 // Shut down first (services stop in reverse order): drain, then the scheduler.
                 .init(service: SchedulerService(api: api)),
-            ]
-            if let interval = configuration.memoryReleaseInterval {
-                services.append(.init(service: MemoryReleaseService(scheduler: scheduler, interval: interval)))
+            ] + extra
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services,
+                gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+                logger: configuration.logger))
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                defer { portContinuation.finish() }
+                try await group.run()
             }
-            let group = ServiceGroup(
-                configuration: .init(
-                    services: services,
-                    gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
-                    logger: configuration.logger))
-            return try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask {
-                    defer { portContinuation.finish() }
-                    try await group.run()
-                }
-                var iterator = ports.makeAsyncIterator()
-                guard let port = await iterator.next() else {
-                    // The server stopped before it listened: its error says why.
-                    try await tasks.waitForAll()
-                    throw ServerConfigurationError(field: "host", reason: "the server stopped before listening")
-                }
-                configuration.logger.info(
-                    "NetPulse API listening",
-                    metadata: ["address": "\(configuration.host):\(port)", "keys": "\(configuration.api.apiKeys)"])
-                let running = RunningNetPulseServer(port: port, host: configuration.host, api: api)
-                let result: Swift.Result<Result, any Error>
-                do {
-                    result = .success(try await body(running))
-                } catch {
-                    result = .failure(error)
-                }
-                await group.triggerGracefulShutdown()
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else {
+                // The server stopped before it listened: its error says why.
                 try await tasks.waitForAll()
-                return try result.get()
+                throw ServerConfigurationError(field: "host", reason: "the server stopped before listening")
             }
+            configuration.logger.info(
+                "NetPulse API listening",
+                metadata: ["address": "\(configuration.host):\(port)", "keys": "\(configuration.api.apiKeys)"])
+            let result: Swift.Result<Result, any Error>
+            do {
+                result = .success(try await body(port))
+            } catch {
+                result = .failure(error)
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return try result.get()
         }
     }
 
@@ -263,7 +310,7 @@ struct SchedulerService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         api.beginDraining()
-        await api.scheduler.shutdown()
+        await api.store.shutdown()
         await api.webhooks.finish(within: .seconds(10))
     }
 }

@@ -290,6 +290,25 @@ extension ServeSettings {
             })
     }
 
+    /// A `postgres://` URL: shown with its password masked.
+    static func databaseURL(_ name: String, _ path: WritableKeyPath<Settings, String?>) -> Key {
+        let plain = string(name, path)
+        return Key(
+            name: name, flag: plain.flag, read: plain.read,
+            show: { $0[keyPath: path].map { Self.quoted(Self.maskingPassword($0)) } ?? "null" })
+    }
+
+    /// A URL with the password of its `user:password@` part replaced by the mask; anything that is not
+    /// a URL with credentials is returned as is.
+    static func maskingPassword(_ url: String) -> String {
+        guard let scheme = url.range(of: "://") else { return url }
+        let rest = url[scheme.upperBound...]
+        guard let at = rest.lastIndex(of: "@") else { return url }
+        let credentials = rest[..<at]
+        guard let colon = credentials.firstIndex(of: ":") else { return url }
+        return String(url[..<colon]) + ":" + Secret.mask + String(url[at...])
+    }
+
     /// A setting spelled as its flag spells it (`accept-new`).
     static func choice<Value: RawRepresentable & CaseIterable & ExpressibleByArgument>(
         _ name: String, _ path: WritableKeyPath<Settings, Value>
@@ -358,6 +377,9 @@ extension ServeSettings {
             string("known_hosts", \.command.connection.knownHosts),
             bool("refuse_legacy_algorithms", \.command.connection.refuseLegacyAlgorithms),
             bool("verbose", \.command.connection.verbose),
+            databaseURL("database", \.command.database),
+            bool("no_worker", \.command.noWorker),
+            seconds("dead_after", \.command.deadAfter, 2...3_600),
         ]
     }
 }
