@@ -158,7 +158,9 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "NetPulseRendering",
                 "NetPulseObservability",
-            ]
+            ],
+            // The OpenAPI document, its limits filled in at run time (OpenAPI/OpenAPIDocument.swift).
+            resources: [.copy("OpenAPI/openapi.json")]
         ),
 
         // The scheduler's durable queue on PostgreSQL (postgres-nio): many API and worker processes.
