@@ -15,6 +15,7 @@ test: bootstrap
 	# keeps a core busy for minutes, which would starve the socket tests' deadlines beside it.
 	swift test --skip-build --filter 'TextFSMDifferentialTests/live'
 	bash scripts/check-openapi.sh
+	bash scripts/check-readme-snippets.sh
 	# NetPulse's own Python SDK (netpulse-sdk 0.4.0 from PyPI) against netpulse serve and lab devices.
 	bash scripts/netpulse-sdk.sh
 

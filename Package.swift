@@ -58,8 +58,10 @@ let package = Package(
             providers: [.apt(["libpcre2-dev"])]
         ),
 
+        // JSON string literals: the one escaper of every place that writes JSON by hand (`package` API, no product).
+        .target(name: "NetPulseJSONText"),
         // TextFSM templates (ntc-templates) run with textfsm 2.x semantics on PCRE2; only Foundation besides.
-        .target(name: "NetPulseTextFSM", dependencies: ["CPCRE2"]),
+        .target(name: "NetPulseTextFSM", dependencies: ["CPCRE2", "NetPulseJSONText"]),
         // The request's `parsing` on TextFSM: the core's OutputParser over NetPulseTextFSM, apart so that the
         // core links no C.
         .target(name: "NetPulseParsing", dependencies: ["NetPulse", "NetPulseTextFSM"]),
@@ -123,7 +125,7 @@ let package = Package(
         // Many emulated devices over real SSH (libssh's server API), with faults on demand.
         .target(
             name: "NetPulseLab",
-            dependencies: ["NetPulse", "CLibSSH", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["NetPulse", "CLibSSH", "NetPulseJSONText", .product(name: "Logging", package: "swift-log")]
         ),
 
         // What an operator reads: a Prometheus registry and its `GET /metrics` route, JSON log lines.
@@ -135,6 +137,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                "NetPulseJSONText",
             ]
         ),
 
@@ -155,7 +158,9 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "NetPulseRendering",
                 "NetPulseObservability",
-            ]
+            ],
+            // The OpenAPI document, its limits filled in at run time (OpenAPI/OpenAPIDocument.swift).
+            resources: [.copy("OpenAPI/openapi.json")]
         ),
 
         // The scheduler's durable queue on PostgreSQL (postgres-nio): many API and worker processes.
@@ -252,6 +257,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "NetPulseTestingTests", dependencies: ["NetPulse", "NetPulseTesting"]),
+        .testTarget(name: "NetPulseJSONTextTests", dependencies: ["NetPulseJSONText"]),
         .testTarget(name: "NetPulseRenderingTests", dependencies: ["NetPulse", "NetPulseRendering"]),
         .testTarget(name: "NetPulseSSHCoreTests", dependencies: ["NetPulse", "NetPulseSSHCore", "SSHTestSupport"]),
         // Fixtures recorded from Python's textfsm are read from the source tree (#filePath).

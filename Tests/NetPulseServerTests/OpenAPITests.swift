@@ -1,6 +1,12 @@
 import Foundation
 import NetPulseLab
+import NetPulseServer
+import SSHTestSupport
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The OpenAPI document describes what is served (schemathesis checks the schemas: scripts/check-openapi.sh).
 @Suite("HTTP API: OpenAPI document")
@@ -47,5 +53,67 @@ struct OpenAPITests {
                 #expect(try await client.send("HEAD", "/health").status == 405)
             }
         }
+    }
+
+    @Test("the configured limits are filled in; no placeholder is left")
+    func limits() async throws {
+        try await withLab(Fixture.labConfiguration(devices: 1)) { lab in
+            try await Fixture.withServer(
+                lab: lab,
+                api: {
+                    $0.maxJobsListed = 321
+                    $0.maxWait = .seconds(45)
+                    $0.maxBodyBytes = 654_321
+                }
+            ) { client, _ in
+                let reply = try await client.get("/openapi.json", key: .some(nil))
+                #expect(reply.status == 200)
+                let text = String(decoding: reply.body, as: UTF8.self)
+                #expect(!text.contains("__MAX"))
+                #expect(text.contains("Body over 654321 bytes"))
+                let document = try reply.json()
+                let paths = try #require(document["paths"] as? [String: Any])
+                func maximum(_ path: String, _ parameter: String) throws -> Int? {
+                    let item = try #require(paths[path] as? [String: Any])
+                    let get = try #require(item["get"] as? [String: Any])
+                    let parameters = try #require(get["parameters"] as? [[String: Any]])
+                    let found = try #require(parameters.first { $0["name"] as? String == parameter })
+                    return (found["schema"] as? [String: Any])?["maximum"] as? Int
+                }
+                #expect(try maximum("/jobs", "limit") == 321)
+                #expect(try maximum("/batches/{id}", "wait") == 45)
+            }
+        }
+    }
+
+    @Test("a copy of the binary finds the document in the resource folder beside it, and without it refuses to start")
+    func resourceBesideBinary() async throws {
+        let built = URL(fileURLWithPath: ServeCommandTests.binary)
+        let folder = built.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("openapi-resource-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let copy = folder.appendingPathComponent("netpulse")
+        try FileManager.default.linkItem(at: built, to: copy)
+        let key = "openapi-test-key-0123456789"
+
+        let refused = try await ChildProcess.run(
+            copy.path, ["serve", "--port", "0"], environment: ["NETPULSE_API_KEYS": key])
+        #expect(refused.status == 2, "\(refused.stderr)")
+        #expect(refused.stderr.contains("openapi.json"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("netpulse_NetPulseServer.resources"), "\(refused.stderr)")
+        #expect(refused.stderr.contains(folder.path), "\(refused.stderr)")
+
+        let bundle = "netpulse_NetPulseServer.resources"
+        try FileManager.default.copyItem(
+            at: built.deletingLastPathComponent().appendingPathComponent(bundle),
+            to: folder.appendingPathComponent(bundle))
+        guard let (child, port) = try await ServeCommandTests.serve([], key: key, binary: copy.path) else { return }
+        let client = HTTPClient(base: "http://127.0.0.1:\(port)", key: key)
+        let reply = try await client.get("/openapi.json", key: .some(nil))
+        #expect(reply.status == 200)
+        #expect((try reply.json()["openapi"] as? String)?.hasPrefix("3.") == true)
+        child.signal(SIGTERM)
+        #expect(await child.wait() == 0)
     }
 }

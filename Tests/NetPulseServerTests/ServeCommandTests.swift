@@ -57,7 +57,9 @@ struct ServeCommandTests {
 
     /// Starts `netpulse serve --port 0` with `arguments` and the API key `key`, and reads the port from its
     /// first line; `nil` (with the issue recorded, the child killed) when that line is not the expected one.
-    static func serve(_ arguments: [String], key: String, stderr: Int32? = nil) async throws -> (ChildProcess, Int)? {
+    static func serve(
+        _ arguments: [String], key: String, stderr: Int32? = nil, binary: String = Self.binary
+    ) async throws -> (ChildProcess, Int)? {
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
         let child = try ChildProcess.spawn(

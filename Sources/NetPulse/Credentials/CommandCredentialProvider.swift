@@ -90,6 +90,15 @@ public struct CommandCredentialProvider: CredentialProvider {
         return fields
     }
 
+    /// The process's environment, handed to the command (Darwin exports no `environ` to Swift).
+    private static var environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+        #if canImport(Darwin)
+            _NSGetEnviron().pointee
+        #else
+            environ
+        #endif
+    }
+
     /// Runs `argv` and returns its standard output; kills it at the deadline.
     static func run(_ argv: [String], timeout: Duration) throws(CredentialError) -> [UInt8] {
         let program = argv[0]
@@ -107,7 +116,13 @@ public struct CommandCredentialProvider: CredentialProvider {
             close(writeEnd)
             throw CredentialError(.commandFailed, "cannot create a pipe for \(program)")
         }
-        var actions = posix_spawn_file_actions_t()
+        // Glibc declares the actions as a struct, Darwin as a pointer it allocates (this branch has not been
+        // compiled on macOS: no macOS machine here).
+        #if canImport(Darwin)
+            var actions: posix_spawn_file_actions_t? = nil
+        #else
+            var actions = posix_spawn_file_actions_t()
+        #endif
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
@@ -117,7 +132,8 @@ public struct CommandCredentialProvider: CredentialProvider {
         let cArguments = argv.map { strdup($0) } + [nil]
         defer { for pointer in cArguments { free(pointer) } }
         let spawned = cArguments.withUnsafeBufferPointer { buffer in
-            posix_spawnp(&pid, program, &actions, nil, UnsafeMutablePointer(mutating: buffer.baseAddress!), environ)
+            posix_spawnp(
+                &pid, program, &actions, nil, UnsafeMutablePointer(mutating: buffer.baseAddress!), Self.environment)
         }
         close(writeEnd)
         guard spawned == 0 else {

@@ -1,4 +1,5 @@
 import NetPulse
+import NetPulseJSONText
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -11,11 +12,12 @@ enum Inventory {
     static func request(devices: [LabDevice], driver: String, knownHostsFile: String) -> String {
         var lines: [String] = []
         for device in devices {
-            let fields: [(String, String)] = [
-                ("host", quote(device.host)), ("port", String(device.port)),
-                ("device_type", quote(device.platform.rawValue)), ("username", quote(device.username)),
-                ("password", quote(device.password.revealed)), ("secret", quote(device.enableSecret.revealed)),
-            ] + (device.profile.algorithms == .legacyOnly ? [("legacy_algorithms", "true")] : [])
+            let fields: [(String, String)] =
+                [
+                    ("host", quote(device.host)), ("port", String(device.port)),
+                    ("device_type", quote(device.platform.rawValue)), ("username", quote(device.username)),
+                    ("password", quote(device.password.revealed)), ("secret", quote(device.enableSecret.revealed)),
+                ] + (device.profile.algorithms == .legacyOnly ? [("legacy_algorithms", "true")] : [])
             lines.append("    {" + fields.map { "\(quote($0.0)): \($0.1)" }.joined(separator: ", ") + "}")
         }
         return """
@@ -41,19 +43,5 @@ enum Inventory {
         return "[\n" + entries.joined(separator: ",\n") + (entries.isEmpty ? "]\n" : "\n]\n")
     }
 
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ text: String) -> String { JSONString.quoted(text) }
 }

@@ -9,6 +9,7 @@
     import Darwin
 #endif
 public import Logging
+import NetPulseJSONText
 import Synchronization
 
 /// A log handler that writes one JSON object per line: `time` (RFC 3339, UTC, milliseconds), `level`,
@@ -95,22 +96,22 @@ public struct JSONLogHandler: LogHandler {
         var out: [UInt8] = []
         out.reserveCapacity(128 + message.utf8.count)
         out += #"{"time":"#.utf8
-        JSONText.appendString(timestamp(now), to: &out)
+        JSONString.append(timestamp(now), to: &out)
         out += #","level":"#.utf8
-        JSONText.appendString(level.rawValue, to: &out)
+        JSONString.append(level.rawValue, to: &out)
         out += #","label":"#.utf8
-        JSONText.appendString(label, to: &out)
+        JSONString.append(label, to: &out)
         out += #","message":"#.utf8
-        JSONText.appendString(message, to: &out)
+        JSONString.append(message, to: &out)
         for (key, value) in metadata.sorted(by: { $0.key < $1.key })
         where !["time", "level", "label", "message", "source"].contains(key) {
             out.append(UInt8(ascii: ","))
-            JSONText.appendString(key, to: &out)
+            JSONString.append(key, to: &out)
             out.append(UInt8(ascii: ":"))
             JSONText.append(value, to: &out)
         }
         out += #","source":"#.utf8
-        JSONText.appendString(source, to: &out)
+        JSONString.append(source, to: &out)
         out += "}\n".utf8
         return out
     }
@@ -129,12 +130,13 @@ public struct JSONLogHandler: LogHandler {
     }
 }
 
-/// JSON text for log values: strings escaped per RFC 8259, metadata dictionaries and arrays as JSON.
+/// JSON text for log values: strings escaped per RFC 8259 (NetPulseJSONText's `JSONString`), metadata
+/// dictionaries and arrays as JSON.
 enum JSONText {
     static func append(_ value: Logger.MetadataValue, to out: inout [UInt8]) {
         switch value {
-        case .string(let text): appendString(text, to: &out)
-        case .stringConvertible(let convertible): appendString(convertible.description, to: &out)
+        case .string(let text): JSONString.append(text, to: &out)
+        case .stringConvertible(let convertible): JSONString.append(convertible.description, to: &out)
         case .array(let values):
             out.append(UInt8(ascii: "["))
             for (position, element) in values.enumerated() {
@@ -146,31 +148,11 @@ enum JSONText {
             out.append(UInt8(ascii: "{"))
             for (position, entry) in entries.sorted(by: { $0.key < $1.key }).enumerated() {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
-                appendString(entry.key, to: &out)
+                JSONString.append(entry.key, to: &out)
                 out.append(UInt8(ascii: ":"))
                 append(entry.value, to: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
-    }
-
-    static func appendString(_ text: String, to out: inout [UInt8]) {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out += #"\""#.utf8
-            case UInt8(ascii: "\\"): out += #"\\"#.utf8
-            case UInt8(ascii: "\n"): out += #"\n"#.utf8
-            case UInt8(ascii: "\r"): out += #"\r"#.utf8
-            case UInt8(ascii: "\t"): out += #"\t"#.utf8
-            case 0..<0x20, 0x7F:
-                out += #"\u00"#.utf8
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0x0F)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }

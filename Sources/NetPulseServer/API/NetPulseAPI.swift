@@ -30,7 +30,7 @@ public final class NetPulseAPI: Sendable {
     private let drainState = Mutex(DrainState())
     private let runningTests = Atomic<Int>(0)
     private let admitter: Admitter
-    private let openAPI: String
+    private let openAPI: Result<String, ServerConfigurationError>
     private let startedAt = Date()
     /// Sends the jobs' webhooks (NetPulse's `webhook` field); its ``WebhookDispatcher/stats`` count
     /// what was delivered, failed and dropped.
@@ -52,7 +52,7 @@ public final class NetPulseAPI: Sendable {
     public init(store: any BatchStore, configuration: NetPulseAPIConfiguration = NetPulseAPIConfiguration()) {
         self.store = store
         self.configuration = configuration
-        self.openAPI = OpenAPIDocument.json(configuration)
+        self.openAPI = Result { () throws(ServerConfigurationError) in try OpenAPIDocument.json(configuration) }
         self.webhooks = WebhookDispatcher(logger: configuration.logger)
         self.admitter = Admitter(
             drivers: store.configuration.drivers, platforms: store.configuration.platforms,
@@ -97,9 +97,13 @@ public final class NetPulseAPI: Sendable {
     public func addRoutes<Routes: RouterMethods>(to routes: Routes) {
         routes.get("health") { _, _ in try await self.health() }
         routes.get("openapi.json") { _, _ in
-            Response(
+            guard case .success(let document) = self.openAPI else {
+                throw APIError(
+                    .internalServerError, code: "openapi_missing", message: "the OpenAPI document is missing")
+            }
+            return Response(
                 status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: self.openAPI)))
+                body: .init(byteBuffer: ByteBuffer(string: document)))
         }
         let secured = routes.group()
         if configuration.apiKeys.isEmpty {

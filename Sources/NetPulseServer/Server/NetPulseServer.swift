@@ -104,11 +104,13 @@ public struct NetPulseServerConfiguration: Sendable {
     }
 
     /// Checks the settings: keys are required unless unauthenticated access was asked for, and
-    /// that is only allowed on a loopback address.
+    /// that is only allowed on a loopback address; the OpenAPI document's resource must be installed.
     ///
     /// - Throws: ``ServerConfigurationError`` naming the setting at fault.
     public func validate() throws(ServerConfigurationError) {
         try api.validate()
+        // The served OpenAPI document is a resource file: without it, refuse to start rather than serve a 500.
+        try OpenAPIDocument.check()
         guard (0...65_535).contains(port) else {
             throw ServerConfigurationError(field: "port", reason: "must be between 0 and 65535, got \(port)")
         }
