@@ -1,9 +1,11 @@
 // Measures the scheduler's CPU cost per job on the in-memory driver (zero latency, no execution
 // records), against a baseline of the same driver calls made in a plain loop without the scheduler.
 //
-//   swift run -c release SchedulerBench [jobs] [rounds]
+//   swift run -c release SchedulerBench [jobs] [rounds] [all|driver|validation|round-robin|pinned]
 //
-// Each figure is the best (least CPU) of `rounds` runs (default 3): the machine is shared.
+// Each figure is the best (least CPU) of `rounds` runs (default 3): the machine is shared. The last
+// argument runs one part alone, for counting instructions per job on a loaded machine, e.g. the
+// difference of two runs under `valgrind --tool=callgrind` with 20000 and 10000 jobs, divided by 10000.
 
 #if canImport(Glibc)
     import Glibc
@@ -79,6 +81,8 @@ func fmt(_ value: Double) -> String {
 
 let jobs = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 100_000
 let rounds = CommandLine.arguments.dropFirst(2).first.flatMap(Int.init) ?? 3
+let only = CommandLine.arguments.dropFirst(3).first ?? "all"
+func runs(_ part: String) -> Bool { only == "all" || only == part }
 
 func best(_ samples: [Sample]) -> Sample { samples.min { $0.cpu < $1.cpu }! }
 var logger = Logger(label: "bench")
@@ -86,7 +90,7 @@ logger.logLevel = .warning
 
 // Baseline: the driver alone, the same connect/execute/close per job, one at a time.
 let context = DriverContext(platform: PlatformProfile(name: "cisco_ios"), logger: logger)
-let targets = try request(hosts: 0..<jobs, strategy: .roundRobin).validated().map(\.target)
+let targets = runs("driver") ? try request(hosts: 0..<jobs, strategy: .roundRobin).validated().map(\.target) : []
 /// Off the main actor, like the scheduler's workers (no actor hop per call).
 nonisolated func driverLoop(_ driver: InMemoryDriver, _ targets: [DeviceTarget], _ context: DriverContext) async throws
 {
@@ -97,22 +101,21 @@ nonisolated func driverLoop(_ driver: InMemoryDriver, _ targets: [DeviceTarget],
     }
 }
 var baselines: [Sample] = []
-for _ in 0..<rounds {
+for _ in 0..<(runs("driver") ? rounds : 0) {
     let driver = InMemoryDriver(recordsExecutions: false)
     baselines.append(try await measure(isolation: nil) { try await driverLoop(driver, targets, context) })
 }
-let baseline = best(baselines)
-report("driver alone (no scheduler)", jobs: jobs, baseline)
+let baseline = baselines.isEmpty ? nil : best(baselines)
+if let baseline { report("driver alone (no scheduler)", jobs: jobs, baseline) }
 
 let validationRequest = request(hosts: 0..<jobs, strategy: .roundRobin)
 var validations: [Sample] = []
-for _ in 0..<rounds {
+for _ in 0..<(runs("validation") ? rounds : 0) {
     validations.append(try await measure { _ = try validationRequest.validated() })
 }
-let validation = best(validations)
-report("request validation only", jobs: jobs, validation)
+if !validations.isEmpty { report("request validation only", jobs: jobs, best(validations)) }
 
-for strategy in [QueueStrategy.roundRobin, .pinned] {
+for strategy in [QueueStrategy.roundRobin, .pinned] where runs(strategy == .pinned ? "pinned" : "round-robin") {
     var samples: [Sample] = []
     var driver = InMemoryDriver(recordsExecutions: false)
     let batches = strategy == .pinned ? 100 : 1
