@@ -12,24 +12,37 @@ import Logging
 ///
 /// What differs between the two callers is passed in: how to connect (the scheduler holds handshake
 /// permits and counts connects) and how to execute (the scheduler may wrap it in a span).
+///
+/// It keeps only what the result needs (host, port, user, index), not the job's spec or platform profile:
+/// copying those big values per job cost more instructions than the rest of the runner.
 struct JobRunner {
-    let spec: DeviceJobSpec
+    let host: String
+    let port: Int
+    let username: String
+    let index: Int
     let jobID: String
     let request: ExecutionRequest
-    let profile: PlatformProfile
-    /// How to parse each command's output (`parsing`), if asked; `parser` does it.
+    /// How to parse each command's output (`parsing`), if asked; `parser` does it, with the profile's
+    /// redaction (kept only then).
     let parsing: ParsingSpec?
     let parser: (any OutputParser)?
+    let parsingProfile: PlatformProfile?
+    /// The device's platform as its request named it, for the parser (kept only when parsing).
+    let parsingPlatform: String
 
     init(
         spec: DeviceJobSpec, jobID: String, options: BatchOptions, defaultMaxOutputBytes: Int,
         profile: PlatformProfile, parsing: ParsingSpec?, parser: (any OutputParser)?, logger: Logger
     ) {
-        self.spec = spec
+        self.host = spec.target.host
+        self.port = spec.target.port
+        self.username = spec.target.username
+        self.index = spec.index
         self.jobID = jobID
-        self.profile = profile
         self.parsing = parsing
         self.parser = parser
+        self.parsingProfile = parsing == nil ? nil : profile
+        self.parsingPlatform = parsing == nil ? "" : spec.target.platform
         self.request = ExecutionRequest(
             operation: spec.operation, stopOnError: options.stopOnError, save: options.save, enable: options.enable,
             readTimeout: spec.target.readTimeout, maxOutputBytes: options.maxOutputBytes ?? defaultMaxOutputBytes,
@@ -70,8 +83,8 @@ struct JobRunner {
                 if !keep { await open.close() }
                 let finishedAt = Date()
                 let result = DeviceResult(
-                    hostname: spec.target.host, port: spec.target.port, username: spec.target.username,
-                    index: spec.index, jobID: jobID, success: outcome.error == nil,
+                    hostname: host, port: port, username: username, index: index, jobID: jobID,
+                    success: outcome.error == nil,
                     output: outcome.outputs.joinedOutput, outputs: outcome.outputs, error: outcome.error,
                     executionTime: finishedAt.timeIntervalSince(startedAt), startedAt: startedAt,
                     finishedAt: finishedAt, sessionReused: reused)
@@ -99,14 +112,19 @@ struct JobRunner {
             if outcome.error == nil { outcome.error = .parsingError("no output parser is configured") }
             return outcome
         }
-        let profile = self.profile
-        outcome.parse(with: parser, spec: parsing, platform: spec.target.platform) { profile.redacted($0) }
+        let profile = parsingProfile
+        outcome.parse(with: parser, spec: parsing, platform: parsingPlatform) { profile?.redacted($0) ?? $0 }
         return outcome
     }
 
     /// The device's result for a job that failed with `error`.
     func failure(_ error: NetPulseError, startedAt: Date?, reused: Bool = false) -> DeviceResult {
-        Self.failure(spec, jobID: jobID, error, startedAt: startedAt, reused: reused)
+        let finishedAt = Date()
+        return DeviceResult(
+            hostname: host, port: port, username: username, index: index, jobID: jobID, success: false,
+            output: [CommandOutput]().joinedOutput, outputs: [], error: error,
+            executionTime: startedAt.map { finishedAt.timeIntervalSince($0) } ?? 0, startedAt: startedAt,
+            finishedAt: finishedAt, sessionReused: reused)
     }
 
     static func failure(
