@@ -35,16 +35,7 @@ public struct BatchHandle: Sendable {
     /// Cancels every job of the batch that is not final yet: queued jobs at once, running ones are
     /// stopped. Each is reported `cancelled`.
     public func cancel() {
-        let stopping = core.update { state -> [Task<Void, Never>] in
-            var stopping: [Task<Void, Never>] = []
-            let now = core.clock.now
-            for index in 0..<batch.total where !batch.slots[index].status.isFinal {
-                _ = state.cancel(
-                    batch, index, reason: .cancelled("the batch was cancelled"), now: now, stopping: &stopping)
-            }
-            return stopping
-        }
-        for task in stopping { task.cancel() }
+        core.perform { $0.cancel(batch, reason: .cancelled("the batch was cancelled"), now: core.clock.now) }
     }
 
     /// Cancels one job of this batch.

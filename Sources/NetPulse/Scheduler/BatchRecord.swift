@@ -72,8 +72,12 @@ final class BatchRecord: @unchecked Sendable {
     var readyPinned = FIFO<(index: Int, device: PinnedDevice)>()
     /// In the ring of its strategy, waiting for its turn.
     var inRing = false
+    /// Who waits for the next result and for the last one: the core's, woken when the state lists the
+    /// batch as delivered (``SchedulerActions/delivered``); the state never touches them.
     var streamWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
     var doneWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    /// The core has reported the batch complete (ended its span, woken its final-result waiters).
+    var completionReported = false
     var finalResult: BatchResult?
     /// Where the batch's ttl deadline sits in the deadline heap (while jobs are queued); -1 for none.
     var ttlPosition = -1

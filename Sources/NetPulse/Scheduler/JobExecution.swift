@@ -42,59 +42,27 @@ public struct JobExecution: Sendable {
         guard let platform = platforms.profile(named: target.platform) else {
             return (failure(.unsupported("no platform profile named '\(target.platform)'"), startedAt), nil)
         }
+        // The same path as the in-memory scheduler's jobs (`JobRunner`), with a plain connect.
+        let runner = JobRunner(
+            spec: spec, jobID: jobID, options: batch.options,
+            defaultMaxOutputBytes: ExecutionRequest.defaultMaxOutputBytes, profile: platform,
+            parsing: batch.request.parsing, parser: parser, logger: logger)
         let context = DriverContext(platform: platform, logger: logger)
-        let request = ExecutionRequest(
-            operation: spec.operation, stopOnError: batch.options.stopOnError, save: batch.options.save,
-            enable: batch.options.enable, readTimeout: target.readTimeout,
-            maxOutputBytes: batch.options.maxOutputBytes ?? ExecutionRequest.defaultMaxOutputBytes, logger: logger)
-        var current = session
-        var reused = session != nil
-        while true {
-            let open: any DriverSession
-            if let current {
-                open = current
-            } else {
+        let driver = batch.driver
+        return await runner.run(
+            session: session, keep: keep, startedAt: startedAt,
+            connect: { () async throws(NetPulseError) -> any DriverSession in
                 do {
-                    open = try await batch.driver.connect(to: target, context: context)
+                    return try await driver.connect(to: target, context: context)
                 } catch {
-                    return (failure(NetPulseError(wrapping: error), startedAt), nil)
+                    throw NetPulseError(wrapping: error)
                 }
-            }
-            do {
-                var outcome = try await open.execute(request)
-                if let spec = batch.request.parsing {
-                    if let parser {
-                        outcome.parse(with: parser, spec: spec, platform: target.platform) { platform.redacted($0) }
-                    } else if outcome.error == nil {
-                        outcome.error = .parsingError("no output parser is configured")
-                    }
-                }
-                if !keep { await open.close() }
-                let finishedAt = Date()
-                let result = DeviceResult(
-                    hostname: target.host, port: target.port, username: target.username, index: spec.index,
-                    jobID: jobID, success: outcome.error == nil, output: outcome.outputs.joinedOutput,
-                    outputs: outcome.outputs, error: outcome.error,
-                    executionTime: finishedAt.timeIntervalSince(startedAt), startedAt: startedAt,
-                    finishedAt: finishedAt, sessionReused: reused)
-                return (result, keep ? open : nil)
-            } catch let error as NetPulseError where error.kind == .sessionUnavailable && reused {
-                // Nothing was sent: once more on a fresh session.
-                await open.close()
-                current = nil
-                reused = false
-            } catch {
-                await open.close()
-                var result = failure(NetPulseError(wrapping: error), startedAt)
-                result.sessionReused = reused
-                return (result, nil)
-            }
-        }
+            },
+            execute: { session, request in try await session.execute(request) })
     }
 
     /// The device's result for a job that failed with `error` before or instead of running.
     public func failure(_ error: NetPulseError, _ startedAt: Date? = nil) -> DeviceResult {
-        DeviceResult.failure(
-            spec.target, index: spec.index, jobID: jobID, error: error, startedAt: startedAt, finishedAt: Date())
+        JobRunner.failure(spec, jobID: jobID, error, startedAt: startedAt)
     }
 }

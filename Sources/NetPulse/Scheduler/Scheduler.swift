@@ -85,20 +85,11 @@ public final class Scheduler: Sendable {
         span?.attributes["netpulse.batch.id"] = batch.id
         span?.attributes["netpulse.batch.devices"] = batch.total
         span?.attributes["netpulse.driver"] = validated.driverName
-        let queued = core.update { state -> Int? in
-            if state.accepting {
-                guard state.queuedJobs + batch.total <= limits.maxQueuedJobs else { return state.queuedJobs }
-                state.enqueue(batch, now: now)
-            } else {
-                state.remember(batch)
-                state.queuedJobs += batch.total
-                for index in 0..<batch.total {
-                    if let result = state.failure(batch, index, .cancelled("the scheduler is shutting down")) {
-                        state.finish(batch, index, result, now: now)
-                    }
-                }
+        let queued = core.update { state -> (Int?, SchedulerActions) in
+            switch state.submit(batch, now: now) {
+            case .accepted(let actions): (nil, actions)
+            case .overloaded(let queuedJobs): (queuedJobs, SchedulerActions())
             }
-            return nil
         }
         if let queued {
             core.metrics.refusedBatches.increment()
@@ -198,15 +189,10 @@ public final class Scheduler: Sendable {
     @discardableResult
     public func cancel(jobID: String) -> Bool {
         guard let (batchID, index) = JobID.parse(jobID) else { return false }
-        let (cancelled, stopping) = core.update { state -> (Bool, [Task<Void, Never>]) in
-            guard let batch = state.batches[batchID], index < batch.total else { return (false, []) }
-            var stopping: [Task<Void, Never>] = []
-            let cancelled = state.cancel(
-                batch, index, reason: .cancelled("the job was cancelled"), now: core.clock.now, stopping: &stopping)
-            return (cancelled, stopping)
+        return core.update { state -> (Bool, SchedulerActions) in
+            guard let batch = state.batches[batchID], index < batch.total else { return (false, SchedulerActions()) }
+            return state.cancel(batch, index, reason: .cancelled("the job was cancelled"), now: core.clock.now)
         }
-        for task in stopping { task.cancel() }
-        return cancelled
     }
 
     /// What the scheduler holds and runs at this moment.
@@ -224,19 +210,7 @@ public final class Scheduler: Sendable {
     /// when its closure returns; calling it again does nothing more.
     public func shutdown() async {
         let core = self.core
-        let first = core.update { state -> Bool in
-            guard state.accepting else { return false }
-            state.accepting = false
-            let now = core.clock.now
-            for batch in state.batches.values where batch.queued > 0 {
-                for index in 0..<batch.total where batch.slots[index].status == .queued {
-                    if let result = state.failure(batch, index, .cancelled("the scheduler shut down")) {
-                        state.finish(batch, index, result, now: now)
-                    }
-                }
-            }
-            return true
-        }
+        let first = core.update { state -> (Bool, SchedulerActions) in state.beginShutdown(now: core.clock.now) }
         guard first else {
             await core.waitForNoWorkers()
             return
@@ -250,27 +224,11 @@ public final class Scheduler: Sendable {
             await group.next()
             group.cancelAll()
         }
-        let stopping = core.update { state -> [Task<Void, Never>] in
-            state.cancellingRunning = true
-            return Array(state.workers.values)
-        }
-        for task in stopping { task.cancel() }
+        core.perform { $0.stopRunningJobs() }
         await core.waitForNoWorkers()
-        let sessions = core.update { state -> [any DriverSession] in
-            var sessions: [any DriverSession] = []
-            while let device = state.idle.popLeastRecent() {
-                state.removeDeadline(at: device.idlePosition)
-                if let session = device.session { sessions.append(session) }
-                device.session = nil
-                device.holdsSlot = false
-            }
-            state.devices.removeAll()
-            state.timerStopped = true
-            return sessions
-        }
-        await core.closeReleasing(sessions)
-        core.timerSignal.signal()
-        // Idle sessions the timer handed to the closer before it stopped.
+        // Every idle session goes to the closer, and the timer stops; wait for every close (also those
+        // the timer handed over before).
+        core.perform { $0.closeIdleSessions() }
         await core.waitForNoPendingCloses()
         core.logger.debug("scheduler shut down")
     }

@@ -9,17 +9,22 @@ import Synchronization
 import Tracing
 
 /// The engine behind ``Scheduler``: one lock over ``SchedulerState``, a pool of worker tasks that
-/// run jobs (a worker runs job after job; there is no task per queued job), and one timer task for
-/// TTLs, execution timeouts, idle closes and result purges.
+/// run jobs (a worker runs job after job; there is no task per queued job), one timer task for TTLs,
+/// execution timeouts, idle closes and result purges, and one closer task.
+///
+/// The state decides; the core only carries out its ``SchedulerActions``: it starts and cancels
+/// tasks, wakes waiters, hands sessions to the closer, wakes the timer and records metrics.
 final class SchedulerCore: Sendable {
     let state: Mutex<SchedulerState>
+    /// Tasks and continuations, beside the state under its lock.
+    let held = SchedulerHeld()
     let configuration: SchedulerConfiguration
     let clock: any SchedulerClock
     let handshakes: HandshakeGate
     let timerSignal = WakeSignal()
     let metrics = SchedulerMetrics()
     let logger: Logger
-    /// Sessions the timer closes go to the closer task: a slow close never delays a deadline.
+    /// Sessions to close go to the closer task: a slow close never delays a deadline or a worker.
     let closing: AsyncStream<[any DriverSession]>
     let closingInput: AsyncStream<[any DriverSession]>.Continuation
 
@@ -36,21 +41,20 @@ final class SchedulerCore: Sendable {
 
     var limits: SchedulerConfiguration.Limits { configuration.limits }
 
-    // MARK: Locked sections with their side effects
+    // MARK: Carrying out the state's actions
 
-    /// Runs `body` under the lock, then starts the workers the new state wants, wakes the timer if a
-    /// deadline came before its target, and records metrics.
-    func update<Result>(_ body: (inout SchedulerState) -> sending Result) -> Result {
-        let (result, signal, counts, evictions, gauges) = state.withLock { state in
-            let result = body(&state)
-            let wanted = state.workersWanted
-            for _ in 0..<wanted {
-                let id = state.nextWorkerID
-                state.nextWorkerID += 1
-                state.workers[id] = Task { await self.workerLoop(id: id) }
-            }
-            let signal = state.timerNeedsSignal
-            state.timerNeedsSignal = false
+    /// What is left to do once the lock is released.
+    private struct Outside {
+        var stopping: [Task<Void, Never>] = []
+        var closing: [any DriverSession] = []
+        var wakeTimer = false
+    }
+
+    /// Runs an event of the state under the lock and carries out the actions it returns.
+    func update<Result: Sendable>(_ body: (inout SchedulerState) -> (Result, SchedulerActions)) -> Result {
+        let (result, outside, counts, evictions, gauges) = state.withLock { state in
+            let (result, actions) = body(&state)
+            let outside = carryOut(actions)
             let counts = state.finalCounts
             if !counts.isEmpty { state.finalCounts = FinalCounts() }
             let evictions = state.evictions
@@ -61,9 +65,11 @@ final class SchedulerCore: Sendable {
             let gauges =
                 state.gaugeTick & 63 == 0 || state.runningJobs == 0
                 ? (state.openConnections, state.runningJobs, state.queuedJobs) : nil
-            return (result, signal, counts, evictions, gauges)
+            return (result, outside, counts, evictions, gauges)
         }
-        if signal { timerSignal.signal() }
+        if outside.wakeTimer { timerSignal.signal() }
+        for task in outside.stopping { task.cancel() }
+        if !outside.closing.isEmpty { closingInput.yield(outside.closing) }
         if let gauges {
             metrics.openConnections.record(gauges.0)
             metrics.runningJobs.record(gauges.1)
@@ -74,29 +80,70 @@ final class SchedulerCore: Sendable {
         return result
     }
 
+    /// Runs an event that returns only actions.
+    func perform(_ body: (inout SchedulerState) -> SchedulerActions) {
+        update { state in ((), body(&state)) }
+    }
+
+    /// The part of the actions that must happen under the lock (so that a waiter that checked the state
+    /// cannot miss its wake-up, and a task is known before its worker can retire); the rest is returned.
+    private func carryOut(_ actions: SchedulerActions) -> Outside {
+        var outside = Outside()
+        let held = self.held
+        for id in actions.startWorkers {
+            held.workerTasks[id] = Task { await self.workerLoop(id: id) }
+        }
+        if let retired = actions.retiredWorker { held.workerTasks[retired] = nil }
+        for id in actions.stopWorkers {
+            if let task = held.workerTasks[id] { outside.stopping.append(task) }
+        }
+        actions.delivered.forEach { batch in
+            if !batch.streamWaiters.isEmpty {
+                for waiter in batch.streamWaiters.values { waiter.resume() }
+                batch.streamWaiters.removeAll()
+            }
+            if batch.isComplete && !batch.completionReported {
+                batch.completionReported = true
+                batch.span?.attributes["netpulse.batch.failed"] = batch.failed
+                batch.span?.end()
+                for waiter in batch.doneWaiters.values { waiter.resume() }
+                batch.doneWaiters.removeAll()
+            }
+        }
+        if actions.noRunningJobs && !held.noRunningWaiters.isEmpty {
+            for waiter in held.noRunningWaiters.values { waiter.resume() }
+            held.noRunningWaiters.removeAll()
+        }
+        if actions.noWorkers && !held.noWorkersWaiters.isEmpty {
+            for waiter in held.noWorkersWaiters.values { waiter.resume() }
+            held.noWorkersWaiters.removeAll()
+        }
+        if actions.noPendingCloses && !held.noClosesWaiters.isEmpty {
+            for waiter in held.noClosesWaiters.values { waiter.resume() }
+            held.noClosesWaiters.removeAll()
+        }
+        outside.closing = actions.closeSessions
+        outside.wakeTimer = actions.wakeTimer
+        return outside
+    }
+
     // MARK: Workers
 
     func workerLoop(id: Int) async {
+        // Asked once per worker, not per job: the answer costs thousands of instructions (a task-local, a
+        // lock and several dynamic casts), and it cannot change during the worker's life but for a
+        // bootstrap after the scheduler started, which the tracing library forbids anyway.
+        let tracing = Self.tracing
         var completion: Completion?
         while true {
             let canContinue = !Task.isCancelled
-            let next = update { state -> Assignment? in
-                let next = state.workerTurn(worker: id, completed: completion, mayContinue: canContinue, now: clock.now)
-                if next == nil {
-                    state.workers[id] = nil
-                    if state.workers.isEmpty {
-                        for waiter in state.noWorkersWaiters.values { waiter.resume() }
-                        state.noWorkersWaiters.removeAll()
-                    }
-                }
-                if state.runningJobs == 0 && !state.noRunningWaiters.isEmpty {
-                    for waiter in state.noRunningWaiters.values { waiter.resume() }
-                    state.noRunningWaiters.removeAll()
-                }
-                return next
+            let wallNow = Date()
+            let next = update { state -> (Assignment?, SchedulerActions) in
+                state.workerTurn(
+                    worker: id, completed: completion, mayContinue: canContinue, now: clock.now, wallNow: wallNow)
             }
             guard let next else { return }
-            completion = await run(next)
+            completion = await run(next, tracing: tracing)
         }
     }
 
@@ -107,13 +154,13 @@ final class SchedulerCore: Sendable {
 
     /// Runs one job in its span, a child of its batch's: the worker task restores the context the batch
     /// was submitted in.
-    func run(_ job: Assignment) async -> Completion {
-        guard Self.tracing else { return await runJob(job) }
+    func run(_ job: Assignment, tracing: Bool) async -> Completion {
+        guard tracing else { return await runJob(job, tracing: false) }
         return await withSpan("netpulse.job", context: job.batch.span?.context ?? .topLevel) { span in
             span.attributes["netpulse.job.id"] = job.batch.jobIDs[job.index]
             span.attributes["server.address"] = job.spec.target.host
             span.attributes["server.port"] = job.spec.target.port
-            let completion = await runJob(job)
+            let completion = await runJob(job, tracing: true)
             if let error = completion.result.error {
                 span.attributes["netpulse.error.kind"] = error.kind.rawValue
                 span.setStatus(SpanStatus(code: .error, message: error.kind.rawValue))
@@ -122,8 +169,10 @@ final class SchedulerCore: Sendable {
         }
     }
 
-    /// Connects or reuses the device's session, executes, closes or keeps the session.
-    private func runJob(_ job: Assignment) async -> Completion {
+    /// Closes the session the job evicted, checks a long-idle session, then runs the job through
+    /// ``JobRunner`` (the path ``JobExecution`` takes too) with the scheduler's connect: within the cap on
+    /// handshakes, counted in the metrics.
+    private func runJob(_ job: Assignment, tracing: Bool) async -> Completion {
         let startedAt = Date()
         let started = ContinuousClock.now
         let target = job.spec.target
@@ -144,106 +193,55 @@ final class SchedulerCore: Sendable {
             await victim.close()
         }
 
-        func completion(
-            _ outcome: Result<ExecutionOutcome, NetPulseError>, kept: (any DriverSession)?, reused: Bool
-        ) -> Completion {
-            let outcome = outcome.map { parsed($0, job: job) }
-            let finishedAt = Date()
-            let result: DeviceResult
-            switch outcome {
-            case .success(let outcome):
-                result = DeviceResult(
-                    hostname: target.host, port: target.port, username: target.username, index: job.index,
-                    jobID: jobID, success: outcome.error == nil, output: outcome.outputs.joinedOutput,
-                    outputs: outcome.outputs, error: outcome.error,
-                    executionTime: finishedAt.timeIntervalSince(startedAt), startedAt: startedAt,
-                    finishedAt: finishedAt, sessionReused: reused)
-            case .failure(let error):
-                var failure = DeviceResult.failure(
-                    target, index: job.index, jobID: jobID, error: error, startedAt: startedAt, finishedAt: finishedAt)
-                failure.sessionReused = reused
-                result = failure
-            }
+        func completion(_ result: DeviceResult, kept: (any DriverSession)?) -> Completion {
             metrics.jobDuration.recordNanoseconds((ContinuousClock.now - started).totalNanoseconds)
             return Completion(batch: job.batch, index: job.index, result: result, kind: job.kind, keptSession: kept)
         }
 
         guard let platform = job.batch.profile(for: target.platform, in: configuration.platforms) else {
-            if job.holdsHandshake, handshakes.release() { update { $0.unblock() } }
-            return completion(
-                .failure(.unsupported("no platform profile named '\(target.platform)'")), kept: nil, reused: false)
+            if job.holdsHandshake, handshakes.release() { perform { $0.handshakeReleased() } }
+            let error = NetPulseError.unsupported("no platform profile named '\(target.platform)'")
+            return completion(JobRunner.failure(job.spec, jobID: jobID, error, startedAt: startedAt), kept: nil)
         }
+        let runner = JobRunner(
+            spec: job.spec, jobID: jobID, options: job.batch.options, defaultMaxOutputBytes: limits.maxOutputBytes,
+            profile: platform, parsing: job.batch.parsing, parser: configuration.parser, logger: logger)
         let context = DriverContext(platform: platform, logger: logger)
-        let request = ExecutionRequest(
-            operation: job.spec.operation, stopOnError: job.batch.options.stopOnError,
-            save: job.batch.options.save, enable: job.batch.options.enable, readTimeout: target.readTimeout,
-            maxOutputBytes: job.batch.options.maxOutputBytes ?? limits.maxOutputBytes, cli: job.spec.cli,
-            logger: logger)
+        let driver = job.batch.driver
 
-        switch job.kind {
-        case .roundRobin:
-            let session: any DriverSession
-            do {
-                session = try await connect(job.batch.driver, target, context, permitHeld: true)
-            } catch {
-                return completion(.failure(error), kept: nil, reused: false)
-            }
-            let outcome: Result<ExecutionOutcome, NetPulseError>
-            do {
-                outcome = .success(try await execute(session, request))
-            } catch {
-                outcome = .failure(NetPulseError(wrapping: error))
-            }
-            await session.close()
-            return completion(outcome, kept: nil, reused: false)
-
-        case .pinned(_, let existing, let checkLiveness):
-            var session = existing
-            var permitHeld = job.holdsHandshake
+        var session: (any DriverSession)?
+        var keep = false
+        if case .pinned(_, let existing, let checkLiveness) = job.kind {
+            keep = true
+            session = existing
             if let idle = session, checkLiveness, !(await idle.isAlive()) {
                 logger.debug("idle session found dead; replacing it", metadata: ["job": "\(jobID)"])
                 metrics.replacedSessions.increment()
                 await idle.close()
                 session = nil
             }
-            var reused = session != nil
-            var retried = false
-            while true {
-                let current: any DriverSession
-                if let session {
-                    current = session
-                    metrics.reusedSessions.increment()
-                } else {
-                    do {
-                        defer { permitHeld = false }
-                        current = try await connect(job.batch.driver, target, context, permitHeld: permitHeld)
-                    } catch {
-                        return completion(.failure(error), kept: nil, reused: false)
-                    }
-                }
-                do {
-                    let outcome = try await execute(current, request)
-                    return completion(.success(outcome), kept: current, reused: reused)
-                } catch let error as NetPulseError where error.kind == .sessionUnavailable && reused && !retried {
-                    // Nothing was sent: run the job once more on a fresh session.
-                    logger.debug("session unavailable; retrying once on a fresh session", metadata: ["job": "\(jobID)"])
-                    metrics.replacedSessions.increment()
-                    await current.close()
-                    session = nil
-                    reused = false
-                    retried = true
-                } catch {
-                    await current.close()
-                    return completion(.failure(NetPulseError(wrapping: error)), kept: nil, reused: reused)
-                }
-            }
+            if session != nil { metrics.reusedSessions.increment() }
         }
+        // The job's first connect uses the permit it was started with; a reconnect waits for one.
+        var permitHeld = job.holdsHandshake
+        let (result, kept) = await runner.run(
+            session: session, keep: keep, startedAt: startedAt,
+            connect: { () async throws(NetPulseError) -> any DriverSession in
+                defer { permitHeld = false }
+                return try await connect(driver, target, context, permitHeld: permitHeld, tracing: tracing)
+            },
+            execute: { session, request in try await execute(session, request, tracing: tracing) },
+            retrying: {
+                logger.debug("session unavailable; retrying once on a fresh session", metadata: ["job": "\(jobID)"])
+                metrics.replacedSessions.increment()
+            })
+        return completion(result, kept: kept)
     }
 
     /// Connects within the cap on handshakes in progress. The first connect of a job uses the permit
     /// it was started with; a reconnect (dead pinned session) waits for one.
     private func connect(
-        _ driver: any Driver, _ target: DeviceTarget, _ context: DriverContext, permitHeld: Bool
+        _ driver: any Driver, _ target: DeviceTarget, _ context: DriverContext, permitHeld: Bool, tracing: Bool
     ) async throws(NetPulseError) -> any DriverSession {
         if !permitHeld {
             do {
@@ -254,11 +252,11 @@ final class SchedulerCore: Sendable {
         }
         defer {
             // A freed permit may let a job start that was turned away for want of one.
-            if handshakes.release() { update { $0.unblock() } }
+            if handshakes.release() { perform { $0.handshakeReleased() } }
         }
         do {
             let session =
-                Self.tracing
+                tracing
                 ? try await withSpan("netpulse.connect") { _ in try await driver.connect(to: target, context: context) }
                 : try await driver.connect(to: target, context: context)
             metrics.connects.increment()
@@ -270,8 +268,10 @@ final class SchedulerCore: Sendable {
     }
 
     /// Runs the job's operation on a session, in a span of its own.
-    private func execute(_ session: any DriverSession, _ request: ExecutionRequest) async throws -> ExecutionOutcome {
-        guard Self.tracing else { return try await session.execute(request) }
+    private func execute(
+        _ session: any DriverSession, _ request: ExecutionRequest, tracing: Bool
+    ) async throws -> ExecutionOutcome {
+        guard tracing else { return try await session.execute(request) }
         return try await withSpan("netpulse.execute") { span in
             let outcome = try await session.execute(request)
             if let error = outcome.error { span.setStatus(SpanStatus(code: .error, message: error.kind.rawValue)) }
@@ -283,12 +283,8 @@ final class SchedulerCore: Sendable {
 
     func timerLoop() async {
         while true {
-            let plan = state.withLock { state -> Duration?? in
-                if state.timerStopped { return .none }
-                let next = state.nextDeadline.map { $0 + limits.timerResolution }
-                state.timerTarget = next
-                return .some(next)
-            }
+            let resolution = limits.timerResolution
+            let plan = state.withLock { $0.timerPlan(resolution: resolution) }
             guard case .some(let deadline) = plan else { return }
             if let deadline {
                 if deadline > clock.now {
@@ -308,120 +304,105 @@ final class SchedulerCore: Sendable {
         }
     }
 
-    /// Handles every deadline that has passed: expires batches' queued jobs, stops jobs past their
-    /// execution timeout, purges old results, and hands idle sessions to the closer (the timer never
-    /// waits for a device).
+    /// Handles every deadline that has passed (``SchedulerState/deadlinesDue(now:)``); idle sessions go
+    /// to the closer: the timer never waits for a device.
     func fireDeadlines() {
-        let (stopping, closing) = update { state -> ([Task<Void, Never>], [any DriverSession]) in
-            let now = clock.now
-            state.timerTarget = nil
-            var stopping: [Task<Void, Never>] = []
-            var closing: [any DriverSession] = []
-            while let event = state.popDueDeadline(now) {
-                switch event {
-                case .ttl(let batch):
-                    for index in 0..<batch.total where batch.queued > 0 && batch.slots[index].status == .queued {
-                        state.expire(batch, index, now: now)
-                    }
-                case .execution(let batch, let index):
-                    guard batch.slots[index].status == .started else { break }
-                    let timeout = batch.options.executionTimeout ?? .zero
-                    _ = state.cancel(
-                        batch, index, reason: .timeout("execution did not finish within \(timeout)"), now: now,
-                        stopping: &stopping)
-                case .idle(let device):
-                    guard !device.running, let session = device.session else { break }
-                    state.idle.remove(device)
-                    closing.append(session)
-                    device.session = nil
-                    device.holdsSlot = false
-                    state.forgetIfUnused(device)
-                case .purge(let batch):
-                    state.purgeDue(batch, now: now)
-                }
-            }
-            if !closing.isEmpty { state.closesInFlight += closing.count }
-            return (stopping, closing)
+        let idleClosed = update { state in
+            let actions = state.deadlinesDue(now: clock.now)
+            return (actions.closeSessions.count, actions)
         }
-        for task in stopping { task.cancel() }
-        if !closing.isEmpty {
-            metrics.idleClosed.increment(by: closing.count)
-            closingInput.yield(closing)
-        }
+        if idleClosed > 0 { metrics.idleClosed.increment(by: idleClosed) }
     }
 
-    /// Closes what the timer hands over, each close on its own child task, until the stream ends.
+    /// Closes what it is handed, each hand-over on its own child task, until the stream ends.
     func closerLoop() async {
         await withDiscardingTaskGroup { group in
             for await sessions in closing {
                 group.addTask {
-                    await self.closeReleasing(sessions)
-                    self.update { state in
-                        state.closesInFlight -= sessions.count
-                        if state.closesInFlight == 0 {
-                            for waiter in state.noClosesWaiters.values { waiter.resume() }
-                            state.noClosesWaiters.removeAll()
-                        }
+                    // Concurrently: a close may wait for the device's goodbye, and shutdown closes them all.
+                    await withTaskGroup(of: Void.self) { group in
+                        for session in sessions { group.addTask { await session.close() } }
                     }
+                    self.perform { $0.sessionsClosed(sessions.count) }
                 }
             }
-        }
-    }
-
-    /// Closes sessions whose permits are still counted, then returns the permits.
-    func closeReleasing(_ sessions: [any DriverSession]) async {
-        // Concurrently: a close may wait for the device's goodbye, and shutdown closes them all.
-        await withTaskGroup(of: Void.self) { group in
-            for session in sessions { group.addTask { await session.close() } }
-        }
-        update { state in
-            state.openConnections -= sessions.count
-            state.pinnedSessions -= sessions.count
-            state.unblock()
         }
     }
 
     // MARK: Waiting on state
 
-    func waitForNoRunningJobs() async {
+    /// What a shutdown step waits for.
+    private enum Drained {
+        case noRunningJobs, noWorkers, noPendingCloses
+
+        func holds(_ state: SchedulerState) -> Bool {
+            switch self {
+            case .noRunningJobs: state.runningJobs == 0
+            case .noWorkers: state.workers.isEmpty
+            case .noPendingCloses: state.closesInFlight == 0
+            }
+        }
+
+        func waiters(_ held: SchedulerHeld) -> [UInt64: CheckedContinuation<Void, Never>] {
+            switch self {
+            case .noRunningJobs: held.noRunningWaiters
+            case .noWorkers: held.noWorkersWaiters
+            case .noPendingCloses: held.noClosesWaiters
+            }
+        }
+
+        func set(_ held: SchedulerHeld, _ id: UInt64, _ waiter: CheckedContinuation<Void, Never>?) {
+            switch self {
+            case .noRunningJobs: held.noRunningWaiters[id] = waiter
+            case .noWorkers: held.noWorkersWaiters[id] = waiter
+            case .noPendingCloses: held.noClosesWaiters[id] = waiter
+            }
+        }
+    }
+
+    /// Waits until the state is drained as `drained` says; an action of the state wakes the waiter. With
+    /// `cancellable`, a cancelled task stops waiting.
+    private func wait(for drained: Drained, cancellable: Bool) async {
         let id = state.withLock { $0.makeWaiterID() }
+        let held = self.held
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let now = state.withLock { state -> Bool in
-                    if state.runningJobs == 0 || Task.isCancelled { return true }
-                    state.noRunningWaiters[id] = continuation
+                    if drained.holds(state) || (cancellable && Task.isCancelled) { return true }
+                    drained.set(held, id, continuation)
                     return false
                 }
                 if now { continuation.resume() }
             }
         } onCancel: {
-            state.withLock { $0.noRunningWaiters.removeValue(forKey: id) }?.resume()
+            guard cancellable else { return }
+            let waiter = state.withLock { _ -> CheckedContinuation<Void, Never>? in
+                let waiter = drained.waiters(held)[id]
+                drained.set(held, id, nil)
+                return waiter
+            }
+            waiter?.resume()
         }
     }
 
-    func waitForNoPendingCloses() async {
-        let id = state.withLock { $0.makeWaiterID() }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { state -> Bool in
-                if state.closesInFlight == 0 { return true }
-                state.noClosesWaiters[id] = continuation
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
+    func waitForNoRunningJobs() async { await wait(for: .noRunningJobs, cancellable: true) }
 
-    func waitForNoWorkers() async {
-        let id = state.withLock { $0.makeWaiterID() }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { state -> Bool in
-                if state.workers.isEmpty { return true }
-                state.noWorkersWaiters[id] = continuation
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
+    func waitForNoPendingCloses() async { await wait(for: .noPendingCloses, cancellable: false) }
+
+    func waitForNoWorkers() async { await wait(for: .noWorkers, cancellable: false) }
+}
+
+/// What ``SchedulerCore`` holds beside the state, under the same lock: the workers' tasks and the
+/// continuations of who waits for the scheduler to drain. (Result streams' and final results' waiters
+/// hang on their ``BatchRecord``, also read and written only by the core under that lock; the state
+/// never touches them.)
+///
+/// `@unchecked Sendable`: every `var` is read and written only while holding `SchedulerCore.state`'s lock.
+final class SchedulerHeld: @unchecked Sendable {
+    var workerTasks: [Int: Task<Void, Never>] = [:]
+    var noRunningWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    var noWorkersWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    var noClosesWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
 }
 
 extension Duration {

@@ -47,10 +47,20 @@ enum DeadlineEvent {
     case idle(PinnedDevice)
 }
 
-/// The scheduler's whole mutable state, guarded by one lock (`SchedulerCore.state`).
+/// The scheduler's whole mutable state, guarded by one lock (`SchedulerCore.state`): a state machine in
+/// the manner of swift-nio-ssh's. Events come in with the time (`now`), decisions come out as
+/// ``SchedulerActions`` that ``SchedulerCore`` carries out (start or cancel worker tasks, wake waiters,
+/// close sessions, wake the timer).
 ///
-/// Every decision (which job runs next, which connection may open, which session to evict) is taken
-/// here, synchronously, so there is no lost wake-up and no double report; workers run the I/O outside.
+/// Every decision (which job runs next, which connection may open, which session to evict, when a
+/// device gets its result) is taken here, synchronously, so there is no lost wake-up and no double
+/// report; it holds no task, continuation, clock or lock of its own, and does no I/O (sessions are held
+/// as opaque values and handed back to be closed). The one exception is the ``HandshakeGate``, a
+/// counter shared with connects that wait for a permit outside the lock.
+///
+/// The entry points: ``submit(_:now:)``, ``workerTurn(worker:completed:mayContinue:now:wallNow:)``,
+/// ``cancel(_:_:reason:now:)``, ``cancel(_:reason:now:)``, ``deadlinesDue(now:)``, ``handshakeReleased()``,
+/// ``sessionsClosed(_:)``, ``beginShutdown(now:)``, ``stopRunningJobs()``, ``closeIdleSessions()``.
 struct SchedulerState {
     let limits: SchedulerConfiguration.Limits
     let logger: Logger
@@ -72,7 +82,8 @@ struct SchedulerState {
     var runningRoundRobin = 0
     var runningPinned = 0
     var queuedJobs = 0
-    var workers: [Int: Task<Void, Never>] = [:]
+    /// Live workers (their tasks are the core's).
+    var workers: Set<Int> = []
     var nextWorkerID = 0
     var preferPinned = false
     /// The head job of a ring could not start for want of a connection or handshake permit: no new
@@ -87,17 +98,14 @@ struct SchedulerState {
     var batchOrder: [BatchRecord] = []
     var purgedInOrder = 0
     var nextBatchSequence: UInt64 = 0
-    /// Sessions handed to the closer task and not closed yet.
+    /// Sessions handed out to be closed whose close is not reported yet (``sessionsClosed(_:)``).
     var closesInFlight = 0
-    var noClosesWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
     /// What the timer task sleeps until (`nil`: it waits for a signal only).
     var timerTarget: Duration?
     var timerNeedsSignal = false
     var timerStopped = false
-    var noRunningWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
-    var noWorkersWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
 
-    /// Events for metrics, drained outside the lock.
+    /// Events for metrics, drained by the core.
     var evictions = 0
     var gaugeTick = 0
     var finalCounts = FinalCounts()
@@ -113,6 +121,21 @@ struct SchedulerState {
     mutating func makeWaiterID() -> UInt64 {
         nextWaiterID += 1
         return nextWaiterID
+    }
+
+    /// Ends every event: starts the workers the ready work wants and passes on a timer wake-up.
+    private mutating func settle(_ actions: inout SchedulerActions) {
+        let wanted = workersWanted
+        if wanted > 0 {
+            let first = nextWorkerID
+            nextWorkerID += wanted
+            for id in first..<nextWorkerID { workers.insert(id) }
+            actions.startWorkers = first..<nextWorkerID
+        }
+        if timerNeedsSignal {
+            timerNeedsSignal = false
+            actions.wakeTimer = true
+        }
     }
 
     // MARK: Timers
@@ -145,6 +168,15 @@ struct SchedulerState {
         guard let event = deadlines.popDue(now, moved: Self.place) else { return nil }
         Self.place(event, at: -1)
         return event
+    }
+
+    /// What the timer does next: stop, or sleep until the next deadline (plus `resolution`) or until
+    /// woken (`nil`). The target is remembered: a deadline added before it wakes the timer.
+    mutating func timerPlan(resolution: Duration) -> Duration?? {
+        if timerStopped { return .none }
+        let next = nextDeadline.map { $0 + resolution }
+        timerTarget = next
+        return .some(next)
     }
 
     /// A batch has no queued job left: its ttl no longer matters.
@@ -194,12 +226,94 @@ struct SchedulerState {
         timerNeedsSignal = true
     }
 
+    /// Every deadline due at `now`: a batch's queued jobs expire (ttl), a job past its execution timeout
+    /// is stopped, an idle session is handed out to be closed, old results are purged.
+    mutating func deadlinesDue(now: Duration) -> SchedulerActions {
+        var actions = SchedulerActions()
+        timerTarget = nil
+        while let event = popDueDeadline(now) {
+            switch event {
+            case .ttl(let batch):
+                for index in 0..<batch.total where batch.queued > 0 && batch.slots[index].status == .queued {
+                    expire(batch, index, now: now, &actions)
+                }
+            case .execution(let batch, let index):
+                guard batch.slots[index].status == .started else { break }
+                let timeout = batch.options.executionTimeout ?? .zero
+                _ = stop(
+                    batch, index, reason: .timeout("execution did not finish within \(timeout)"), now: now, &actions)
+            case .idle(let device):
+                guard !device.running, let session = device.session else { break }
+                idle.remove(device)
+                actions.closeSessions.append(session)
+                device.session = nil
+                device.holdsSlot = false
+                forgetIfUnused(device)
+            case .purge(let batch):
+                purgeDue(batch, now: now)
+            }
+        }
+        closesInFlight += actions.closeSessions.count
+        settle(&actions)
+        return actions
+    }
+
     // MARK: Submission
+
+    /// What became of a submitted batch.
+    enum SubmitDecision {
+        /// Queued (or, after shutdown began, every job reported cancelled).
+        case accepted(SchedulerActions)
+        /// Refused: it would pass the bound on queued jobs, which holds this many now.
+        case overloaded(queuedJobs: Int)
+    }
+
+    /// A new batch: queued if it fits under ``SchedulerConfiguration/Limits/maxQueuedJobs``; once
+    /// shutdown began, kept with every job cancelled.
+    mutating func submit(_ batch: BatchRecord, now: Duration) -> SubmitDecision {
+        var actions = SchedulerActions()
+        if accepting {
+            guard queuedJobs + batch.total <= limits.maxQueuedJobs else { return .overloaded(queuedJobs: queuedJobs) }
+            enqueue(batch, now: now)
+        } else {
+            remember(batch)
+            queuedJobs += batch.total
+            for index in 0..<batch.total {
+                if let result = failure(batch, index, .cancelled("the scheduler is shutting down")) {
+                    finish(batch, index, result, now: now, &actions)
+                }
+            }
+        }
+        settle(&actions)
+        return .accepted(actions)
+    }
 
     /// Something was freed (a permit, a session) or added: blocked rings may try again.
     mutating func unblock() {
         roundRobinBlocked = false
         pinnedBlocked = false
+    }
+
+    /// A handshake permit was returned and a job had been turned away for want of one: the rings may try
+    /// again.
+    mutating func handshakeReleased() -> SchedulerActions {
+        var actions = SchedulerActions()
+        unblock()
+        settle(&actions)
+        return actions
+    }
+
+    /// Sessions handed out to be closed (idle closes, shutdown) are closed: their connection permits and
+    /// pinned slots are free.
+    mutating func sessionsClosed(_ count: Int) -> SchedulerActions {
+        var actions = SchedulerActions()
+        openConnections -= count
+        pinnedSessions -= count
+        closesInFlight -= count
+        unblock()
+        actions.noPendingCloses = closesInFlight == 0
+        settle(&actions)
+        return actions
     }
 
     mutating func enqueue(_ batch: BatchRecord, now: Duration) {
@@ -281,30 +395,47 @@ struct SchedulerState {
     ///   - completed: Its last job's completion, if any.
     ///   - mayContinue: `false` when the worker's task is cancelled (shutdown).
     ///   - now: The scheduler clock.
-    /// - Returns: The next job, or `nil`: the worker ends.
-    mutating func workerTurn(worker: Int, completed: Completion?, mayContinue: Bool, now: Duration) -> Assignment? {
+    ///   - wallNow: The wall clock, for the started job's view.
+    /// - Returns: The next job (`nil`: the worker has retired), and what to do: deliver the last job's
+    ///   result, start more workers, wake who waits for no running job or no worker.
+    mutating func workerTurn(
+        worker: Int, completed: Completion?, mayContinue: Bool, now: Duration, wallNow: Date
+    ) -> (job: Assignment?, actions: SchedulerActions) {
+        var actions = SchedulerActions()
         var retire = false
         if let done = completed {
             retire = done.batch.slots[done.index].stopReason != nil
             let final = complete(done, now: now)
-            finish(final.batch, final.index, final.result, now: now)
+            finish(final.batch, final.index, final.result, now: now, &actions)
         }
-        return mayContinue && !retire ? takeJob(worker: worker, now: now) : nil
+        let job = mayContinue && !retire ? takeJob(worker: worker, now: now, wallNow: wallNow, &actions) : nil
+        if job == nil {
+            workers.remove(worker)
+            actions.retiredWorker = worker
+            actions.noWorkers = workers.isEmpty
+        }
+        actions.noRunningJobs = runningJobs == 0
+        settle(&actions)
+        return (job, actions)
     }
 
     /// The next job for a worker, honouring lanes, caps and batch turns; `nil` when none may start now.
-    mutating func takeJob(worker: Int, now: Duration) -> Assignment? {
+    private mutating func takeJob(
+        worker: Int, now: Duration, wallNow: Date, _ actions: inout SchedulerActions
+    ) -> Assignment? {
         guard accepting else { return nil }
         preferPinned.toggle()
         if preferPinned {
-            return takePinned(worker: worker, now: now)
-                ?? takeRoundRobin(worker: worker, now: now)
+            return takePinned(worker: worker, now: now, wallNow: wallNow, &actions)
+                ?? takeRoundRobin(worker: worker, now: now, wallNow: wallNow, &actions)
         }
-        return takeRoundRobin(worker: worker, now: now)
-            ?? takePinned(worker: worker, now: now)
+        return takeRoundRobin(worker: worker, now: now, wallNow: wallNow, &actions)
+            ?? takePinned(worker: worker, now: now, wallNow: wallNow, &actions)
     }
 
-    private mutating func takeRoundRobin(worker: Int, now: Duration) -> Assignment? {
+    private mutating func takeRoundRobin(
+        worker: Int, now: Duration, wallNow: Date, _ actions: inout SchedulerActions
+    ) -> Assignment? {
         guard runningRoundRobin < limits.roundRobinLanes else { return nil }
         while let batch = roundRobinRing.first {
             while batch.cursor < batch.total && batch.slots[batch.cursor].status != .queued {
@@ -320,7 +451,7 @@ struct SchedulerState {
             if let expiresAt = batch.expiresAt, expiresAt <= now {
                 batch.cursor += 1
                 roundRobinReady -= 1
-                expire(batch, index, now: now)
+                expire(batch, index, now: now, &actions)
                 continue
             }
             // A job starts only with its handshake permit and its connection permit in hand: waiting for
@@ -345,7 +476,7 @@ struct SchedulerState {
                 batch.inRing = false
             }
             runningRoundRobin += 1
-            let spec = start(batch, index, worker: worker, now: now)
+            let spec = start(batch, index, worker: worker, now: now, wallNow: wallNow)
             return Assignment(
                 batch: batch, index: index, spec: spec, kind: .roundRobin, evicting: connection.evicting,
                 holdsHandshake: true)
@@ -353,7 +484,9 @@ struct SchedulerState {
         return nil
     }
 
-    private mutating func takePinned(worker: Int, now: Duration) -> Assignment? {
+    private mutating func takePinned(
+        worker: Int, now: Duration, wallNow: Date, _ actions: inout SchedulerActions
+    ) -> Assignment? {
         guard runningPinned < limits.maxPinnedSessions else { return nil }
         var blockedBatches = 0
         while let batch = pinnedRing.first {
@@ -367,7 +500,7 @@ struct SchedulerState {
             device.headReady = false
             var skip = batch.slots[index].status != .queued
             if !skip, let expiresAt = batch.expiresAt, expiresAt <= now {
-                expire(batch, index, now: now)
+                expire(batch, index, now: now, &actions)
                 skip = true
             }
             if skip {
@@ -429,7 +562,7 @@ struct SchedulerState {
             device.session = nil
             let check = session != nil && now - device.lastUsed >= limits.livenessInterval
             runningPinned += 1
-            let spec = start(batch, index, worker: worker, now: now)
+            let spec = start(batch, index, worker: worker, now: now, wallNow: wallNow)
             return Assignment(
                 batch: batch, index: index, spec: spec,
                 kind: .pinned(device: device, session: session, checkLiveness: check), evicting: evicting,
@@ -438,9 +571,11 @@ struct SchedulerState {
         return nil
     }
 
-    private mutating func start(_ batch: BatchRecord, _ index: Int, worker: Int, now: Duration) -> DeviceJobSpec {
+    private mutating func start(
+        _ batch: BatchRecord, _ index: Int, worker: Int, now: Duration, wallNow: Date
+    ) -> DeviceJobSpec {
         batch.slots[index].status = .started
-        batch.slots[index].startedAt = Date()
+        batch.slots[index].startedAt = wallNow
         batch.slots[index].worker = worker
         queuedJobLeft(batch)
         batch.running += 1
@@ -451,7 +586,7 @@ struct SchedulerState {
     // MARK: Finishing
 
     /// Records a worker's completion and releases what the job held.
-    mutating func complete(_ completion: Completion, now: Duration) -> Completion {
+    private mutating func complete(_ completion: Completion, now: Duration) -> Completion {
         var completion = completion
         unblock()
         switch completion.kind {
@@ -490,10 +625,13 @@ struct SchedulerState {
         return completion
     }
 
-    /// Makes a job final with its result: the single place where a device gets its result.
+    /// Makes a job final with its result: the single place where a device gets its result. The batch is
+    /// listed in `actions` for its result streams (and, when complete, its final result) to wake.
     /// - Returns: `false` if the job was already final (the result is then dropped).
     @discardableResult
-    mutating func finish(_ batch: BatchRecord, _ index: Int, _ result: DeviceResult, now: Duration) -> Bool {
+    private mutating func finish(
+        _ batch: BatchRecord, _ index: Int, _ result: DeviceResult, now: Duration, _ actions: inout SchedulerActions
+    ) -> Bool {
         let previous = batch.slots[index].status
         guard !previous.isFinal else { return false }
         if previous == .queued {
@@ -513,16 +651,7 @@ struct SchedulerState {
         batch.order.append(index)
         // Results become final in time order: the batch waits for one purge at a time.
         if batch.purgePosition < 0 { addDeadline(.purge(batch), at: now + batch.resultTTL) }
-        if !batch.streamWaiters.isEmpty {
-            for waiter in batch.streamWaiters.values { waiter.resume() }
-            batch.streamWaiters.removeAll()
-        }
-        if batch.isComplete {
-            batch.span?.attributes["netpulse.batch.failed"] = batch.failed
-            batch.span?.end()
-            for waiter in batch.doneWaiters.values { waiter.resume() }
-            batch.doneWaiters.removeAll()
-        }
+        actions.delivered.add(batch)
         return true
     }
 
@@ -532,29 +661,102 @@ struct SchedulerState {
         return .failure(spec.target, index: index, jobID: batch.jobIDs[index], error: error)
     }
 
-    mutating func expire(_ batch: BatchRecord, _ index: Int, now: Duration) {
+    private mutating func expire(_ batch: BatchRecord, _ index: Int, now: Duration, _ actions: inout SchedulerActions) {
         guard batch.slots[index].status == .queued,
             let result = failure(batch, index, .expired("not started within the batch's ttl"))
         else { return }
-        finish(batch, index, result, now: now)
+        finish(batch, index, result, now: now, &actions)
     }
 
-    /// Cancels a job: a queued one gets its result now; a running one is stopped (its task returned).
+    /// Cancels one job: a queued one gets its result now; a running one is stopped (its worker's task is
+    /// to be cancelled, and the job is reported with `reason` when its worker reports it).
+    ///
+    /// - Returns: Whether the job was cancelled (`false`: already final or already stopping), and what to do.
     mutating func cancel(
-        _ batch: BatchRecord, _ index: Int, reason: NetPulseError, now: Duration, stopping: inout [Task<Void, Never>]
+        _ batch: BatchRecord, _ index: Int, reason: NetPulseError, now: Duration
+    ) -> (cancelled: Bool, actions: SchedulerActions) {
+        var actions = SchedulerActions()
+        let cancelled = stop(batch, index, reason: reason, now: now, &actions)
+        settle(&actions)
+        return (cancelled, actions)
+    }
+
+    /// Cancels every job of a batch that is not final yet, as ``cancel(_:_:reason:now:)`` does one.
+    mutating func cancel(_ batch: BatchRecord, reason: NetPulseError, now: Duration) -> SchedulerActions {
+        var actions = SchedulerActions()
+        for index in 0..<batch.total where !batch.slots[index].status.isFinal {
+            _ = stop(batch, index, reason: reason, now: now, &actions)
+        }
+        settle(&actions)
+        return actions
+    }
+
+    private mutating func stop(
+        _ batch: BatchRecord, _ index: Int, reason: NetPulseError, now: Duration, _ actions: inout SchedulerActions
     ) -> Bool {
         switch batch.slots[index].status {
         case .queued:
             guard let result = failure(batch, index, reason) else { return false }
-            return finish(batch, index, result, now: now)
+            return finish(batch, index, result, now: now, &actions)
         case .started:
             guard batch.slots[index].stopReason == nil else { return false }
             batch.slots[index].stopReason = reason
-            if let task = workers[batch.slots[index].worker] { stopping.append(task) }
+            let worker = batch.slots[index].worker
+            if workers.contains(worker) { actions.stopWorkers.append(worker) }
             return true
         default:
             return false
         }
+    }
+
+    // MARK: Shutdown
+
+    /// Shutdown begins: no job starts any more, and every queued job is reported cancelled.
+    /// - Returns: `false` (and nothing to do) if shutdown had begun already.
+    mutating func beginShutdown(now: Duration) -> (first: Bool, actions: SchedulerActions) {
+        var actions = SchedulerActions()
+        guard accepting else { return (false, actions) }
+        accepting = false
+        for batch in batches.values where batch.queued > 0 {
+            for index in 0..<batch.total where batch.slots[index].status == .queued {
+                if let result = failure(batch, index, .cancelled("the scheduler shut down")) {
+                    finish(batch, index, result, now: now, &actions)
+                }
+            }
+        }
+        actions.noRunningJobs = runningJobs == 0
+        actions.noWorkers = workers.isEmpty
+        settle(&actions)
+        return (true, actions)
+    }
+
+    /// The grace period is over: every worker is stopped, and a job that fails now is reported cancelled.
+    mutating func stopRunningJobs() -> SchedulerActions {
+        var actions = SchedulerActions()
+        cancellingRunning = true
+        actions.stopWorkers = workers.sorted()
+        actions.noWorkers = workers.isEmpty
+        settle(&actions)
+        return actions
+    }
+
+    /// The last step of shutdown, once no worker is left: every idle session is handed out to be closed
+    /// and the timer stops.
+    mutating func closeIdleSessions() -> SchedulerActions {
+        var actions = SchedulerActions()
+        while let device = idle.popLeastRecent() {
+            removeDeadline(at: device.idlePosition)
+            if let session = device.session { actions.closeSessions.append(session) }
+            device.session = nil
+            device.holdsSlot = false
+        }
+        devices.removeAll()
+        timerStopped = true
+        closesInFlight += actions.closeSessions.count
+        actions.noPendingCloses = closesInFlight == 0
+        actions.wakeTimer = true
+        settle(&actions)
+        return actions
     }
 
     // MARK: Workers

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NetPulseTesting
 import Synchronization
@@ -19,27 +20,29 @@ struct SchedulerBoundsTests {
             id: "b", specs: try request.validated(), options: request.options, driver: InMemoryDriver(),
             driverName: "memory", resultTTL: .seconds(60), submittedAt: .zero, platforms: .builtin)
         state.enqueue(batch, now: .zero)
-        state.workers[0] = Task {}
-        let taken = state.workerTurn(worker: 0, completed: nil, mayContinue: true, now: .zero)
+        state.workers.insert(0)
+        let taken = state.workerTurn(worker: 0, completed: nil, mayContinue: true, now: .zero, wallNow: Date()).job
         #expect(taken?.index == 0)
         // Cancel job 0: the decision is taken now, the worker's task is cancelled a moment later...
-        var stopping: [Task<Void, Never>] = []
-        #expect(state.cancel(batch, 0, reason: .cancelled("the job was cancelled"), now: .zero, stopping: &stopping))
-        #expect(stopping.count == 1)
+        let cancel = state.cancel(batch, 0, reason: .cancelled("the job was cancelled"), now: .zero)
+        #expect(cancel.cancelled)
+        #expect(cancel.actions.stopWorkers == [0])
         // ...and meanwhile the device finished job 0: the worker reports it and must not take job 1.
         let done = Completion(
             batch: batch, index: 0,
             result: DeviceResult(hostname: "r1", index: 0, jobID: batch.jobIDs[0], success: true, output: "ok"),
             kind: .roundRobin, keptSession: nil)
-        let next = state.workerTurn(worker: 0, completed: done, mayContinue: true, now: .seconds(1))
+        let next = state.workerTurn(worker: 0, completed: done, mayContinue: true, now: .seconds(1), wallNow: Date())
+            .job
         #expect(next == nil ? true : false, "the worker whose job was stopped retires")
         #expect(batch.slots[0].status == .cancelled, "a cancelled job is never reported successful")
         #expect(batch.slots[0].result?.success == false)
         #expect(batch.slots[0].result?.output == "ok", "what the device did is still reported")
         #expect(batch.slots[1].status == .queued, "job 1 waits for a worker whose task is not doomed")
         // A fresh worker takes job 1.
-        state.workers[1] = Task {}
-        let fresh = state.workerTurn(worker: 1, completed: nil, mayContinue: true, now: .seconds(1))
+        state.workers.insert(1)
+        let fresh = state.workerTurn(worker: 1, completed: nil, mayContinue: true, now: .seconds(1), wallNow: Date())
+            .job
         #expect(fresh?.index == 1)
     }
 

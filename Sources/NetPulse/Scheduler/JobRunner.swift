@@ -1,0 +1,138 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+import Logging
+
+/// The one path that runs a job, shared by the in-memory scheduler (``SchedulerCore``) and
+/// ``JobExecution`` (worker processes of a durable queue): use the given session or connect, execute,
+/// once more on a fresh session if a kept one turned out unavailable before anything was sent, parse,
+/// close or keep the session, and build the device's result.
+///
+/// What differs between the two callers is passed in: how to connect (the scheduler holds handshake
+/// permits and counts connects) and how to execute (the scheduler may wrap it in a span).
+///
+/// It keeps only what the result needs (host, port, user, index), not the job's spec or platform profile:
+/// copying those big values per job cost more instructions than the rest of the runner.
+struct JobRunner {
+    let host: String
+    let port: Int
+    let username: String
+    let index: Int
+    let jobID: String
+    let request: ExecutionRequest
+    /// How to parse each command's output (`parsing`), if asked; `parser` does it, with the profile's
+    /// redaction (kept only then).
+    let parsing: ParsingSpec?
+    let parser: (any OutputParser)?
+    let parsingProfile: PlatformProfile?
+    /// The device's platform as its request named it, for the parser (kept only when parsing).
+    let parsingPlatform: String
+
+    init(
+        spec: DeviceJobSpec, jobID: String, options: BatchOptions, defaultMaxOutputBytes: Int,
+        profile: PlatformProfile, parsing: ParsingSpec?, parser: (any OutputParser)?, logger: Logger
+    ) {
+        self.host = spec.target.host
+        self.port = spec.target.port
+        self.username = spec.target.username
+        self.index = spec.index
+        self.jobID = jobID
+        self.parsing = parsing
+        self.parser = parser
+        self.parsingProfile = parsing == nil ? nil : profile
+        self.parsingPlatform = parsing == nil ? "" : spec.target.platform
+        self.request = ExecutionRequest(
+            operation: spec.operation, stopOnError: options.stopOnError, save: options.save, enable: options.enable,
+            readTimeout: spec.target.readTimeout, maxOutputBytes: options.maxOutputBytes ?? defaultMaxOutputBytes,
+            cli: spec.cli, logger: logger)
+    }
+
+    /// Runs the job.
+    ///
+    /// - Parameters:
+    ///   - session: The device's open session (pinned); `nil` connects.
+    ///   - keep: Keep the session open afterwards (pinned) or close it (round robin).
+    ///   - startedAt: When the job started, for its result.
+    ///   - connect: Opens a session (called at most twice: a retry after an unavailable kept session).
+    ///   - execute: Runs the request on a session.
+    ///   - retrying: Called before the retry on a fresh session.
+    /// - Returns: The result, and the session to keep (`nil` when closed, failed or not `keep`).
+    func run(
+        session: (any DriverSession)?, keep: Bool, startedAt: Date,
+        connect: () async throws(NetPulseError) -> any DriverSession,
+        execute: (any DriverSession, ExecutionRequest) async throws -> ExecutionOutcome,
+        retrying: () -> Void = {}
+    ) async -> (DeviceResult, (any DriverSession)?) {
+        var current = session
+        var reused = session != nil
+        while true {
+            let open: any DriverSession
+            if let current {
+                open = current
+            } else {
+                do {
+                    open = try await connect()
+                } catch {
+                    return (failure(error, startedAt: startedAt, reused: false), nil)
+                }
+            }
+            do {
+                let outcome = parsed(try await execute(open, request))
+                if !keep { await open.close() }
+                let finishedAt = Date()
+                let result = DeviceResult(
+                    hostname: host, port: port, username: username, index: index, jobID: jobID,
+                    success: outcome.error == nil,
+                    output: outcome.outputs.joinedOutput, outputs: outcome.outputs, error: outcome.error,
+                    executionTime: finishedAt.timeIntervalSince(startedAt), startedAt: startedAt,
+                    finishedAt: finishedAt, sessionReused: reused)
+                return (result, keep ? open : nil)
+            } catch let error as NetPulseError where error.kind == .sessionUnavailable && reused {
+                // Nothing was sent: once more on a fresh session (`reused` is false from now on).
+                retrying()
+                await open.close()
+                current = nil
+                reused = false
+            } catch {
+                await open.close()
+                return (failure(NetPulseError(wrapping: error), startedAt: startedAt, reused: reused), nil)
+            }
+        }
+    }
+
+    /// The outcome with each command's records, when the batch asked for `parsing`; a parse failure
+    /// fails the job with its typed error and keeps the raw output.
+    func parsed(_ outcome: ExecutionOutcome) -> ExecutionOutcome {
+        guard let parsing else { return outcome }
+        var outcome = outcome
+        guard let parser else {
+            // Submitting such a batch is refused; kept as a typed error rather than a silent skip.
+            if outcome.error == nil { outcome.error = .parsingError("no output parser is configured") }
+            return outcome
+        }
+        let profile = parsingProfile
+        outcome.parse(with: parser, spec: parsing, platform: parsingPlatform) { profile?.redacted($0) ?? $0 }
+        return outcome
+    }
+
+    /// The device's result for a job that failed with `error`.
+    func failure(_ error: NetPulseError, startedAt: Date?, reused: Bool = false) -> DeviceResult {
+        let finishedAt = Date()
+        return DeviceResult(
+            hostname: host, port: port, username: username, index: index, jobID: jobID, success: false,
+            output: [CommandOutput]().joinedOutput, outputs: [], error: error,
+            executionTime: startedAt.map { finishedAt.timeIntervalSince($0) } ?? 0, startedAt: startedAt,
+            finishedAt: finishedAt, sessionReused: reused)
+    }
+
+    static func failure(
+        _ spec: DeviceJobSpec, jobID: String, _ error: NetPulseError, startedAt: Date?, reused: Bool = false
+    ) -> DeviceResult {
+        var result = DeviceResult.failure(
+            spec.target, index: spec.index, jobID: jobID, error: error, startedAt: startedAt, finishedAt: Date())
+        result.sessionReused = reused
+        return result
+    }
+}
