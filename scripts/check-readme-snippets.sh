@@ -19,7 +19,7 @@
 #                                     the others are only compiled.
 #
 # A swift block without a marker, a marker without a block, an unknown import or option, or a block that does
-# not compile fails the script (exit 1). Nothing is reused between runs: a new temporary folder each time,
+# not compile fails the script (exit 1). A new temporary folder each time (seeded with this checkout's package clones),
 # removed at the end (set KEEP=1 to keep it for a look). The package builds only what the blocks import.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -222,6 +222,14 @@ with open(os.path.join(package_dir, "runs"), "w") as out:
 PYTHON
 
 cd "$work/readme-snippets"
+# When this checkout has been built (as `make test` does first), its clones of the shared dependencies and
+# their pins seed the throw-away package: resolving from scratch clones every package again (minutes).
+# Packages only the snippets use (swift-otel) are resolved as usual.
+if [ -d "$root/.build/repositories" ] && [ -f "$root/Package.resolved" ]; then
+    mkdir -p .build
+    cp -a "$root/.build/repositories" .build/
+    cp "$root/Package.resolved" Package.resolved
+fi
 if ! swift build; then
     echo "readme snippets: FAIL: a README block does not compile (the package is in $work/readme-snippets)" >&2
     KEEP=1
