@@ -9,6 +9,9 @@
 #                                      #     NetPulse (both drivers) vs asyncssh and scrapli, in one run
 #
 # Release builds; every run prints `uptime` (the machine is shared: compare CPU columns, not wall).
+# On a busy machine, compare instruction counts instead: scripts/bench/callgrind.sh gives (b) and (c) per
+# driver and per raw C floor, split by shared object (callgrind counts the client's user-space
+# instructions only: system calls and context switches are not in it).
 # Sizes: DEVICES (fleet, 5000), CONNECTIONS/COMMANDS (sshd, 300/3000), SESSIONS (third-party, 200).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)

@@ -144,11 +144,14 @@ static inline int np_ssh2_userauth_kbdint(LIBSSH2_SESSION *session, const char *
                                                     np_ssh2_kbdint_callback);
 }
 
+/// `public_key` (a public key file's line, or NULL to have libssh2 derive it from the private key) spares
+/// libssh2 one parse of the private key.
 static inline int np_ssh2_userauth_publickey_memory(LIBSSH2_SESSION *session, const char *user,
+                                                    const char *public_key, size_t public_length,
                                                     const char *private_key, size_t length,
                                                     const char *passphrase) {
-    return libssh2_userauth_publickey_frommemory(session, user, strlen(user), NULL, 0, private_key, length,
-                                                 passphrase);
+    return libssh2_userauth_publickey_frommemory(session, user, strlen(user), public_key, public_length,
+                                                 private_key, length, passphrase);
 }
 
 static inline char *np_ssh2_userauth_list(LIBSSH2_SESSION *session, const char *user) {

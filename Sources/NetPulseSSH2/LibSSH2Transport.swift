@@ -219,7 +219,12 @@ final class LibSSH2Transport: SSHTransport {
             code = Int(np_ssh2_userauth_kbdint(raw, user))
         case .privateKey(let key, let passphrase, let path):
             let text = key.revealed
-            code = Int(np_ssh2_userauth_publickey_memory(raw, user, text, text.utf8.count, passphrase?.revealed))
+            // Given the public key, libssh2 parses the private key once (to sign) instead of twice; an
+            // encrypted key gets none, so that a wrong passphrase still fails as it did, at the first parse.
+            let publicKey = OpenSSHKeyFile.publicKeyLine(ofUnencrypted: text)
+            code = Int(
+                np_ssh2_userauth_publickey_memory(
+                    raw, user, publicKey, publicKey?.utf8.count ?? 0, text, text.utf8.count, passphrase?.revealed))
             if code == Int(LIBSSH2_ERROR_FILE) || code == Int(LIBSSH2_ERROR_METHOD_NOT_SUPPORTED) {
                 throw NetPulseError.authentication(
                     "cannot load private key \(path): wrong passphrase or unsupported key format")

@@ -4,7 +4,9 @@
 //
 // Both drivers run in the same process against the same sshd, one after the other, in two rounds
 // (libssh2, libssh, libssh2, libssh), so that drift in the machine's load shows up.
-// NETPULSE_BACKENDS (e.g. `libssh`) limits the run to some of them.
+// NETPULSE_BACKENDS (e.g. `libssh`) limits the run to some of them (`none`: the floors alone);
+// ROUNDS sets the number of rounds (default 2). scripts/bench/callgrind.sh uses both to count
+// instructions per connection and per command.
 //
 // PHASES=1 first prints connect / exec / close wall times of 5 connections.
 //
@@ -79,7 +81,8 @@ try await TestSSHD.with(configuration: configuration) { server in
         let (_, output) = try await ChildProcess.run(floor, ["\(server.port)", server.clientKeyFile, "\(connections)"])
         print(output, terminator: "")
     }
-    for _ in 0..<2 {
+    let rounds = ProcessInfo.processInfo.environment["ROUNDS"].flatMap { Int($0) } ?? 2
+    for _ in 0..<rounds {
         for backend in backends {
             try await measure(backend.name, backend.make, server: server)
         }

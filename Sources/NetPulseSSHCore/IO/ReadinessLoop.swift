@@ -115,8 +115,12 @@ extension ReadinessLoop {
         struct State {
             var waiters: [Int32: Waiters] = [:]
             var registered: Set<Int32> = []
+            /// Descriptors a task is arming now (its `epoll_ctl` runs outside the lock).
+            var arming: Set<Int32> = []
+            /// Descriptors whose waiters changed while they were being armed: armed again before the
+            /// arming task lets go.
+            var rearm: Set<Int32> = []
             var timers = TimerHeap()
-            var nextToken: UInt64 = 0
             /// When the loop thread will wake by itself; `nil` while it is awake.
             var sleepingUntil: ContinuousClock.Instant?
         }
@@ -125,6 +129,8 @@ extension ReadinessLoop {
         let epollFD: Int32
         let wakeFD: Int32
         let state = Mutex(State())
+        /// The source of waiter tokens (an atomic counter, so a wait takes the lock once to register).
+        let tokens = Atomic<UInt64>(0)
 
         init(index: Int) {
             self.index = index
@@ -144,10 +150,7 @@ extension ReadinessLoop {
         }
 
         func wait(fd: Int32, interest: Interest, deadline: ContinuousClock.Instant) async throws -> Readiness {
-            let token = state.withLock { state -> UInt64 in
-                state.nextToken &+= 1
-                return state.nextToken
-            }
+            let token = tokens.wrappingAdd(1, ordering: .relaxed).newValue
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Readiness, any Error>) in
                     register(fd: fd, interest: interest, deadline: deadline, token: token, continuation: continuation)
@@ -158,6 +161,24 @@ extension ReadinessLoop {
             }
         }
 
+        /// One `epoll_ctl` to make: add or modify `fd`'s registration with `mask`.
+        struct Arm {
+            var op: Int32
+            var mask: UInt32
+        }
+
+        static func mask(for interest: Interest) -> UInt32 {
+            var mask = EPOLLONESHOT.rawValue | EPOLLRDHUP.rawValue
+            if interest.contains(.read) { mask |= EPOLLIN.rawValue }
+            if interest.contains(.write) { mask |= EPOLLOUT.rawValue }
+            return mask
+        }
+
+        /// Records the waiter under the lock, then arms the descriptor with `epoll_ctl` outside it, so that
+        /// the loop thread and other sessions never wait for a system call on this lock. While one task
+        /// arms a descriptor, another that registers on it only asks for a re-arm; the arming task makes
+        /// it (with every waiter's interest) before it lets go, so no interest is lost to the order in which
+        /// two `epoll_ctl` calls land. An event that comes before the arming finds the waiter already there.
         private func register(
             fd: Int32,
             interest: Interest,
@@ -165,7 +186,7 @@ extension ReadinessLoop {
             token: UInt64,
             continuation: CheckedContinuation<Readiness, any Error>
         ) {
-            enum Outcome { case waiting(wake: Bool), cancelled, failed(Int32) }
+            enum Outcome { case waiting(wake: Bool, arm: Arm?), cancelled }
             let outcome = state.withLock { state -> Outcome in
                 // Checked under the lock: a cancellation handler that ran before this point saw no
                 // waiter, so the flag is the only trace of it.
@@ -176,24 +197,6 @@ extension ReadinessLoop {
                     existing.others.append(waiter)
                     entry = existing
                 }
-                // One registration per descriptor, armed for what any of its waiters waits for.
-                let all = entry.interest
-                var event = epoll_event()
-                var mask = EPOLLONESHOT.rawValue | EPOLLRDHUP.rawValue
-                if all.contains(.read) { mask |= EPOLLIN.rawValue }
-                if all.contains(.write) { mask |= EPOLLOUT.rawValue }
-                event.events = mask
-                np_epoll_set_fd(&event, fd)
-                let op = state.registered.contains(fd) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD
-                if epoll_ctl(epollFD, op, fd, &event) != 0 {
-                    let error = errno
-                    // A descriptor number reused after close: register it afresh.
-                    if op == EPOLL_CTL_MOD && error == ENOENT, epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) == 0 {
-                    } else {
-                        return .failed(error)
-                    }
-                }
-                state.registered.insert(fd)
                 state.waiters[fd] = entry
                 state.timers.push(Timer(deadline: deadline, fd: fd, token: token))
                 // Timers of waiters that were woken early stay in the heap until their deadline;
@@ -207,20 +210,71 @@ extension ReadinessLoop {
                     }
                     state.timers = heap
                 }
+                var wake = false
                 if let sleeping = state.sleepingUntil, deadline < sleeping {
                     state.sleepingUntil = deadline
-                    return .waiting(wake: true)
+                    wake = true
                 }
-                return .waiting(wake: false)
+                // One registration per descriptor, armed for what any of its waiters waits for.
+                if state.arming.contains(fd) {
+                    state.rearm.insert(fd)
+                    return .waiting(wake: wake, arm: nil)
+                }
+                state.arming.insert(fd)
+                let op = state.registered.contains(fd) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD
+                state.registered.insert(fd)
+                return .waiting(wake: wake, arm: Arm(op: op, mask: Self.mask(for: entry.interest)))
             }
             switch outcome {
-            case .waiting(let wake):
-                if wake { _ = eventfd_write(wakeFD, 1) }
             case .cancelled:
                 continuation.resume(throwing: CancellationError())
-            case .failed(let error):
-                continuation.resume(throwing: Failure(errno: error))
+            case .waiting(let wake, let arm):
+                if wake { _ = eventfd_write(wakeFD, 1) }
+                if let arm { self.arm(fd: fd, arm) }
             }
+        }
+
+        /// Makes `arm` and then every re-arm asked for meanwhile; when `epoll_ctl` fails, every waiter of
+        /// the descriptor ends with ``ReadinessLoop/Failure`` (none of them could ever be woken).
+        private func arm(fd: Int32, _ first: Arm) {
+            var arm = first
+            while true {
+                let error = Self.control(epollFD, fd: fd, arm)
+                let (next, failed) = state.withLock { state -> (Arm?, [Waiter]) in
+                    if error != 0 {
+                        state.arming.remove(fd)
+                        state.rearm.remove(fd)
+                        state.registered.remove(fd)
+                        return (nil, state.waiters.removeValue(forKey: fd)?.all ?? [])
+                    }
+                    state.registered.insert(fd)
+                    if state.rearm.remove(fd) != nil, let waiters = state.waiters[fd] {
+                        return (Arm(op: EPOLL_CTL_MOD, mask: Self.mask(for: waiters.interest)), [])
+                    }
+                    state.arming.remove(fd)
+                    return (nil, [])
+                }
+                for waiter in failed { waiter.continuation.resume(throwing: Failure(errno: error)) }
+                guard let next else { return }
+                arm = next
+            }
+        }
+
+        /// `epoll_ctl` for `arm`: 0, or the error. A descriptor number reused after close (ENOENT on
+        /// modify) is added afresh; one added meanwhile (EEXIST on add) is modified.
+        private static func control(_ epollFD: Int32, fd: Int32, _ arm: Arm) -> Int32 {
+            var event = epoll_event()
+            event.events = arm.mask
+            np_epoll_set_fd(&event, fd)
+            if epoll_ctl(epollFD, arm.op, fd, &event) == 0 { return 0 }
+            let error = errno
+            if arm.op == EPOLL_CTL_MOD && error == ENOENT, epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) == 0 {
+                return 0
+            }
+            if arm.op == EPOLL_CTL_ADD && error == EEXIST, epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &event) == 0 {
+                return 0
+            }
+            return error
         }
 
         func forget(fd: Int32) {
@@ -240,26 +294,48 @@ extension ReadinessLoop {
             defer { events.deallocate() }
             var ready: [CheckedContinuation<Readiness, any Error>] = []
             var expired: [CheckedContinuation<Readiness, any Error>] = []
+            /// Whether the last wake-up had events (not only a timeout).
+            var active = false
             while true {
                 let timeout = state.withLock { state -> Int32 in
                     let now = ContinuousClock.now
-                    while let first = state.timers.peek(), first.deadline <= now {
-                        state.timers.pop()
-                        if let waiter = state.remove(fd: first.fd, token: first.token) {
-                            expired.append(waiter.continuation)
+                    // Timers of waiters woken early are dropped from the top of the heap; the thread then
+                    // sleeps until the latest of them at most (one wake-up for all, instead of one at each
+                    // deadline: libssh's 250 ms slices made about a dozen per connection), and a wait that
+                    // registers meanwhile with a later deadline needs no eventfd wake-up.
+                    var dropped: ContinuousClock.Instant?
+                    while let first = state.timers.peek() {
+                        if first.deadline <= now {
+                            state.timers.pop()
+                            if let waiter = state.remove(fd: first.fd, token: first.token) {
+                                expired.append(waiter.continuation)
+                            }
+                        } else if !state.isWaiting(fd: first.fd, token: first.token) {
+                            state.timers.pop()
+                            dropped = first.deadline
+                        } else {
+                            break
                         }
                     }
-                    guard let next = state.timers.peek() else {
+                    guard let next = dropped ?? state.timers.peek()?.deadline else {
+                        // Nothing to time: right after activity, sleep one idle slice (a wait that registers
+                        // meanwhile with a later deadline, as waits in a busy loop do, then needs no eventfd
+                        // wake-up); after a quiet slice, sleep until woken.
+                        if active {
+                            state.sleepingUntil = now + Self.idleSlice
+                            return Self.milliseconds(until: now + Self.idleSlice, from: now)
+                        }
                         state.sleepingUntil = now + .seconds(3600)
                         return -1
                     }
-                    state.sleepingUntil = next.deadline
-                    return Self.milliseconds(until: next.deadline, from: now)
+                    state.sleepingUntil = next
+                    return Self.milliseconds(until: next, from: now)
                 }
                 for continuation in expired { continuation.resume(returning: .timedOut) }
                 expired.removeAll(keepingCapacity: true)
 
                 let count = epoll_wait(epollFD, events, Int32(capacity), timeout)
+                active = count != 0
                 if count < 0 {
                     if errno == EINTR { continue }
                     fatalError("epoll_wait failed: \(String(cString: strerror(errno)))")
@@ -284,6 +360,10 @@ extension ReadinessLoop {
             }
         }
 
+        /// How long the thread sleeps with nothing to time right after activity (longer than libssh's
+        /// 250 ms recheck slices, so that their registrations do not wake it).
+        static let idleSlice = Duration.milliseconds(300)
+
         static func milliseconds(until deadline: ContinuousClock.Instant, from now: ContinuousClock.Instant) -> Int32 {
             let remaining = now.duration(to: deadline)
             let (seconds, attoseconds) = remaining.components
@@ -296,6 +376,12 @@ extension ReadinessLoop {
 }
 
 extension ReadinessLoop.Worker.State {
+    /// Whether the waiter with `token` still waits on `fd`.
+    func isWaiting(fd: Int32, token: UInt64) -> Bool {
+        guard let waiters = self.waiters[fd] else { return false }
+        return waiters.first.token == token || waiters.others.contains { $0.token == token }
+    }
+
     /// Removes one waiter of `fd` by its token; `nil` when it is no longer there.
     mutating func remove(fd: Int32, token: UInt64) -> ReadinessLoop.Worker.Waiter? {
         guard let waiters = self.waiters[fd] else { return nil }

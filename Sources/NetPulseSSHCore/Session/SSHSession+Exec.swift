@@ -22,16 +22,21 @@ extension SSHSession {
         while ended.count < 2 {
             var progress = false
             for stream in [SSHStream.standardOutput, .standardError] where !ended.contains(stream) {
-                let result = try buffer.withUnsafeMutableBytes { raw throws(NetPulseError) in
-                    try transport.read(channel, stream, into: raw)
-                }
+                let result = try transport.read(channel, stream, into: buffer.bytes)
                 guard case .processed(let count) = result else { continue }
+                // An end of file is progress too: the read of one stream can take the other's data and end
+                // of file into the library's own buffers, and the socket then stays quiet (libssh2 stalled
+                // here until the deadline when stdout's end came in with stderr's read).
+                progress = true
                 if count == 0 {
                     ended.insert(stream)
                     continue
                 }
-                progress = true
-                if stream == .standardOutput { output += buffer[0..<count] } else { errors += buffer[0..<count] }
+                if stream == .standardOutput {
+                    output.append(contentsOf: buffer.prefix(count))
+                } else {
+                    errors.append(contentsOf: buffer.prefix(count))
+                }
                 if output.count + errors.count > cap {
                     throw NetPulseError.unexpectedOutput(
                         "the output of '\(command)' on \(peer) exceeds the cap of \(cap) bytes")
@@ -65,14 +70,12 @@ extension SSHSession {
         guard let shell else { throw NetPulseError.connectionLost("the session with \(peer) has no shell") }
         while true {
             try checkOpen()
-            let result = try buffer.withUnsafeMutableBytes { raw throws(NetPulseError) in
-                try transport.read(shell, .standardOutput, into: raw)
-            }
+            let result = try transport.read(shell, .standardOutput, into: buffer.bytes)
             switch result {
             case .processed(0):
                 throw NetPulseError.connectionLost("the device \(peer) closed the shell")
             case .processed(let count):
-                let bytes = Array(buffer[0..<count])
+                let bytes = Array(buffer.prefix(count))
                 sessionLog?.record(bytes)
                 return bytes
             case .wouldBlock:
