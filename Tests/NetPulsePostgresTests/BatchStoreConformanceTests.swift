@@ -51,12 +51,14 @@ func withStore(
 }
 
 /// Validates and submits a JSON request as the HTTP API does.
-func submit(_ store: any BatchStore, _ json: Data, resultTTL: Duration? = nil) async throws -> StoredBatch {
+func submit(
+    _ store: any BatchStore, _ json: Data, resultTTL: Duration? = nil, tenant: String? = nil
+) async throws -> StoredBatch {
     var request = try BatchRequest(json: json)
     if let resultTTL { request.options.resultTTL = resultTTL }
     let validated = try ValidatedBatch(request, configuration: store.configuration)
     let source = try JSONDecoder().decode(JSONValue.self, from: json)
-    return try await store.submitBatch(validated, source: source, tenant: nil, annotation: nil)
+    return try await store.submitBatch(validated, source: source, tenant: tenant, annotation: nil)
 }
 
 /// Reads a batch's whole stream (with a deadline) and checks that every job of it came exactly once.
@@ -171,6 +173,21 @@ struct BatchStoreConformanceTests {
                 #expect(runs.count == 2 && runs[0].end <= runs[1].start, "\(host): one job at a time")
                 #expect(runs.count == 2 && runs[0].operation != runs[1].operation)
             }
+        }
+    }
+
+    @Test("pinned: a kept session serves its tenant's next job, never another tenant's", arguments: Backend.allCases)
+    func pinnedSessionsStayWithTheirTenant(_ backend: Backend) async throws {
+        let driver = InMemoryDriver()
+        try await withStore(backend, driver: driver, workers: 1) { store in
+            let json = try requestJSON(hosts: ["s1"], command: "show one", strategy: "pinned")
+            _ = try await collect(store, try await submit(store, json, tenant: "key-0"))
+            _ = try await collect(store, try await submit(store, json, tenant: "key-0"))
+            #expect(driver.stats.totalConnects == 1, "the same tenant's second job reused the kept session")
+            _ = try await collect(store, try await submit(store, json, tenant: "key-1"))
+            #expect(
+                driver.stats.totalConnects == 2,
+                "another tenant, with the same device credentials, got a session of its own")
         }
     }
 

@@ -74,9 +74,10 @@ public final class PostgresQueue: Sendable {
     }
 
     /// Queues a validated batch whose request is `json`, with the submitter's `annotation` (kept as is,
-    /// and purged with the batch).
+    /// and purged with the batch) and `tenant` (a pinned device's session is reused only by jobs of the
+    /// same tenant; a name such as `key-2`, never a secret).
     public func submit(
-        _ batch: ValidatedBatch, json: String, annotation: String? = nil
+        _ batch: ValidatedBatch, json: String, annotation: String? = nil, tenant: String? = nil
     ) async throws(PostgresQueueError) -> SubmittedBatch {
         let id = UUID()
         let specs = batch.specs
@@ -102,9 +103,9 @@ public final class PostgresQueue: Sendable {
             try await client.withTransaction(logger: logger) { connection in
                 try await connection.query(
                     """
-                    INSERT INTO np_batch (id, request, total, pinned, expires_at, result_ttl, annotation)
+                    INSERT INTO np_batch (id, request, total, pinned, expires_at, result_ttl, annotation, tenant)
                     VALUES (\(id), \(json), \(total), \(pinned),
-                            now() + make_interval(secs => \(expiresIn)), \(resultTTL), \(annotation))
+                            now() + make_interval(secs => \(expiresIn)), \(resultTTL), \(annotation), \(tenant))
                     """, logger: logger)
                 try await connection.query(
                     """

@@ -56,6 +56,9 @@ public enum PostgresSchema {
         [
             // The API's record of a batch (masked devices, rejections), read back after a restart.
             "ALTER TABLE np_batch ADD COLUMN annotation text",
+            // Who submitted the batch (over HTTP, "key-N" for the API key's index: never the key). A pinned
+            // session is reused only by jobs of the same tenant, as in memory.
+            "ALTER TABLE np_batch ADD COLUMN tenant text",
             // Results are streamed in the order they became final: each job gets a number when it does,
             // and its batch is notified (one notification per batch and transaction).
             "CREATE SEQUENCE np_job_done_seq",

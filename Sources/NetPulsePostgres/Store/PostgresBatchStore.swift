@@ -97,7 +97,7 @@ public final class PostgresBatchStore: BatchStore {
         }
         let text = annotation.flatMap { value in annotations?.encode(value) }
         let stored = try await call { () async throws(PostgresQueueError) in
-            try await queue.submit(batch, json: json, annotation: text)
+            try await queue.submit(batch, json: json, annotation: text, tenant: tenant)
         }
         cache.withLock {
             $0.insert(

@@ -203,17 +203,18 @@ public final class PostgresWorker: Sendable {
                     }
                     stats.withLock { $0.claimed += claimed.count }
                     for job in claimed {
-                        let prepared = await batches.prepared(job.batchID, queue: queue)
+                        let (prepared, tenant) = await batches.prepared(job.batchID, queue: queue)
                         let (session, closing) = state.start(job) { kept in
                             guard case .success(let batch) = prepared, let spec = batch.spec(job.index) else {
                                 return false
                             }
                             return spec.target == kept.target && batch.driverName == kept.driverName
+                                && tenant == kept.tenant
                         }
                         if let closing { close([closing]) }
                         tasks[JobKey(batchID: job.batchID, index: job.index)] = Task {
                             let (result, keep) = await Self.execute(
-                                job, prepared: prepared, session: session, queue: queue)
+                                job, prepared: prepared, tenant: tenant, session: session, queue: queue)
                             let text = Self.encode(result)
                             shared.inbox.withLock { $0.append((JobCompletion(job: job, result: text), keep)) }
                             shared.wake()
@@ -277,7 +278,7 @@ public final class PostgresWorker: Sendable {
 
     /// Runs one job within its batch's `execution_timeout`; a cancelled job reports `cancelled`.
     static func execute(
-        _ job: ClaimedJob, prepared: Result<ValidatedBatch, NetPulseError>, session kept: KeptSession?,
+        _ job: ClaimedJob, prepared: Result<ValidatedBatch, NetPulseError>, tenant: String?, session kept: KeptSession?,
         queue: PostgresQueue
     ) async -> (DeviceResult, KeptSession?) {
         let jobID = "\(job.batchID.uuidString.lowercased()).\(job.index)"
@@ -301,7 +302,9 @@ public final class PostgresWorker: Sendable {
                 let (result, session) = await execution.run(session: kept?.session, keep: keep)
                 return .done(
                     result,
-                    session.map { KeptSession(session: $0, target: spec.target, driverName: batch.driverName) })
+                    session.map {
+                        KeptSession(session: $0, target: spec.target, driverName: batch.driverName, tenant: tenant)
+                    })
             }
             group.addTask {
                 do {
@@ -358,6 +361,8 @@ public final class PostgresWorker: Sendable {
         let session: any DriverSession
         let target: DeviceTarget
         let driverName: String
+        /// Who submitted the job that opened it: only that tenant's jobs reuse it.
+        let tenant: String?
     }
 
     enum Outcome: Sendable {
@@ -367,11 +372,12 @@ public final class PostgresWorker: Sendable {
     }
 }
 
-/// Batches a worker has loaded and validated, by id (a handful at a time).
+/// Batches a worker has loaded and validated, by id (a handful at a time), with their tenant.
 struct BatchCache {
-    private var entries: [UUID: Result<ValidatedBatch, NetPulseError>] = [:]
+    typealias Prepared = (batch: Result<ValidatedBatch, NetPulseError>, tenant: String?)
+    private var entries: [UUID: Prepared] = [:]
 
-    mutating func prepared(_ id: UUID, queue: PostgresQueue) async -> Result<ValidatedBatch, NetPulseError> {
+    mutating func prepared(_ id: UUID, queue: PostgresQueue) async -> Prepared {
         if let known = entries[id] { return known }
         let loaded = await Self.load(id, queue: queue)
         if entries.count >= 64 { entries.removeAll() }
@@ -379,23 +385,28 @@ struct BatchCache {
         return loaded
     }
 
-    private static func load(_ id: UUID, queue: PostgresQueue) async -> Result<ValidatedBatch, NetPulseError> {
+    private static func load(_ id: UUID, queue: PostgresQueue) async -> Prepared {
+        var tenant: String?
         do {
             var text: String?
-            for try await value in try await queue.client.query(
-                "SELECT request FROM np_batch WHERE id = \(id)", logger: queue.logger
-            ).decode(String.self) {
-                text = value
+            for try await (request, owner) in try await queue.client.query(
+                "SELECT request, tenant FROM np_batch WHERE id = \(id)", logger: queue.logger
+            ).decode((String, String?).self) {
+                text = request
+                tenant = owner
             }
-            guard let text else { return .failure(NetPulseError(.invalidRequest, "the batch was purged")) }
+            guard let text else { return (.failure(NetPulseError(.invalidRequest, "the batch was purged")), nil) }
             let request = try BatchRequest(json: Data(text.utf8))
-            return .success(try ValidatedBatch(request, configuration: queue.configuration))
+            return (.success(try ValidatedBatch(request, configuration: queue.configuration)), tenant)
         } catch let error as RequestError {
-            return .failure(NetPulseError(.invalidRequest, "this worker cannot run the batch: \(error)"))
+            return (.failure(NetPulseError(.invalidRequest, "this worker cannot run the batch: \(error)")), tenant)
         } catch {
-            return .failure(
-                NetPulseError(
-                    .driverError, "loading the batch failed: \(PostgresQueueError.wrapping(error, "loading"))"))
+            return (
+                .failure(
+                    NetPulseError(
+                        .driverError, "loading the batch failed: \(PostgresQueueError.wrapping(error, "loading"))")),
+                tenant
+            )
         }
     }
 }
