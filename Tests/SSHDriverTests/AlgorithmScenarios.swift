@@ -30,7 +30,7 @@ struct AlgorithmScenarios {
                 try await $0.execute(Fixture.commands("echo rsa"))
             }
             #expect(outcome.outputs.first?.output == "rsa\n")
-            #expect(server.logText.contains("kex: host key algorithm: rsa-sha2-512"))
+            #expect(await server.waitForLog(containing: "kex: host key algorithm: rsa-sha2-512", timeout: .seconds(10)))
         }
     }
 
@@ -58,8 +58,10 @@ struct AlgorithmScenarios {
             }
             #expect(outcome.success)
             #expect(outcome.outputs.first?.output.contains("Cisco IOS Software") == true)
-            #expect(server.logText.contains("kex: algorithm: diffie-hellman-group14-sha1"))
-            #expect(server.logText.contains("kex: host key algorithm: ssh-rsa"))
+            #expect(
+                await server.waitForLog(
+                    containing: "kex: algorithm: diffie-hellman-group14-sha1", timeout: .seconds(10)))
+            #expect(await server.waitForLog(containing: "kex: host key algorithm: ssh-rsa", timeout: .seconds(10)))
         }
     }
 

@@ -23,7 +23,7 @@ struct AuthenticationScenarios {
                 try await $0.execute(Fixture.commands("echo kbd"))
             }
             #expect(outcome.outputs.first?.output == "kbd\n")
-            #expect(server.logText.contains("Accepted keyboard-interactive"))
+            #expect(await server.waitForLog(containing: "Accepted keyboard-interactive", timeout: .seconds(10)))
         }
     }
 
@@ -42,7 +42,7 @@ struct AuthenticationScenarios {
                 try await $0.execute(Fixture.commands("echo phrase"))
             }
             #expect(second.outputs.first?.output == "phrase\n")
-            #expect(server.logText.contains("Accepted publickey"))
+            #expect(await server.waitForLog(containing: "Accepted publickey", timeout: .seconds(10)))
         }
     }
 
