@@ -29,13 +29,21 @@ fi
 out=${1:-Benchmarks/results/$(date -u +%F)-$commit}
 mkdir -p "$out"
 steps=${STEPS:-"sshd fleet third-party lab scheduler queue api peers-modern peers-wan"}
+build_scheduler_bench=0
+case " $steps " in *" scheduler "*) build_scheduler_bench=1 ;; esac
 
 bash scripts/bootstrap.sh
 for product in netpulse netpulse-bench netpulse-sshbench netpulse-lab-bench netpulse-queue-bench netpulse-api-bench; do
     swift build -c release --product "$product"
 done
-(cd Benchmarks/SchedulerBench && swift build -c release)
+[ "$build_scheduler_bench" = 0 ] || (cd Benchmarks/SchedulerBench && swift build -c release)
 bin=$(swift build -c release --show-bin-path)
+# The builds leave the load average high for a while: wait (at most QUIET_WAIT seconds, 180) for the one-minute
+# load to fall below 1.5 before the first measurement.
+for _ in $(seq 1 "${QUIET_WAIT:-180}"); do
+    awk '{ exit !($1 < 1.5) }' /proc/loadavg && break
+    sleep 1
+done
 
 header() {
     echo "# commit $commit, $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
