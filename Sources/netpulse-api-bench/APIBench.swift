@@ -115,8 +115,8 @@ struct APIBench: AsyncParsableCommand {
         @Option(help: "Connections submitting at once.")
         var connections: Int = 8
 
-        @Option(help: "result_ttl of every batch, in seconds.")
-        var resultTTL: Int = 5
+        @Option(help: "result_ttl of every batch, in seconds (the API accepts 60 to 604800, as NetPulse does).")
+        var resultTTL: Int = 60
 
         @Option(help: "Batches of a first round whose purge sets the starting value (thread pools, arenas).")
         var warmup: Int = 200
@@ -125,8 +125,11 @@ struct APIBench: AsyncParsableCommand {
         var rounds: Int = 2
 
         func validate() throws {
-            guard batches >= 1, devices >= 1, connections >= 1, resultTTL >= 0, warmup >= 0, rounds >= 1 else {
+            guard batches >= 1, devices >= 1, connections >= 1, warmup >= 0, rounds >= 1 else {
                 throw ValidationError("--batches, --devices, --connections and --rounds must be at least 1")
+            }
+            guard (60...604_800).contains(resultTTL) else {
+                throw ValidationError("--result-ttl must be between 60 and 604800 seconds (the API refuses others)")
             }
         }
 
