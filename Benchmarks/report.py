@@ -270,13 +270,17 @@ def chart(report, path):
         ("fresh", "cli", "wall_per_device_ms", "1. fresh, cli: wall ms / device"),
         ("fresh", "exec", "wall_per_device_ms", "1. fresh, exec: wall ms / device"),
         ("pinned", "cli", "steady_cpu_per_op_us", "2. pinned, cli: CPU µs / command (reused)"),
+        ("pinned", "exec", "steady_cpu_per_op_us", "2. pinned, exec: CPU µs / command (reused)"),
         ("push", "cli", "cpu_per_device_ms", "3. push 50 lines + read-back: CPU ms / device"),
         ("held", "cli", "mem_per_session_kib", "4. held, cli: KiB / session"),
         ("held", "exec", "mem_per_session_kib", "4. held, exec: KiB / session"),
         ("faulty", "cli", "wall_per_device_ms", "5. faulty, cli: wall ms / device"),
         ("faulty", "exec", "wall_per_device_ms", "5. faulty, exec: wall ms / device"),
     ]
-    figure, axes = plt.subplots(5, 2, figsize=(12, 17))
+    rows = (len(panels) + 1) // 2
+    figure, axes = plt.subplots(rows, 2, figsize=(12, 3.4 * rows))
+    for axis in axes.flat[len(panels):]:
+        axis.set_visible(False)
     for axis, (scenario, mode, field, title) in zip(axes.flat, panels):
         names, values, colors, failures = [], [], [], []
         for run in runs_of(report, scenario, mode):

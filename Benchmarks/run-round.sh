@@ -55,12 +55,19 @@ step() {
     local name=$1
     shift
     echo "run-round: $name ($(date -u +%T), load $(cut -d' ' -f1 /proc/loadavg))" >&2
+    local status=0
     {
         header "$@"
-        "$@" 2>&1
-        echo "# ended $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+        "$@" 2>&1 || status=$?
+        echo "# ended $(date -u +%FT%TZ), exit status $status, load average $(cut -d' ' -f1-3 /proc/loadavg)"
     } > "$out/$name.txt"
+    # A failed step is recorded (its file says so) and the round goes on; the round's exit status says it.
+    if [ "$status" != 0 ]; then
+        echo "run-round: $name FAILED (exit $status), see $out/$name.txt" >&2
+        failed="$failed $name"
+    fi
 }
+failed=
 
 for s in $steps; do
     case "$s" in
@@ -95,4 +102,8 @@ for s in $steps; do
         ;;
     esac
 done
+if [ -n "$failed" ]; then
+    echo "run-round: done, results in $out; FAILED steps:$failed" >&2
+    exit 1
+fi
 echo "run-round: done, results in $out" >&2
