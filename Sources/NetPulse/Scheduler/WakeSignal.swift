@@ -2,7 +2,7 @@ import Synchronization
 
 /// A one-slot wake-up for one waiting task: ``signal()`` before ``wait()`` is remembered, many
 /// signals collapse into one. ``wait()`` returns early when the task is cancelled.
-final class WakeSignal: Sendable {
+package final class WakeSignal: Sendable {
     private struct State {
         var pending = false
         var waiter: CheckedContinuation<Void, Never>?
@@ -10,7 +10,9 @@ final class WakeSignal: Sendable {
 
     private let state = Mutex(State())
 
-    func signal() {
+    package init() {}
+
+    package func signal() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if let waiter = state.waiter {
                 state.waiter = nil
@@ -22,7 +24,7 @@ final class WakeSignal: Sendable {
         waiter?.resume()
     }
 
-    func wait() async {
+    package func wait() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { state -> Bool in
@@ -42,5 +44,17 @@ final class WakeSignal: Sendable {
             }
             waiter?.resume()
         }
+    }
+
+    /// Waits for a signal, at most `timeout`. A signal that raced the deadline is taken as this wait's,
+    /// not kept for the next.
+    package func wait(upTo timeout: Duration) async {
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            self?.signal()
+        }
+        defer { timer.cancel() }
+        await wait()
+        state.withLock { $0.pending = false }
     }
 }

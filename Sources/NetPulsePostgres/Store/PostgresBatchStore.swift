@@ -263,7 +263,7 @@ public final class PostgresBatchStore: BatchStore {
             continuation.finish()
             return stream
         }
-        let waker = ResultWaker()
+        let waker = WakeSignal()
         let token = wakers.withLock { $0.add(batchID, waker) }
         let task = Task {
             defer { self.wakers.withLock { $0.remove(batchID, token) } }
@@ -282,7 +282,7 @@ public final class PostgresBatchStore: BatchStore {
     /// read of the whole batch catches any job whose number was taken before a lower one committed.
     private func stream(
         _ uuid: UUID, batchID: String, into continuation: AsyncThrowingStream<DeviceResult, any Error>.Continuation,
-        waker: ResultWaker
+        waker: WakeSignal
     ) async throws {
         var seen = Set<Int>()
         var floor: Int64 = 0
@@ -328,11 +328,11 @@ public final class PostgresBatchStore: BatchStore {
     }
 
     private func wake(batchID: String) {
-        for waker in wakers.withLock({ $0.wakers(of: batchID) }) { waker.wake() }
+        for waker in wakers.withLock({ $0.wakers(of: batchID) }) { waker.signal() }
     }
 
     private func wakeAll() {
-        for waker in wakers.withLock({ $0.all() }) { waker.wake() }
+        for waker in wakers.withLock({ $0.all() }) { waker.signal() }
     }
 
     // MARK: Rows
@@ -483,9 +483,9 @@ struct StoreBatchCache {
 /// The streams waiting on each batch.
 struct ResultWakerTable {
     private var next: UInt64 = 0
-    private var byBatch: [String: [UInt64: ResultWaker]] = [:]
+    private var byBatch: [String: [UInt64: WakeSignal]] = [:]
 
-    mutating func add(_ batchID: String, _ waker: ResultWaker) -> UInt64 {
+    mutating func add(_ batchID: String, _ waker: WakeSignal) -> UInt64 {
         next += 1
         byBatch[batchID, default: [:]][next] = waker
         return next
@@ -496,55 +496,7 @@ struct ResultWakerTable {
         if byBatch[batchID]?.isEmpty == true { byBatch.removeValue(forKey: batchID) }
     }
 
-    func wakers(of batchID: String) -> [ResultWaker] { byBatch[batchID].map { Array($0.values) } ?? [] }
+    func wakers(of batchID: String) -> [WakeSignal] { byBatch[batchID].map { Array($0.values) } ?? [] }
 
-    func all() -> [ResultWaker] { byBatch.values.flatMap(\.values) }
-}
-
-/// One waiter woken by a notification, a deadline or cancellation, whichever comes first; a wake with
-/// no waiter is kept for the next wait.
-final class ResultWaker: Sendable {
-    private struct State {
-        var pending = false
-        var waiter: CheckedContinuation<Void, Never>?
-    }
-
-    private let state = Mutex(State())
-
-    func wake() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.waiter else {
-                state.pending = true
-                return nil
-            }
-            state.waiter = nil
-            return waiter
-        }
-        waiter?.resume()
-    }
-
-    func wait(upTo timeout: Duration) async {
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            self?.wake()
-        }
-        defer { timer.cancel() }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let now = state.withLock { state -> Bool in
-                    if state.pending || Task.isCancelled {
-                        state.pending = false
-                        return true
-                    }
-                    state.waiter = continuation
-                    return false
-                }
-                if now { continuation.resume() }
-            }
-        } onCancel: {
-            wake()
-        }
-        // A wake that raced the deadline is for this wait, not the next.
-        state.withLock { $0.pending = false }
-    }
+    func all() -> [WakeSignal] { byBatch.values.flatMap(\.values) }
 }
