@@ -259,7 +259,10 @@ struct BatchStoreConformanceTests {
 
     @Test("result_ttl: a finished batch is purged when it runs out", arguments: Backend.allCases)
     func resultTTL(_ backend: Backend) async throws {
-        try await withStore(backend) { store in
+        // Each command takes 300 ms, so the stream below is open before the batch ends and is purged (with
+        // result_ttl zero, the in-memory scheduler purges at once: a stream opened later finds nothing).
+        let driver = InMemoryDriver(fallback: ScriptedDevice(commandLatency: .milliseconds(300)))
+        try await withStore(backend, driver: driver) { store in
             let batch = try await submit(store, try requestJSON(hosts: ["r1", "r2"]), resultTTL: .zero)
             _ = try await collect(store, batch)
             try await until("the batch to be purged") {
