@@ -16,6 +16,8 @@ test: bootstrap
 	swift test --skip-build --filter 'TextFSMDifferentialTests/live'
 	bash scripts/check-openapi.sh
 	bash scripts/check-readme-snippets.sh
+	# Every DocC catalog builds without a warning.
+	bash scripts/check-docs.sh
 	# NetPulse's own Python SDK (netpulse-sdk 0.4.0 from PyPI) against netpulse serve and lab devices.
 	bash scripts/netpulse-sdk.sh
 

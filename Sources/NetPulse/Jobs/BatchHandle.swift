@@ -22,7 +22,7 @@ public struct BatchHandle: Sendable {
     /// (`execution_timeout`, `result_ttl`, `max_output_bytes` set and clamped).
     public var options: BatchOptions { batch.options }
 
-    /// What the submitter attached to the batch (``Scheduler/submit(_:tenant:annotation:)``).
+    /// What the submitter attached to the batch (``Scheduler/submit(_:tenant:annotation:)-(BatchRequest,_,_)``).
     public var annotation: (any Sendable)? { batch.annotation }
 
     /// Each device's result in the order they became final; every device exactly once, then the

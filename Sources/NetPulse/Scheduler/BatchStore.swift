@@ -17,7 +17,7 @@ public protocol BatchStore: Sendable {
     ///   - batch: The batch, validated against ``configuration``.
     ///   - source: The request as JSON (the batch guide's format), for a store that keeps batches
     ///     outside this process; an in-process store ignores it.
-    ///   - tenant: Who submits (see ``Scheduler/submit(_:tenant:annotation:)``).
+    ///   - tenant: Who submits (see ``Scheduler/submit(_:tenant:annotation:)-(BatchRequest,_,_)``).
     ///   - annotation: What the caller keeps with the batch, handed back by ``lookUpBatch(id:)``.
     /// - Returns: The batch's id and one job id per device, in request order.
     /// - Throws: ``BatchStoreError`` (``BatchStoreError/Kind/refused`` with the ``RequestError`` when the

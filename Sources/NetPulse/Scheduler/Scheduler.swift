@@ -11,7 +11,7 @@ import Tracing
 /// Runs batches on devices with bounded concurrency and reports every device exactly once.
 ///
 /// Create one with ``withScheduler(configuration:isolation:_:)``; it shuts down when the closure
-/// returns. Submit batches with ``submit(_:tenant:annotation:)`` (returns at once) or ``run(_:)`` (awaits the result).
+/// returns. Submit batches with ``submit(_:tenant:annotation:)-(BatchRequest,_,_)`` (returns at once) or ``run(_:)`` (awaits the result).
 ///
 /// ```swift
 /// let result = try await withScheduler(configuration: .init(drivers: drivers)) { scheduler in

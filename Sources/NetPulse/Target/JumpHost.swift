@@ -27,8 +27,8 @@ public struct JumpHost: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "jump host \(username)@\(DeviceKey.format(host: host, port: port))" }
 }
 
-/// One `jump_host` entry as a request gives it; unset fields are taken from the device
-/// (``resolve(device:path:)``).
+/// One `jump_host` entry as a request gives it; unset fields are taken from the device when the
+/// request is validated.
 public struct JumpHostArgs: Sendable, Hashable {
     public var host: String
     public var port: Int?

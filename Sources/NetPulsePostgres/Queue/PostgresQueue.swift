@@ -11,7 +11,7 @@ public import PostgresNIO
 /// `FOR UPDATE SKIP LOCKED` in one statement that commits at once: no transaction stays open while a
 /// device is worked on.
 public final class PostgresQueue: Sendable {
-    /// The pool every query goes through; the caller runs it (``PostgresClient/run()``).
+    /// The pool every query goes through; the caller runs it (`PostgresClient/run()`).
     public let client: PostgresClient
     /// Drivers, platforms and limits requests are validated against (workers need the same drivers).
     public let configuration: SchedulerConfiguration
@@ -39,7 +39,7 @@ public final class PostgresQueue: Sendable {
     /// The request is stored as given (credentials included: the database is as trusted as the API
     /// process) and validated again by the worker that loads it.
     ///
-    /// - Throws: ``RequestError`` naming the field at fault, or ``PostgresQueueError``.
+    /// - Throws: `RequestError` naming the field at fault, or ``PostgresQueueError``.
     public func submit(json: Data) async throws -> SubmittedBatch {
         let request = try BatchRequest(json: json)
         let validated = try ValidatedBatch(request, configuration: configuration)
@@ -58,7 +58,7 @@ public final class PostgresQueue: Sendable {
         return try await submit(validated, json: text)
     }
 
-    /// Jobs queued and not yet claimed, over every batch (the bound ``SchedulerConfiguration/Limits/maxQueuedJobs``
+    /// Jobs queued and not yet claimed, over every batch (the bound `SchedulerConfiguration/Limits/maxQueuedJobs`
     /// applies to, as in memory; checked before the insert, so concurrent submits may pass it by one batch).
     public func queuedJobs() async throws(PostgresQueueError) -> Int {
         do {

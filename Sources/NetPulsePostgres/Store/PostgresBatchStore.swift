@@ -4,7 +4,7 @@ public import NetPulse
 import PostgresNIO
 import Synchronization
 
-/// A ``BatchStore`` over a ``PostgresQueue``: batches are rows, their jobs run in ``PostgresWorker``
+/// A `BatchStore` over a ``PostgresQueue``: batches are rows, their jobs run in ``PostgresWorker``
 /// processes (or one run beside the API), and every answer is read from the database, so any number
 /// of API processes serve the same batches and a restarted one answers as before.
 ///
@@ -12,7 +12,7 @@ import Synchronization
 /// jobs becomes final), with a poll every ``Options/pollInterval`` as a fallback. Run ``run()`` for the
 /// listener; without it, streams poll.
 ///
-/// What it does not do, and says so (``BatchStoreError/Kind/unsupported``): submit a batch without its
+/// What it does not do, and says so (`BatchStoreError/Kind/unsupported`): submit a batch without its
 /// JSON request (`source`).
 public final class PostgresBatchStore: BatchStore {
     /// How the store polls and what it keeps in memory.

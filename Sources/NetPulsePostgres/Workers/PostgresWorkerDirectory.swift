@@ -9,7 +9,10 @@ public struct PostgresWorkerDirectory: WorkerDirectory {
     let deadAfter: Duration
     let logger: Logger
 
-    /// - Parameter deadAfter: A worker silent for longer is not listed (the queue's ``PostgresWorker/Options/deadAfter``).
+    /// - Parameters:
+    ///   - client: The connection pool to the queue's database.
+    ///   - deadAfter: A worker silent for longer is not listed (the queue's ``PostgresWorker/Options/deadAfter``).
+    ///   - logger: Where failures to read the worker table are logged.
     public init(client: PostgresClient, deadAfter: Duration = .seconds(10), logger: Logger) {
         self.client = client
         self.deadAfter = deadAfter

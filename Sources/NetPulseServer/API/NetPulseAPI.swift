@@ -7,7 +7,7 @@ import NIOCore
 import Synchronization
 
 /// The NetPulse HTTP API as routes on a hummingbird router: the batch guide's endpoints over a
-/// ``BatchStore``: the in-memory `Scheduler`, or a PostgreSQL queue (`NetPulsePostgres`).
+/// `BatchStore`: the in-memory `Scheduler`, or a PostgreSQL queue (`NetPulsePostgres`).
 ///
 /// ```swift
 /// try await withScheduler(configuration: schedulerConfiguration) { scheduler in

@@ -151,7 +151,7 @@ public struct RunningNetPulseServer: Sendable {
     public let scheduler: Scheduler
 }
 
-/// A running server over a ``BatchStore`` other than the in-memory scheduler, as
+/// A running server over a `BatchStore` other than the in-memory scheduler, as
 /// ``NetPulseAPIServer/withServer(configuration:store:handleSignals:_:)`` hands it to its body.
 public struct RunningNetPulseStoreServer: Sendable {
     /// The port the server listens on (the chosen one when configured with 0).
@@ -206,7 +206,7 @@ public enum NetPulseAPIServer {
     }
 
     /// Runs a server over `store` while `body` runs, then shuts it down gracefully: the API stops
-    /// taking work, then ``BatchStore/shutdown()`` is called. The store (its database client, its
+    /// taking work, then `BatchStore/shutdown()` is called. The store (its database client, its
     /// worker) is the caller's to run.
     ///
     /// - Throws: ``ServerConfigurationError`` for an unusable configuration, the bind error when the

@@ -5,7 +5,7 @@ public import NetPulse
 ///
 /// `{"url": "http://127.0.0.1:9000/hook", "method": "POST", "headers": {"Authorization": "..."},
 /// "timeout": 5, "max_retries": 3, "retry_intervals": [1, 2, 4]}`. Header values are kept as
-/// ``Secret``s: they never appear in logs, errors, descriptions or JSON.
+/// `Secret`s: they never appear in logs, errors, descriptions or JSON.
 public struct Webhook: Sendable, Hashable, CustomStringConvertible {
     public var url: URL
     /// `POST` (default) or `PUT`.
@@ -31,7 +31,7 @@ public struct Webhook: Sendable, Hashable, CustomStringConvertible {
 
     /// Reads the `webhook` object of a request.
     ///
-    /// - Throws: ``RequestError`` naming the field at fault (`webhook.url`, ...).
+    /// - Throws: `RequestError` naming the field at fault (`webhook.url`, ...).
     public init(jsonValue value: JSONValue, path: String = "webhook") throws(RequestError) {
         guard case .object(let object) = value else {
             throw RequestError(field: path, reason: "must be an object")

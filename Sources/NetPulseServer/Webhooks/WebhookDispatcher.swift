@@ -7,7 +7,7 @@ import NIOHTTP1
 import Synchronization
 
 /// Sends each job's webhook when the job is final, off the scheduler's path: the API observes the
-/// batch's results (``BatchHandle/results``) and queues one delivery per job here; a bounded queue feeds
+/// batch's results (`BatchHandle/results`) and queues one delivery per job here; a bounded queue feeds
 /// a few concurrent senders (async-http-client), each retrying as the webhook says.
 ///
 /// Nothing is lost silently: a delivery that the full queue refuses, or that failed every attempt, is
