@@ -27,26 +27,6 @@ struct SchedulerActions {
     var noPendingCloses = false
 
     init() {}
-
-    /// Adds `other`'s actions after these.
-    mutating func append(_ other: SchedulerActions) {
-        if !other.startWorkers.isEmpty {
-            startWorkers =
-                startWorkers.isEmpty
-                ? other.startWorkers
-                : min(
-                    startWorkers.lowerBound, other.startWorkers.lowerBound)..<max(
-                        startWorkers.upperBound, other.startWorkers.upperBound)
-        }
-        stopWorkers += other.stopWorkers
-        if let retired = other.retiredWorker { retiredWorker = retired }
-        closeSessions += other.closeSessions
-        other.delivered.forEach { delivered.add($0) }
-        wakeTimer = wakeTimer || other.wakeTimer
-        noRunningJobs = noRunningJobs || other.noRunningJobs
-        noWorkers = noWorkers || other.noWorkers
-        noPendingCloses = noPendingCloses || other.noPendingCloses
-    }
 }
 
 /// The batches that got final results in one event, in order, without repeating the last one: a worker's
