@@ -58,10 +58,18 @@ public struct DriverContext: Sendable {
     public var platform: PlatformProfile
     /// Where the driver logs; it carries the device in its metadata.
     public var logger: Logger
+    /// Tells the caller that the connect's handshake (TCP, key exchange, authentication) is over. A
+    /// driver calls it once it is authenticated and before the slower rest of its set-up (opening a
+    /// shell, reading the first prompt, turning paging off, all bound by the device's latency): the
+    /// scheduler counts connects in progress up to
+    /// ``SchedulerConfiguration/Limits/maxConnectsInProgress`` until this call, or until
+    /// ``Driver/connect(to:context:)`` returns. Calling it more than once, or not at all, is harmless.
+    public var handshakeFinished: @Sendable () -> Void
 
-    public init(platform: PlatformProfile, logger: Logger) {
+    public init(platform: PlatformProfile, logger: Logger, handshakeFinished: @escaping @Sendable () -> Void = {}) {
         self.platform = platform
         self.logger = logger
+        self.handshakeFinished = handshakeFinished
     }
 }
 

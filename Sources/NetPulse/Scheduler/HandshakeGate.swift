@@ -112,3 +112,22 @@ final class HandshakeGate: Sendable {
         return starved
     }
 }
+
+/// One held permit of a ``HandshakeGate``, given back exactly once: by the driver's
+/// `DriverContext.handshakeFinished` or when the connect ends.
+final class HandshakePermit: Sendable {
+    private let gate: HandshakeGate
+    private let held = Atomic<Bool>(true)
+    /// Runs when the release found a connect turned away for want of a permit.
+    private let onStarvedRelease: @Sendable () -> Void
+
+    init(gate: HandshakeGate, onStarvedRelease: @escaping @Sendable () -> Void) {
+        self.gate = gate
+        self.onStarvedRelease = onStarvedRelease
+    }
+
+    func release() {
+        guard held.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        if gate.release() { onStarvedRelease() }
+    }
+}

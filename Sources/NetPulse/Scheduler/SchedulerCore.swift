@@ -250,10 +250,12 @@ final class SchedulerCore: Sendable {
                 throw .cancelled("cancelled while waiting to connect")
             }
         }
-        defer {
-            // A freed permit may let a job start that was turned away for want of one.
-            if handshakes.release() { perform { $0.handshakeReleased() } }
-        }
+        // The permit goes back when the driver says its handshake is over (before a shell's
+        // latency-bound set-up), or when the connect ends, whichever comes first; exactly once.
+        let permit = HandshakePermit(gate: handshakes) { [weak self] in self?.perform { $0.handshakeReleased() } }
+        defer { permit.release() }
+        var context = context
+        context.handshakeFinished = { permit.release() }
         do {
             let session =
                 tracing

@@ -114,6 +114,8 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
         let authenticating = ContinuousClock.now
         try await authenticate(deadline: target.authTimeout.map { ContinuousClock.now + $0 } ?? deadline)
         SSHSessionMetrics.record(metrics.authentication, since: authenticating)
+        // The costly part is done; the shell's set-up below waits on the device.
+        context.handshakeFinished()
         if context.platform.transport == .shell {
             try await openShell(deadline: ContinuousClock.now + target.readTimeout)
         }
