@@ -86,7 +86,7 @@ struct ServeConfigurationTests {
             ("host_key_policy: lax", "host_key_policy: must be one of strict, accept-new, off"),
             (#"open: "yes-\#(ServeConfigurationTests.key)""#, "open: must be true or false, got a string"),
             ("- just\n- a list", "must be a mapping of settings"),
-            ("max_wait: [", "is not valid YAML"),
+            ("max_wait: [", "malformed YAML: 2:1"),
             (#"api_keys: ["short"]"#, "api_keys[0]"),
         ])
     func refusals(yaml: String, message: String) async throws {

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import NetPulse
 import NetPulseServer
-import Yams
 
 /// `serve`'s settings that have no flag: set in the configuration file only.
 struct ServeFileOnlySettings: Sendable, Equatable {
@@ -79,7 +78,7 @@ struct ServeSettings {
         let name: String
         /// The flag that overrides the key (`--max-wait` for `max_wait`); `nil` for file-only keys.
         let flag: String?
-        let read: (inout ServeSettings, Any) throws(ServeSettingError) -> Void
+        let read: (inout ServeSettings, JSONValue) throws(ServeSettingError) -> Void
         let show: (ServeSettings) -> String
     }
 
@@ -98,16 +97,14 @@ struct ServeSettings {
         } catch {
             throw ServeConfigurationError(file: path, key: nil, reason: "cannot be read")
         }
-        let loaded: Any?
+        let loaded: JSONValue?
         do {
-            loaded = try Yams.load(yaml: text)
-        } catch let error as YamlError {
-            throw ServeConfigurationError(file: path, key: nil, reason: "is not valid YAML: \(Self.summary(error))")
+            loaded = try YAMLTree.document(text)
         } catch {
-            throw ServeConfigurationError(file: path, key: nil, reason: "is not valid YAML")
+            throw ServeConfigurationError(file: path, key: nil, reason: error.description)
         }
         guard let loaded else { return }  // an empty file sets nothing
-        guard let mapping = loaded as? [String: Any] else {
+        guard case .object(let mapping) = loaded else {
             throw ServeConfigurationError(file: path, key: nil, reason: "must be a mapping of settings (key: value)")
         }
         let given = Self.givenFlags(arguments)
@@ -147,10 +144,6 @@ struct ServeSettings {
         return given
     }
 
-    private static func summary(_ error: YamlError) -> String {
-        String(describing: error).split(separator: "\n").first.map(String.init) ?? "syntax error"
-    }
-
     /// Edit distance, for "did you mean".
     private static func distance(_ a: String, _ b: String) -> Int {
         let a = Array(a)
@@ -186,8 +179,8 @@ extension ServeSettings {
     ) -> Key {
         Key(
             name: name, flag: flag ? name.replacingOccurrences(of: "_", with: "-") : nil,
-            read: { (settings: inout Settings, value: Any) throws(ServeSettingError) in
-                guard let number = value as? Int, !(value is Bool) else {
+            read: { (settings: inout Settings, value: JSONValue) throws(ServeSettingError) in
+                guard let number = value.integer else {
                     throw ServeSettingError(reason: "must be an integer, got \(Self.describe(value))")
                 }
                 guard range.contains(number) else {
@@ -205,13 +198,8 @@ extension ServeSettings {
     ) -> Key {
         Key(
             name: name, flag: flag ? name.replacingOccurrences(of: "_", with: "-") : nil,
-            read: { (settings: inout Settings, value: Any) throws(ServeSettingError) in
-                let number: Double
-                if let integer = value as? Int, !(value is Bool) {
-                    number = Double(integer)
-                } else if let real = value as? Double {
-                    number = real
-                } else {
+            read: { (settings: inout Settings, value: JSONValue) throws(ServeSettingError) in
+                guard case .number(let number) = value else {
                     throw ServeSettingError(reason: "must be a number of seconds, got \(Self.describe(value))")
                 }
                 guard number.isFinite, range.contains(number), zeroAllowed || number > 0 else {
@@ -228,8 +216,8 @@ extension ServeSettings {
     static func bool(_ name: String, _ path: WritableKeyPath<Settings, Bool>) -> Key {
         Key(
             name: name, flag: name.replacingOccurrences(of: "_", with: "-"),
-            read: { (settings: inout Settings, value: Any) throws(ServeSettingError) in
-                guard let flag = value as? Bool else {
+            read: { (settings: inout Settings, value: JSONValue) throws(ServeSettingError) in
+                guard case .bool(let flag) = value else {
                     throw ServeSettingError(reason: "must be true or false, got \(Self.describe(value))")
                 }
                 settings[keyPath: path] = flag
@@ -240,8 +228,8 @@ extension ServeSettings {
     static func string(_ name: String, _ path: WritableKeyPath<Settings, String?>, flag: String? = nil) -> Key {
         Key(
             name: name, flag: flag ?? name.replacingOccurrences(of: "_", with: "-"),
-            read: { (settings: inout Settings, value: Any) throws(ServeSettingError) in
-                guard let text = value as? String, !text.isEmpty else {
+            read: { (settings: inout Settings, value: JSONValue) throws(ServeSettingError) in
+                guard case .string(let text) = value, !text.isEmpty else {
                     throw ServeSettingError(reason: "must be a non-empty string, got \(Self.describe(value))")
                 }
                 settings[keyPath: path] = text
@@ -252,8 +240,8 @@ extension ServeSettings {
     static func requiredString(_ name: String, _ path: WritableKeyPath<Settings, String>) -> Key {
         Key(
             name: name, flag: name.replacingOccurrences(of: "_", with: "-"),
-            read: { (settings: inout Settings, value: Any) throws(ServeSettingError) in
-                guard let text = value as? String, !text.isEmpty else {
+            read: { (settings: inout Settings, value: JSONValue) throws(ServeSettingError) in
+                guard case .string(let text) = value, !text.isEmpty else {
                     throw ServeSettingError(reason: "must be a non-empty string, got \(Self.describe(value))")
                 }
                 settings[keyPath: path] = text
@@ -266,13 +254,13 @@ extension ServeSettings {
     ) -> Key {
         Key(
             name: name, flag: flag,
-            read: { (settings: inout Settings, value: Any) throws(ServeSettingError) in
-                guard let list = value as? [Any] else {
+            read: { (settings: inout Settings, value: JSONValue) throws(ServeSettingError) in
+                guard case .array(let list) = value else {
                     throw ServeSettingError(reason: "must be a list of strings, got \(Self.describe(value))")
                 }
                 var texts: [String] = []
                 for (index, element) in list.enumerated() {
-                    guard let text = element as? String, !text.isEmpty else {
+                    guard case .string(let text) = element, !text.isEmpty else {
                         throw ServeSettingError(reason: "[\(index)] must be a non-empty string")
                     }
                     texts.append(text)
@@ -315,8 +303,8 @@ extension ServeSettings {
     ) -> Key where Value.RawValue == String {
         Key(
             name: name, flag: name.replacingOccurrences(of: "_", with: "-"),
-            read: { (settings: inout Settings, value: Any) throws(ServeSettingError) in
-                guard let text = value as? String, let parsed = Value(argument: text) else {
+            read: { (settings: inout Settings, value: JSONValue) throws(ServeSettingError) in
+                guard case .string(let text) = value, let parsed = Value(argument: text) else {
                     let allowed = Value.allValueStrings.joined(separator: ", ")
                     throw ServeSettingError(reason: "must be one of \(allowed), got \(Self.describe(value))")
                 }
@@ -326,15 +314,14 @@ extension ServeSettings {
     }
 
     /// A value as the error shows it (a string's length only: it may be a secret put in the wrong key).
-    static func describe(_ value: Any) -> String {
+    static func describe(_ value: JSONValue) -> String {
         switch value {
-        case is String: "a string"
-        case is Bool: "a boolean"
-        case is Int: "an integer"
-        case is Double: "a number"
-        case is [Any]: "a list"
-        case is [String: Any]: "a mapping"
-        default: "null"
+        case .string: "a string"
+        case .bool: "a boolean"
+        case .number: value.integer != nil ? "an integer" : "a number"
+        case .array: "a list"
+        case .object: "a mapping"
+        case .null: "null"
         }
     }
 
@@ -408,5 +395,15 @@ extension NetPulseCommand.Serve {
             return
         }
         try await settings.command.serve(settings.fileOnly)
+    }
+}
+
+extension JSONValue {
+    /// The value as an integer, if it is a whole number an `Int` holds.
+    fileprivate var integer: Int? {
+        guard case .number(let number) = self, number.rounded() == number,
+            number >= -9.0e15, number <= 9.0e15
+        else { return nil }
+        return Int(number)
     }
 }

@@ -9,30 +9,46 @@ enum YAMLTree {
     }
 
     /// The tree of `text`; an empty document is an empty object.
-    static func decode(_ text: String) throws -> JSONValue {
+    static func decode(_ text: String) throws(Failure) -> JSONValue {
+        try document(text) ?? .object([:])
+    }
+
+    /// The tree of `text`, or `nil` for an empty document. The one place the tool reads YAML without a
+    /// schema (inventories, credential files, provider and `serve` configuration).
+    static func document(_ text: String) throws(Failure) -> JSONValue? {
         let node: Any?
         do {
             node = try Yams.load(yaml: text)
+        } catch let error as YamlError {
+            throw Failure(description: "malformed YAML: \(summary(error))")
         } catch {
-            // Yams's message quotes the text around the fault, which may hold a secret.
             throw Failure(description: "malformed YAML")
         }
-        guard let node else { return .object([:]) }
+        guard let node else { return nil }
         return try value(node)
     }
 
-    private static func value(_ node: Any) throws -> JSONValue {
+    /// The first line of Yams's message: where and what. The lines after it quote the text around the
+    /// fault, which may hold a secret.
+    private static func summary(_ error: YamlError) -> String {
+        String(describing: error).split(separator: "\n").first.map(String.init) ?? "syntax error"
+    }
+
+    private static func value(_ node: Any) throws(Failure) -> JSONValue {
         switch node {
         case let string as String: return .string(string)
         case let bool as Bool: return .bool(bool)
         case let int as Int: return .number(Double(int))
         case let double as Double: return .number(double)
         case is NSNull: return .null
-        case let list as [Any]: return .array(try list.map(value))
+        case let list as [Any]:
+            var items: [JSONValue] = []
+            for item in list { items.append(try value(item)) }
+            return .array(items)
         case let map as [AnyHashable: Any]:
             var object: [String: JSONValue] = [:]
             for (key, item) in map {
-                guard let name = key.base as? String ?? (key.base as? CustomStringConvertible)?.description else {
+                guard let name = key.base as? String ?? (key.base as? any CustomStringConvertible)?.description else {
                     throw Failure(description: "a mapping key is not a string")
                 }
                 object[name] = try value(item)
