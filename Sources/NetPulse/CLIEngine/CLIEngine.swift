@@ -265,7 +265,7 @@ public actor CLIEngine {
             let options = request.cli.forCommand(line)
             let result = try await run(
                 line, readTimeout: options.readTimeout ?? request.readTimeout, rename: false,
-                answers: options.answers, expect: options.expectString, verify: request.cli.verifyCommand)
+                answers: options.answers, expect: options.expectString, verify: request.cli.verifyCommand, shown: shown)
             var output = result.output
             if !request.cli.stripCommand { output = output.isEmpty ? shown : shown + "\n" + output }
             if !request.cli.stripPrompt && options.expectString == nil && result.question == nil {
@@ -328,11 +328,11 @@ public actor CLIEngine {
                 continue
             }
             let options = request.cli.forCommand(line)
-            let result = try await run(
-                line, readTimeout: options.readTimeout ?? timeout, rename: true, answers: options.answers,
-                expect: options.expectString, verify: request.cli.verifyCommand)
             // The record of a push shows its lines and the device's answers with their secrets masked.
             let shown = profile.redacted(line)
+            let result = try await run(
+                line, readTimeout: options.readTimeout ?? timeout, rename: true, answers: options.answers,
+                expect: options.expectString, verify: request.cli.verifyCommand, shown: shown)
             if let question = result.question {
                 // As a rejected line: the lines after it are skipped on stop_on_error, nothing is committed.
                 let error = unansweredError(question, after: shown)
@@ -448,23 +448,24 @@ public actor CLIEngine {
 
     private func run(
         _ line: String, readTimeout: Duration, rename: Bool, answers: [PlatformProfile.Answer] = [],
-        expect: LinePattern? = nil, verify: Bool = true
+        expect: LinePattern? = nil, verify: Bool = true, shown: String? = nil
     ) async throws -> LineResult {
         try await run(
             line, deadline: .now + readTimeout, budget: readTimeout, rename: rename, answers: answers, expect: expect,
-            verify: verify)
+            verify: verify, shown: shown)
     }
 
     /// Sends one line and reads up to the next prompt (or up to `expect`), answering questions on the way:
     /// `answers`, then the request's, then the profile's. A question none of them answers is aborted.
     private func run(
         _ line: String, deadline: ContinuousClock.Instant, budget: Duration, rename: Bool,
-        answers: [PlatformProfile.Answer] = [], expect: LinePattern? = nil, verify: Bool = true
+        answers: [PlatformProfile.Answer] = [], expect: LinePattern? = nil, verify: Bool = true, shown: String? = nil
     ) async throws -> LineResult {
         let answers = answers + requestAnswers + profile.questions
         let bytes = Array(line.utf8)
-        // What messages show of the line: a sensitive one (`username x secret …`) with its secret masked.
-        let shown = profile.redacted(line)
+        // What messages show of the line: a sensitive one (`username x secret …`) with its secret masked
+        // (the caller may have masked it already).
+        let shown = shown ?? profile.redacted(line)
         logger.debug("sending", metadata: ["line": "\(shown)"])
         try await send(bytes, deadline: deadline, what: "`\(shown)`")
         let awaited = expect.map { "a line matching expect_string `\($0.source)` after `\(shown)`" }
