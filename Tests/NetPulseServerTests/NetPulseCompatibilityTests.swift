@@ -104,7 +104,10 @@ struct NetPulseCompatibilityTests {
                 _ = try await client.waitForBatch(running)
                 let canceled = try await client.get("/jobs?status=canceled").jsonArray()
                 #expect(canceled.count == 3)
-                #expect(canceled.allSatisfy { $0["status"] as? String == "cancelled" })
+                #expect(canceled.allSatisfy { $0["status"] as? String == "canceled" })
+                #expect(try await client.get("/jobs?status=cancelled").jsonArray().count == 3)
+                let unknown = try await client.get("/jobs?status=done")
+                #expect(unknown.status == 422 && unknown.text.contains("\"field\":\"status\""), "\(unknown.text)")
                 #expect(try await client.delete("/batches/nope").status == 404)
             }
         }

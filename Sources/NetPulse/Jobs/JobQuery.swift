@@ -4,8 +4,8 @@ public struct JobQuery: Sendable, Hashable {
     /// filter; a selective filter may then return a short page with a ``JobPage/next``.
     public static let scanLimit = 100_000
 
-    /// Only jobs with this status; `nil` for all.
-    public var status: JobStatus?
+    /// Only jobs with one of these statuses; `nil` for all.
+    public var statuses: Set<JobStatus>?
     /// Only jobs on this host; `nil` for all.
     public var host: String?
     /// Only jobs of this batch; `nil` for all.
@@ -15,11 +15,12 @@ public struct JobQuery: Sendable, Hashable {
     /// ``JobPage/next`` of the previous page; `nil` for the first page.
     public var cursor: String?
 
+    /// - Parameter status: Only jobs with this status (see ``statuses`` for several).
     public init(
         status: JobStatus? = nil, host: String? = nil, batchID: String? = nil, limit: Int = 1_000,
         cursor: String? = nil
     ) {
-        self.status = status
+        self.statuses = status.map { [$0] }
         self.host = host
         self.batchID = batchID
         self.limit = limit
@@ -81,7 +82,7 @@ extension SchedulerState {
                 scanned += 1
                 defer { index += 1 }
                 let slot = batch.slots[index]
-                if let status = query.status, slot.status != status { continue }
+                if let statuses = query.statuses, !statuses.contains(slot.status) { continue }
                 // The host is compared before a view is built: most scanned jobs do not match.
                 if let host = query.host, (slot.spec?.target.host ?? slot.result?.hostname) != host { continue }
                 guard let info = batch.info(index) else { continue }

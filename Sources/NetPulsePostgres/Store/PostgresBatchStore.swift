@@ -187,20 +187,25 @@ public final class PostgresBatchStore: BatchStore {
             guard let uuid = UUID(uuidString: id) else { return JobPage(jobs: [], next: nil) }
             batch = uuid
         }
-        let state: Int?
-        switch query.status {
-        case nil: state = nil
-        case .queued?: state = 0
-        case .started?: state = 1
-        case .finished?, .failed?, .cancelled?, .expired?: state = 2
-        }
+        // The row's state narrows the scan when every status asked for has the same one.
+        let states = query.statuses.map { Set($0.map(Self.state(of:))) }
+        let state = states?.count == 1 ? states?.first : nil
         let limit = min(query.limit, JobQuery.scanLimit)
         let rows = try await self.rows(
             .page(after: after, state: state, host: query.host, batch: batch, limit: limit + 1))
         var page = Array(rows.prefix(limit))
         let next = rows.count > limit ? page.last.map { "p\($0.sequence)" } : nil
-        if let status = query.status { page.removeAll { $0.info.status != status } }
+        if let statuses = query.statuses { page.removeAll { !statuses.contains($0.info.status) } }
         return JobPage(jobs: page.map(\.info), next: next)
+    }
+
+    /// `np_job.state` of a status: 0 queued, 1 running, 2 final.
+    private static func state(of status: JobStatus) -> Int {
+        switch status {
+        case .queued: 0
+        case .started: 1
+        case .finished, .failed, .cancelled, .expired: 2
+        }
     }
 
     public func cancelJob(id: String) async throws(BatchStoreError) -> Bool {

@@ -332,7 +332,7 @@ public final class NetPulseAPI: Sendable {
             try await Self.storeCall({ () async throws(BatchStoreError) in try await store.cancelJob(id: id) })
         else {
             let now = try await lookUpJob(id)?.status ?? before.status
-            throw APIError(.conflict, code: "job_final", message: "job '\(id)' is already \(now.rawValue)")
+            throw APIError(.conflict, code: "job_final", message: "job '\(id)' is already \(now.netPulseName)")
         }
         guard let after = try await lookUpJob(id) else { throw APIError.notFound("no job '\(id)' (purged)") }
         // A queued job is cancelled at once; a running one is being stopped and will be reported cancelled.
@@ -439,21 +439,22 @@ public final class NetPulseAPI: Sendable {
         Dictionary(request.uri.queryParameters.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// One page of jobs by the query's `status` (`canceled` is read as `cancelled`), `host`, `batch`,
-    /// `limit` and `cursor`; `limit` overrides the query's.
+    /// One page of jobs by the query's `status` (NetPulse's names, see `JobStatus.matching(queryName:)`),
+    /// `host`, `batch`, `limit` and `cursor`; `limit` overrides the query's.
     private func jobPage(_ query: [Substring: Substring], limit: Int?) async throws -> JobPage {
-        var status: JobStatus?
+        var statuses: Set<JobStatus>?
         if let name = query["status"].map(String.init) {
-            guard let parsed = JobStatus(rawValue: name == "canceled" ? "cancelled" : name) else {
+            guard let matching = JobStatus.matching(queryName: name) else {
                 throw APIError.invalid(
                     field: "status",
-                    "unknown status '\(name)'; expected \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                    "unknown status '\(name)'; expected queued, started, finished, failed, canceled or expired")
             }
-            status = parsed
+            statuses = Set(matching)
         }
         var jobQuery = JobQuery(
-            status: status, host: query["host"].map(String.init), batchID: query["batch"].map(String.init),
+            host: query["host"].map(String.init), batchID: query["batch"].map(String.init),
             limit: limit ?? configuration.maxJobsListed, cursor: query["cursor"].map(String.init))
+        jobQuery.statuses = statuses
         if limit == nil, let text = query["limit"] {
             guard let value = Int(text), (1...configuration.maxJobsListed).contains(value) else {
                 throw APIError.invalid(

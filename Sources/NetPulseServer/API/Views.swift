@@ -172,7 +172,7 @@ struct JobView: Encodable {
             $0.requestIndices.indices.contains(info.index) ? $0.requestIndices[info.index] : nil
         }
         index = requestIndex ?? info.index
-        status = info.status.rawValue
+        status = info.status.netPulseName
         host = info.device.host
         port = info.device.port
         username = info.device.username
@@ -393,4 +393,27 @@ struct HealthView: Encodable {
     var status: String
     var scheduler: Scheduler
     var webhooks: Webhooks
+}
+
+extension JobStatus {
+    /// The status as NetPulse (RQ) names it, so that its clients see every final job as final:
+    /// `cancelled` is spelled `canceled`, and `expired` (never started within its `ttl`; NetPulse has no
+    /// such status) is shown as `failed`, its result's error kind saying `expired`.
+    var netPulseName: String {
+        switch self {
+        case .cancelled: "canceled"
+        case .expired: "failed"
+        case .queued, .started, .finished, .failed: rawValue
+        }
+    }
+
+    /// The statuses a `status` query parameter names: NetPulse's names, plus `cancelled` and `expired`.
+    /// `failed` selects failed and expired jobs, as they are shown.
+    static func matching(queryName name: String) -> [JobStatus]? {
+        switch name {
+        case "canceled", "cancelled": [.cancelled]
+        case "failed": [.failed, .expired]
+        default: JobStatus(rawValue: name).map { [$0] }
+        }
+    }
 }
