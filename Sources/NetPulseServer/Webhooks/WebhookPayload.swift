@@ -35,14 +35,8 @@ struct WebhookPayload: Encodable {
 
     /// The payload of a final result, as JSON (secrets are not in results: nothing to mask).
     static func json(_ result: DeviceResult, device: MaskedDevice?) -> Data {
-        let status: String =
-            if result.success { "finished" } else {
-                switch result.error?.kind {
-                case .cancelled?: "cancelled"
-                case .expired?: "expired"
-                default: "failed"
-                }
-            }
+        // As the job view shows it (NetPulse's names): canceled, or failed (also when expired).
+        let status: String = result.success ? "finished" : result.error?.kind == .cancelled ? "canceled" : "failed"
         let payload = WebhookPayload(
             id: result.jobID ?? "", status: status, eventType: result.success ? "job.completed" : "job.failed",
             timestamp: iso8601(Date()), startedAt: result.startedAt.map(iso8601),
