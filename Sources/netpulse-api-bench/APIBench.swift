@@ -149,7 +149,8 @@ struct APIBench: AsyncParsableCommand {
                 let (seconds, peak) = try round(server, batches: batches)
                 print(
                     "round \(number): \(batches) batches of \(devices) devices over \(connections) connections in "
-                        + String(format: "%.1f s (%.0f batches/s, %.0f jobs/s)", seconds, Double(batches) / seconds,
+                        + String(
+                            format: "%.1f s (%.0f batches/s, %.0f jobs/s)", seconds, Double(batches) / seconds,
                             Double(batches * devices) / seconds)
                         + ", resident peak seen \(peak) kB")
                 after = try purge(server, label: "round \(number): after result_ttl")
@@ -157,7 +158,8 @@ struct APIBench: AsyncParsableCommand {
             let ratio = Double(after) / Double(max(start, 1))
             print(
                 "resident after the last purge: \(after) kB = \(String(format: "%.1f", ratio * 100)) % of the "
-                    + "starting value \(start) kB (\(ratio <= 1.10 ? "within" : "NOT within") 10 %); at launch \(launched) kB")
+                    + "starting value \(start) kB (\(ratio <= 1.10 ? "within" : "NOT within") 10 %); at launch \(launched) kB"
+            )
             print("load average: \(APIBench.loadAverage())")
             if ratio > 1.10 { throw ExitCode(1) }
         }
@@ -182,7 +184,9 @@ struct APIBench: AsyncParsableCommand {
                             "POST", "/device/bulk", key: APIBench.key,
                             body: APIBench.batch(number, devices: devices, resultTTL: resultTTL))
                         guard reply.status == 201 else {
-                            failures.withLock { $0.append("batch \(number): \(reply.status) \(reply.text.prefix(200))") }
+                            failures.withLock {
+                                $0.append("batch \(number): \(reply.status) \(reply.text.prefix(200))")
+                            }
                             continue
                         }
                         if let range = reply.text.range(of: #""batch_id":""#) {
@@ -206,23 +210,33 @@ struct APIBench: AsyncParsableCommand {
             return (seconds, max(resident, peak.withLock { $0 }))
         }
 
-        /// Waits until every result of the round is past result_ttl and the server's next memory release
-        /// (known deadlines, plus a margin), checks that the scheduler holds no batch, and returns the
-        /// resident memory.
+        /// Waits until the scheduler holds no batch (every result past result_ttl and purged; polled, with a
+        /// deadline) and then for the server's next memory release, and returns the resident memory.
         func purge(_ server: ChildServer, label: String) throws -> Int {
-            let connection = try HTTPConnection(port: server.port)
-            let busy = try connection.send("GET", "/health", key: APIBench.key).text
-            guard busy.contains(#""queued_jobs":0"#), busy.contains(#""running_jobs":0"#) else {
-                print("jobs still queued or running after the round: \(busy)")
-                throw ExitCode(1)
+            // A connection per request: the server closes connections idle for longer than a purge takes.
+            func health() throws -> String {
+                try HTTPConnection(port: server.port).send("GET", "/health", key: APIBench.key).text
             }
-            // The server gives freed memory back every 10 s (its default memory release interval).
-            Thread.sleep(forTimeInterval: Double(resultTTL) + 12)
-            let health = try connection.send("GET", "/health", key: APIBench.key).text
-            guard health.contains(#""batches":0"#) else {
-                print("\(label): batches still kept: \(health)")
-                throw ExitCode(1)
+            /// Polls `/health` once a second until `done` holds, for at most `limit` seconds.
+            func poll(_ what: String, within limit: Int, _ done: (String) -> Bool) throws {
+                let deadline = ContinuousClock.now + .seconds(limit)
+                var last = try health()
+                while !done(last) {
+                    guard ContinuousClock.now < deadline else {
+                        print("\(label): \(what) \(limit) s after the round: \(last)")
+                        throw ExitCode(1)
+                    }
+                    Thread.sleep(forTimeInterval: 1)
+                    last = try health()
+                }
             }
+            // Each connection waited for its own last batch; jobs of other batches may still run.
+            try poll("jobs still queued or running", within: 60) {
+                $0.contains(#""queued_jobs":0"#) && $0.contains(#""running_jobs":0"#)
+            }
+            try poll("batches still kept", within: resultTTL + 60) { $0.contains(#""batches":0"#) }
+            // The server gives freed memory back every 10 s (its memory release interval): one full interval.
+            Thread.sleep(forTimeInterval: 11)
             let resident = APIBench.residentKB(pid: server.pid) ?? 0
             print("\(label): resident \(resident) kB")
             return resident
