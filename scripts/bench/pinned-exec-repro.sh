@@ -9,10 +9,11 @@
 #   DEVICES=100 COMMANDS=40 RUNS=10 READ_TIMEOUT=3 scripts/bench/pinned-exec-repro.sh .build/release libssh2
 #
 # The defect needs a command's answer to land between the session's stdout read and its stderr read, a
-# window of microseconds: at this size it hit about 1 command in 80,000 here (release build, 2 cores).
-# Tests/SSHDriverTests/ExecStallScenarios.swift provokes that order on every command (deterministic).
-# WRAP and LAB_WRAP run the client and the lab under a command (e.g. "taskset -c 0" for both, which did
-# not raise the rate here).
+# window of microseconds: plain, it hit about 1 command in 80,000 here (release build, 2 cores). WRAP runs
+# the client under a command: WRAP="strace -f -o /dev/null" slows the client's system calls (not the
+# lab's), which widens that window: 22 of 8,000 commands failed before the fix, 0 after
+# (DEVICES=40 COMMANDS=20 RUNS=10 READ_TIMEOUT=3). LAB_WRAP does the same for the lab.
+# Tests/SSHDriverTests/ExecStallScenarios.swift provokes the order on every command (deterministic).
 #
 # Prints one line per run (failed commands, error kinds) and a total line.
 set -euo pipefail
