@@ -327,6 +327,15 @@ final class LibSSHTransport: SSHTransport {
         return .wouldBlock
     }
 
+    /// Bytes in the channel's stdout buffer: a non-blocking read of stderr fills both buffers, and
+    /// `ssh_channel_is_eof` says "not yet" while either holds data. Only stdout's needs a look: the session
+    /// reads stdout first in each pass, so data a stdout read took in for stderr is read in the same pass.
+    /// (`ssh_channel_poll` on an empty buffer polls the socket once, without waiting.)
+    func hasBufferedOutput(_ channel: Channel) -> Bool {
+        guard let handle = channel.raw, let session, ssh_is_connected(session) == 1 else { return false }
+        return ssh_channel_poll(handle, 0) > 0
+    }
+
     func write(_ channel: Channel, _ bytes: UnsafeRawBufferPointer) throws(NetPulseError) -> IOResult<Int> {
         guard let handle = channel.raw, ssh_channel_is_closed(handle) == 0, ssh_is_connected(raw) == 1 else {
             throw NetPulseError.connectionLost("the channel with \(settings.peer) is closed")

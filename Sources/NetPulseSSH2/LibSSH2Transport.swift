@@ -316,6 +316,15 @@ final class LibSSH2Transport: SSHTransport {
         return result
     }
 
+    /// Any DATA or EXTENDED_DATA packet of the channel in libssh2's queue. `libssh2_channel_read` takes
+    /// every packet off the socket whatever the stream asked for, and `libssh2_channel_eof` says "not yet"
+    /// while such a packet waits: after stdout's data and the end of file came in with a read of stderr,
+    /// that read says "would block" although nothing more will come on the socket.
+    func hasBufferedOutput(_ channel: Channel) -> Bool {
+        guard !closed, let handle = channel.raw else { return false }
+        return libssh2_poll_channel_read(handle, 1) != 0
+    }
+
     func write(_ channel: Channel, _ bytes: UnsafeRawBufferPointer) throws(NetPulseError) -> IOResult<Int> {
         guard let handle = channel.raw else { throw NetPulseError.connectionLost("the channel is closed") }
         let result = try call("writing to the channel") {

@@ -16,7 +16,10 @@ final class ScriptedExecTransport: SSHTransport {
 
     /// What each read of a stream returns, in order; the last answer repeats.
     var reads: [SSHStream: [IOResult<Int>]] = [:]
+    /// What each ``hasBufferedOutput(_:)`` says, in order; the last answer repeats.
+    var buffered: [Bool] = [false]
     private(set) var readCount = 0
+    private(set) var bufferChecks = 0
     private var pair: (Int32, Int32) = (-1, -1)
 
     init(settings: SSHTransportSettings) throws(NetPulseError) {
@@ -52,6 +55,15 @@ final class ScriptedExecTransport: SSHTransport {
         var queue = reads[stream] ?? [.wouldBlock]
         let answer = queue.count > 1 ? queue.removeFirst() : queue[0]
         reads[stream] = queue
+        if case .processed(let count) = answer, count > 0 {
+            buffer.initializeMemory(as: UInt8.self, repeating: stream == .standardOutput ? 0x6F : 0x65)
+        }
+        return answer
+    }
+
+    func hasBufferedOutput(_ channel: Channel) -> Bool {
+        bufferChecks += 1
+        let answer = buffered.count > 1 ? buffered.removeFirst() : buffered[0]
         return answer
     }
 
@@ -96,6 +108,44 @@ struct ExecReadTests {
         let elapsed = ContinuousClock.now - started
         #expect(output.exitStatus == 0)
         #expect(elapsed < .seconds(2), "the exec waited on a quiet socket for \(elapsed)")
+        await session.close()
+    }
+
+    @Test("stdout's data taken in by the stderr read: collected at once, not at the deadline (issue 13)")
+    func dataTakenByTheOtherStream() async throws {
+        let session = try session()
+        // As libssh2 does: stdout has nothing yet; the stderr read then pulls stdout's data and the end of
+        // file into the library's queue, and says "would block" (its end of file is hidden while stdout's
+        // data waits). The socket stays quiet: only the library knows that output is there.
+        await session.withTransport { transport in
+            transport.reads = [
+                .standardOutput: [.wouldBlock, .processed(5), .processed(0)],
+                .standardError: [.wouldBlock, .processed(0)],
+            ]
+            transport.buffered = [true, false]
+        }
+        let started = ContinuousClock.now
+        let output = try await session.exec("cat /etc/hostname", timeout: .seconds(3))
+        let elapsed = ContinuousClock.now - started
+        #expect(output.output == "ooooo")
+        #expect(output.exitStatus == 0)
+        #expect(elapsed < .seconds(2), "the exec waited on a quiet socket for \(elapsed)")
+        await session.close()
+    }
+
+    @Test("a library that claims output it never gives does not make the read loop spin")
+    func bufferedClaimDoesNotSpin() async throws {
+        let session = try session()
+        await session.withTransport { transport in
+            transport.reads = [.standardOutput: [.wouldBlock], .standardError: [.wouldBlock]]
+            transport.buffered = [true]
+        }
+        await #expect(throws: NetPulseError.self) {
+            _ = try await session.exec("sleep 10", timeout: .milliseconds(300))
+        }
+        // At most one extra pass per wait on the socket: a handful of reads, not thousands.
+        #expect(await session.withTransport { $0.readCount } < 20)
+        #expect(await session.withTransport { $0.bufferChecks } >= 1)
         await session.close()
     }
 

@@ -19,6 +19,9 @@ extension SSHSession {
         var errors: [UInt8] = []
         var ended: Set<SSHStream> = []
         let cap = configuration.maxExecOutputBytes
+        // Whether the last pass without progress was repeated because the library held output: at most
+        // one such pass per wait, so a library that claims output it never gives cannot spin.
+        var recheckedBuffers = false
         while ended.count < 2 {
             var progress = false
             for stream in [SSHStream.standardOutput, .standardError] where !ended.contains(stream) {
@@ -43,8 +46,19 @@ extension SSHSession {
                 }
             }
             if !progress && ended.count < 2 {
+                // One stream's read may have pulled the other's data into the library's buffers while it
+                // said "would block" (libssh2 hides the end of file while data of the channel is queued):
+                // the socket then stays quiet, so ask the library before sleeping on it (issue 13, pinned
+                // exec waited until its deadline).
+                if !recheckedBuffers && transport.hasBufferedOutput(channel) {
+                    recheckedBuffers = true
+                    try checkOpen()
+                    continue
+                }
+                recheckedBuffers = false
                 try await waitReady("reading the output of '\(command)'", deadline: deadline)
             } else {
+                recheckedBuffers = false
                 try checkOpen()
                 if ContinuousClock.now >= deadline {
                     throw NetPulseError.timeout("'\(command)' on \(peer) did not finish within \(timeout)")

@@ -114,6 +114,15 @@ public protocol SSHTransport: AnyObject, SendableMetatype {
     /// Reads what is there: a count > 0, or 0 at the stream's end of file.
     func read(_ channel: Channel, _ stream: SSHStream, into buffer: UnsafeMutableRawBufferPointer)
         throws(NetPulseError) -> IOResult<Int>
+    /// Whether the library already holds output of `channel` that a ``read(_:_:into:)`` would return
+    /// without the socket: stdout's at least (the session reads stdout first in each pass, so what a stdout
+    /// read takes in for stderr is read in the same pass), or either stream's.
+    ///
+    /// Reading one stream makes a library take in every packet the socket has, the other stream's too: a
+    /// read of stderr can pull stdout's data (and the end of file) into the library's buffers and still say
+    /// "would block" for stderr. The session asks this before it sleeps on the socket, which may then stay
+    /// quiet until the deadline.
+    func hasBufferedOutput(_ channel: Channel) -> Bool
     /// Writes what the channel's window takes now: a count > 0.
     func write(_ channel: Channel, _ bytes: UnsafeRawBufferPointer) throws(NetPulseError) -> IOResult<Int>
     /// After end of file: the command's exit, once the server sent it (or closed the channel).
