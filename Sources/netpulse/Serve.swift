@@ -283,15 +283,20 @@ extension NetPulseCommand {
             try await withDatabase(database, maxConnections: 16) { client, logger in
                 try await PostgresSchema.check(client, logger: logger)
                 let queue = PostgresQueue(client: client, configuration: scheduler)
-                let store = PostgresBatchStore(queue: queue, annotations: NetPulseAPI.annotationCodec)
+                let localWorker = settings.map { PostgresWorker(queue: queue, options: $0) }
+                var storeOptions = PostgresBatchStore.Options()
+                // /health's open_connections: the connections of the worker in this process.
+                storeOptions.localWorkers = localWorker.map { [$0] } ?? []
+                let store = PostgresBatchStore(
+                    queue: queue, annotations: NetPulseAPI.annotationCodec, options: storeOptions)
                 var configuration = configuration
                 configuration.api.workerDirectory = PostgresWorkerDirectory(
                     client: client, deadAfter: dead, logger: logger)
                 let server = configuration
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { await store.run() }
-                    if let settings {
-                        group.addTask { try await PostgresWorker(queue: queue, options: settings).run() }
+                    if let localWorker {
+                        group.addTask { try await localWorker.run() }
                     }
                     try await NetPulseAPIServer.withServer(configuration: server, store: store, handleSignals: true) {
                         running in

@@ -255,7 +255,8 @@ struct PostgresQueueTests {
                 try await eventually(within: .seconds(30), "the batch to run on NOTIFY alone") {
                     try await queue.progress(batchID: batch.id).map { $0.succeeded == 2 } ?? false
                 }
-                #expect(workers[0].currentStats.written == 2)
+                // The worker counts a write once its statement returned, a moment after the commit seen above.
+                try await eventually("the worker to count its two writes") { workers[0].currentStats.written == 2 }
             }
         }
     }

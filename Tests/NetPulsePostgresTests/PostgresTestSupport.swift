@@ -11,7 +11,7 @@ import Testing
 /// migrated, with a running client; dropped afterwards. Without the variable the test fails with an
 /// issue saying so: these tests never pass silently without PostgreSQL.
 func withTestQueue(
-    driver: InMemoryDriver = InMemoryDriver(),
+    driver: InMemoryDriver = InMemoryDriver(), drivers registry: DriverRegistry? = nil,
     limits: SchedulerConfiguration.Limits = SchedulerConfiguration.Limits(),
     _ body: (PostgresQueue) async throws -> Void
 ) async throws {
@@ -32,6 +32,7 @@ func withTestQueue(
     let client = PostgresClient(configuration: scoped.clientConfiguration(maxConnections: 20), backgroundLogger: logger)
     var drivers = DriverRegistry()
     drivers.register(driver, as: "memory")
+    if let registry { drivers = registry }
     let configuration = SchedulerConfiguration(drivers: drivers, limits: limits, logger: logger)
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await admin.run() }

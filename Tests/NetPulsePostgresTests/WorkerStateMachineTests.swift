@@ -60,13 +60,32 @@ struct WorkerStateMachineTests {
         _ = state.start(Self.job(0, device: "p", epoch: 1)) { _ in true }
         #expect(state.finished(Self.job(0, device: "p", epoch: 1), keeping: "s1") == nil)
         let same = state.start(Self.job(1, device: "p", epoch: 1)) { $0 == "s1" }
-        #expect(same.use == "s1" && same.close == nil)
+        #expect(same.use == "s1" && same.close.isEmpty)
         #expect(state.finished(Self.job(1, device: "p", epoch: 1), keeping: "s1") == nil)
         let other = state.start(Self.job(2, device: "p", epoch: 1)) { _ in false }
-        #expect(other.use == nil && other.close == "s1")
+        #expect(other.use == nil && other.close == ["s1"])
         // A round-robin job never takes a kept session.
         #expect(state.finished(Self.job(2, device: "p", epoch: 1), keeping: "s2") == nil)
-        #expect(state.start(Self.job(3, device: "p")) { _ in true } == (nil, nil))
+        let roundRobin = state.start(Self.job(3, device: "p")) { _ in true }
+        #expect(roundRobin.use == nil && roundRobin.close.isEmpty)
+    }
+
+    @Test("kept sessions count against the capacity: a fresh connection evicts the least recently used one")
+    func keptSessionsWithinCapacity() {
+        var state = WorkerStateMachine<String>(capacity: 2)
+        _ = state.start(Self.job(0, device: "p", epoch: 1)) { _ in true }
+        #expect(state.finished(Self.job(0, device: "p", epoch: 1), keeping: "sp") == nil)
+        _ = state.start(Self.job(1, device: "q", epoch: 1)) { _ in true }
+        #expect(state.finished(Self.job(1, device: "q", epoch: 1), keeping: "sq") == nil)
+        #expect(state.openConnections == 2)
+        // A round-robin job needs a connection of its own: p's session, the older, is closed first.
+        let fresh = state.start(Self.job(2)) { _ in true }
+        #expect(fresh.use == nil && fresh.close == ["sp"])
+        #expect(state.openConnections == 2)
+        // q's kept session serves q's next job: nothing to close.
+        let reuse = state.start(Self.job(3, device: "q", epoch: 1)) { _ in true }
+        #expect(reuse.use == "sq" && reuse.close.isEmpty)
+        #expect(state.openConnections == 2)
     }
 
     @Test("declared dead: every running job is stopped, sessions closed, nothing more claimed")

@@ -80,7 +80,9 @@ extension PostgresQueue {
     }
 
     /// Takes the lease of up to `limit` pinned devices that have queued jobs and no live owner; a lease
-    /// taken from a lapsed owner gets the next epoch.
+    /// taken from a lapsed owner gets the next epoch. Batches take turns as in ``claimRoundRobin(worker:limit:)``:
+    /// each batch's first waiting device before any batch's second, in random order within a rank, so
+    /// that a small batch behind a large one is not served after it.
     func acquireLeases(
         worker id: UUID, limit: Int, lease: Duration
     ) async throws(PostgresQueueError) -> [String: Int] {
@@ -88,10 +90,14 @@ extension PostgresQueue {
         do {
             let rows = try await client.query(
                 """
-                WITH cand AS (
-                    SELECT DISTINCT j.device FROM np_job j
+                WITH heads AS (
+                    SELECT DISTINCT ON (j.device) j.device, j.batch_id, j.seq FROM np_job j
                     WHERE j.pinned AND j.state = 0
                       AND NOT EXISTS (SELECT 1 FROM np_device_lease l WHERE l.device = j.device AND l.lease_until > now())
+                    ORDER BY j.device, j.seq),
+                cand AS (
+                    SELECT device FROM heads
+                    ORDER BY row_number() OVER (PARTITION BY batch_id ORDER BY seq), random()
                     LIMIT \(limit))
                 INSERT INTO np_device_lease AS l (device, worker_id, epoch, lease_until)
                 SELECT device, \(id), 1, now() + make_interval(secs => \(lease.seconds)) FROM cand
@@ -109,21 +115,28 @@ extension PostgresQueue {
     }
 
     /// Claims, for each device this worker holds a live lease on, the device's next job in submission
-    /// order if no job of the device is running: a device's jobs run one at a time, in order.
-    func claimPinned(worker id: UUID) async throws(PostgresQueueError) -> [ClaimedJob] {
+    /// order if no job of the device is running: a device's jobs run one at a time, in order. At most
+    /// `limit` jobs (the worker's free capacity: it may own more devices than it has room for), batches
+    /// taking turns as in ``acquireLeases(worker:limit:lease:)``.
+    func claimPinned(worker id: UUID, limit: Int = .max) async throws(PostgresQueueError) -> [ClaimedJob] {
+        guard limit > 0 else { return [] }
         do {
             let rows = try await client.query(
                 """
                 WITH owned AS (
                     SELECT device, epoch FROM np_device_lease WHERE worker_id = \(id) AND lease_until > now()),
                 heads AS (
-                    SELECT DISTINCT ON (j.device) j.batch_id, j.idx, j.state, o.epoch
+                    SELECT DISTINCT ON (j.device) j.batch_id, j.idx, j.state, j.seq, o.epoch
                     FROM np_job j JOIN owned o ON o.device = j.device
-                    WHERE j.pinned AND j.state < 2 ORDER BY j.device, j.seq)
+                    WHERE j.pinned AND j.state < 2 ORDER BY j.device, j.seq),
+                ready AS (
+                    SELECT h.batch_id, h.idx, h.epoch FROM heads h WHERE h.state = 0
+                    ORDER BY row_number() OVER (PARTITION BY h.batch_id ORDER BY h.seq), random()
+                    LIMIT \(min(limit, Int(Int32.max))))
                 UPDATE np_job j SET state = 1, worker_id = \(id), started_at = now(), attempt = j.attempt + 1,
                                     epoch = h.epoch
-                FROM heads h JOIN np_batch b ON b.id = h.batch_id
-                WHERE h.state = 0 AND j.batch_id = h.batch_id AND j.idx = h.idx
+                FROM ready h JOIN np_batch b ON b.id = h.batch_id
+                WHERE j.batch_id = h.batch_id AND j.idx = h.idx
                   AND (b.expires_at IS NULL OR b.expires_at > now())
                 RETURNING j.batch_id, j.idx, j.attempt, j.device, j.epoch
                 """, logger: logger)
@@ -186,11 +199,14 @@ extension PostgresQueue {
         var released: [String]
     }
 
-    /// Renews this worker's row and leases, gives up leases of devices with no job left, and reads the
+    /// Renews this worker's row and leases, gives up leases of devices with no job left and no session
+    /// kept (`keeping`: the devices whose session the worker keeps, idle; a device whose job ended
+    /// within `lease` is kept too, as the worker may have kept its session after reading `keeping`), and
+    /// reads the
     /// cancellations asked for; then, if no other process is doing it, takes back the jobs of workers
     /// silent for `deadAfter` and sweeps expired, finished and purgeable batches.
     func heartbeat(
-        worker id: UUID, running: Int, lease: Duration, deadAfter: Duration
+        worker id: UUID, running: Int, keeping: [String] = [], lease: Duration, deadAfter: Duration
     ) async throws(PostgresQueueError) -> Beat {
         do {
             var alive = false
@@ -208,7 +224,10 @@ extension PostgresQueue {
             for try await device in try await client.query(
                 """
                 DELETE FROM np_device_lease l WHERE l.worker_id = \(id)
-                  AND NOT EXISTS (SELECT 1 FROM np_job j WHERE j.device = l.device AND j.pinned AND j.state < 2)
+                  AND NOT EXISTS (
+                      SELECT 1 FROM np_job j WHERE j.device = l.device AND j.pinned
+                        AND (j.state < 2 OR j.finished_at > now() - make_interval(secs => \(lease.seconds))))
+                  AND NOT (l.device = ANY(\(keeping)))
                 RETURNING l.device
                 """, logger: logger
             ).decode(String.self) {

@@ -21,6 +21,10 @@ public final class PostgresBatchStore: BatchStore {
         public var pollInterval: Duration = .seconds(1)
         /// Batches whose options and annotation are kept decoded in memory (an LRU of this size).
         public var cachedBatches: Int = 1_024
+        /// Workers running in this process (`netpulse serve` without `--no-worker`): their open device
+        /// connections are ``BatchStoreStats/openConnections``. With none, that count is `nil` (the jobs
+        /// run in other processes).
+        public var localWorkers: [PostgresWorker] = []
 
         public init() {}
     }
@@ -237,7 +241,9 @@ public final class PostgresBatchStore: BatchStore {
     }
 
     public func storeStats() async throws(BatchStoreError) -> BatchStoreStats {
-        try await call { () async throws(PostgresQueueError) in
+        let workers = options.localWorkers
+        let open = workers.isEmpty ? nil : workers.reduce(0) { $0 + $1.openConnections }
+        return try await call { () async throws(PostgresQueueError) in
             do {
                 let rows = try await queue.client.query(
                     """
@@ -246,9 +252,9 @@ public final class PostgresBatchStore: BatchStore {
                     """, logger: logger)
                 for try await (queued, running, batches) in rows.decode((Int, Int, Int).self) {
                     return BatchStoreStats(
-                        runningJobs: running, queuedJobs: queued, batches: batches, openConnections: nil)
+                        runningJobs: running, queuedJobs: queued, batches: batches, openConnections: open)
                 }
-                return BatchStoreStats(runningJobs: 0, queuedJobs: 0, batches: 0, openConnections: nil)
+                return BatchStoreStats(runningJobs: 0, queuedJobs: 0, batches: 0, openConnections: open)
             } catch {
                 throw .wrapping(error, "reading the queue's counts")
             }
@@ -283,8 +289,9 @@ public final class PostgresBatchStore: BatchStore {
         return stream
     }
 
-    /// Yields each final result once: new ones by their `done_seq`; once every job is final, a last
-    /// read of the whole batch catches any job whose number was taken before a lower one committed.
+    /// Yields each final result once: new ones by their `done_seq` (each read resumes after the last
+    /// number seen); once every job is final, a last read catches any job whose number was taken before
+    /// a lower one committed, reading only the jobs not yet yielded (not the whole batch again).
     private func stream(
         _ uuid: UUID, batchID: String, into continuation: AsyncThrowingStream<DeviceResult, any Error>.Continuation,
         waker: WakeSignal
@@ -294,7 +301,8 @@ public final class PostgresBatchStore: BatchStore {
         while !Task.isCancelled {
             guard let progress = try await queue.progress(batchID: batchID) else { return }
             let complete = progress.isComplete
-            let rows = try await doneResults(uuid, batchID: batchID, after: complete ? 0 : floor)
+            let rows = try await doneResults(
+                uuid, batchID: batchID, after: complete ? 0 : floor, excluding: complete ? Array(seen) : [])
             for (index, sequence, result) in rows {
                 floor = max(floor, sequence)
                 if seen.insert(index).inserted { continuation.yield(result) }
@@ -305,13 +313,14 @@ public final class PostgresBatchStore: BatchStore {
     }
 
     private func doneResults(
-        _ uuid: UUID, batchID: String, after floor: Int64
+        _ uuid: UUID, batchID: String, after floor: Int64, excluding seen: [Int]
     ) async throws(PostgresQueueError) -> [(Int, Int64, DeviceResult)] {
         do {
             let rows = try await queue.client.query(
                 """
                 SELECT idx, done_seq, host, port, username, result, error_kind, error_message, started_at, finished_at
-                FROM np_job WHERE batch_id = \(uuid) AND state = 2 AND done_seq > \(floor) ORDER BY done_seq
+                FROM np_job WHERE batch_id = \(uuid) AND state = 2 AND done_seq > \(floor)
+                  AND NOT (idx = ANY(\(seen))) ORDER BY done_seq
                 """, logger: logger)
             var found: [(Int, Int64, DeviceResult)] = []
             for try await row in rows.decode(

@@ -58,6 +58,11 @@ public final class PostgresWorker: Sendable {
 
     public var currentStats: Stats { stats.withLock { $0 } }
 
+    /// Connections to devices this worker holds now: one per running job and each kept pinned session
+    /// (`GET /health`'s `open_connections` in `netpulse serve`, whose worker runs in the same process).
+    public var openConnections: Int { open.load(ordering: .relaxed) }
+    let open = Atomic<Int>(0)
+
     public init(queue: PostgresQueue, options: Options) {
         self.queue = queue
         self.options = options
@@ -72,9 +77,15 @@ public final class PostgresWorker: Sendable {
         let options = self.options
         let logger = queue.logger
         let id = self.id
-        try await queue.register(
-            worker: id, name: options.name, hostname: ProcessInfo.processInfo.hostName,
-            pid: ProcessInfo.processInfo.processIdentifier, capacity: options.capacity)
+        do {
+            try await queue.register(
+                worker: id, name: options.name, hostname: ProcessInfo.processInfo.hostName,
+                pid: ProcessInfo.processInfo.processIdentifier, capacity: options.capacity)
+        } catch {
+            // Stopped while registering: nothing was claimed, nothing to report.
+            if Task.isCancelled { return }
+            throw error
+        }
         logger.info("worker started", metadata: ["worker": "\(options.name)", "id": "\(id)"])
         let (events, input) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let shared = Shared(input: input)
@@ -108,7 +119,8 @@ public final class PostgresWorker: Sendable {
                     if Task.isCancelled { return }
                     do {
                         let beat = try await queue.heartbeat(
-                            worker: id, running: shared.running.load(ordering: .relaxed), lease: options.lease,
+                            worker: id, running: shared.running.load(ordering: .relaxed),
+                            keeping: shared.kept.withLock { $0 }, lease: options.lease,
                             deadAfter: options.deadAfter)
                         self.stats.withLock { $0.roundTrips += 4 }
                         shared.beats.withLock { $0.append(beat) }
@@ -176,11 +188,15 @@ public final class PostgresWorker: Sendable {
                     if let closing = state.finished(completion.job, keeping: session) { close([closing]) }
                 }
                 shared.running.store(state.running.count, ordering: .relaxed)
+                open.store(state.openConnections, ordering: .relaxed)
+                // Published before the results are written: a heartbeat in between keeps these leases.
+                shared.kept.withLock { $0 = state.keptDevices }
                 await write(finished.map(\.0))
             }
             switch state.next {
             case .exit:
                 close(state.takeSessions())
+                open.store(0, ordering: .relaxed)
                 return state.lost
             case .wait:
                 break
@@ -189,7 +205,7 @@ public final class PostgresWorker: Sendable {
                     var claimed: [ClaimedJob] = []
                     if pinned {
                         let leases = try await queue.acquireLeases(worker: id, limit: limit, lease: options.lease)
-                        let jobs = try await queue.claimPinned(worker: id)
+                        let jobs = try await queue.claimPinned(worker: id, limit: limit)
                         stats.withLock { $0.roundTrips += 2 }
                         state.pinnedClaimed(leases: leases.count, jobs: jobs.count)
                         claimed += jobs
@@ -211,8 +227,9 @@ public final class PostgresWorker: Sendable {
                             return spec.target == kept.target && batch.driverName == kept.driverName
                                 && tenant == kept.tenant
                         }
-                        if let closing { close([closing]) }
                         tasks[JobKey(batchID: job.batchID, index: job.index)] = Task {
+                            // Sessions this job replaces or evicts are closed before it connects.
+                            for kept in closing { await kept.session.close() }
                             let (result, keep) = await Self.execute(
                                 job, prepared: prepared, tenant: tenant, session: session, queue: queue)
                             let text = Self.encode(result)
@@ -221,6 +238,7 @@ public final class PostgresWorker: Sendable {
                         }
                     }
                     shared.running.store(state.running.count, ordering: .relaxed)
+                    open.store(state.openConnections, ordering: .relaxed)
                 } catch {
                     logger.error("claiming failed", metadata: ["error": "\(error)"])
                 }
@@ -241,6 +259,14 @@ public final class PostgresWorker: Sendable {
                 }
                 for key in stop { tasks[key]?.cancel() }
                 close(closing)
+                open.store(state.openConnections, ordering: .relaxed)
+            }
+            // Sessions idle past the idle timeout are closed; their leases go at the next heartbeat.
+            let idle = state.expireIdle(before: .now - queue.configuration.limits.idleTimeout)
+            if !idle.isEmpty {
+                close(idle)
+                shared.kept.withLock { $0 = state.keptDevices }
+                open.store(state.openConnections, ordering: .relaxed)
             }
         }
     }
@@ -297,6 +323,8 @@ public final class PostgresWorker: Sendable {
             parser: queue.configuration.parser, logger: queue.logger)
         let timeout = batch.options.executionTimeout ?? queue.configuration.limits.maxExecutionTimeout
         let keep = job.epoch != nil
+        // A job stopped (timeout, cancel) had started: its result says when, as the scheduler's does.
+        let startedAt = Date()
         return await withTaskGroup(of: Outcome.self) { group in
             group.addTask {
                 let (result, session) = await execution.run(session: kept?.session, keep: keep)
@@ -320,12 +348,12 @@ public final class PostgresWorker: Sendable {
             case .done(let result, let kept):
                 return (result, kept)
             case .timedOut:
-                let result = execution.failure(.timeout("execution did not finish within \(timeout)"))
+                let result = execution.failure(.timeout("execution did not finish within \(timeout)"), startedAt)
                 await Self.closeLeftover(group: &group)
                 return (result, nil)
             case .cancelled:
                 await Self.closeLeftover(group: &group)
-                return (execution.failure(.cancelled("the job was cancelled")), nil)
+                return (execution.failure(.cancelled("the job was cancelled"), startedAt), nil)
             }
         }
     }
@@ -352,6 +380,8 @@ public final class PostgresWorker: Sendable {
         }
 
         let running = Atomic<Int>(0)
+        /// Devices whose session the loop keeps (their leases are kept).
+        let kept = Mutex<[String]>([])
         /// Finished jobs not yet written, with the session a pinned job keeps.
         let inbox = Mutex<[(JobCompletion, KeptSession?)]>([])
     }

@@ -7,8 +7,10 @@ struct WorkerStateMachine<Session> {
     let capacity: Int
     /// Jobs started and not yet finished.
     private(set) var running: Set<JobKey> = []
-    /// Kept sessions of pinned devices, by device.
-    private var sessions: [String: Session] = [:]
+    /// Kept sessions of pinned devices, by device, with when each was last kept (``uses``, and the time).
+    private var sessions: [String: (session: Session, used: UInt64, since: ContinuousClock.Instant)] = [:]
+    /// Counts sessions kept, to find the least recently used one.
+    private var uses: UInt64 = 0
     /// Whether a round-robin claim may find jobs: false after a claim came back short, until new jobs
     /// are announced or a job finishes.
     private var mayHaveRoundRobin = true
@@ -60,23 +62,53 @@ struct WorkerStateMachine<Session> {
         if count < asked { mayHaveRoundRobin = false }
     }
 
+    /// Connections the worker holds: one per running job, and each kept session.
+    var openConnections: Int { running.count + sessions.count }
+
     /// A claimed job starts. For a pinned job, returns the device's kept session to run it on if
-    /// `reusable` accepts it (same driver and settings), else hands it back to close.
-    mutating func start(_ job: ClaimedJob, reusable: (Session) -> Bool) -> (use: Session?, close: Session?) {
+    /// `reusable` accepts it (same driver and settings), else hands it back to close. A job that opens a
+    /// connection while running jobs and kept sessions fill the capacity also gets the least recently
+    /// used kept session to close: the worker never holds more than `capacity` connections. The job
+    /// closes what it is given before it connects.
+    mutating func start(_ job: ClaimedJob, reusable: (Session) -> Bool) -> (use: Session?, close: [Session]) {
         running.insert(JobKey(batchID: job.batchID, index: job.index))
-        guard job.epoch != nil, let kept = sessions.removeValue(forKey: job.device) else { return (nil, nil) }
-        return reusable(kept) ? (kept, nil) : (nil, kept)
+        var close: [Session] = []
+        if job.epoch != nil, let kept = sessions.removeValue(forKey: job.device) {
+            if reusable(kept.session) { return (kept.session, []) }
+            close.append(kept.session)
+        }
+        while running.count + sessions.count > capacity,
+            let oldest = sessions.min(by: { $0.value.used < $1.value.used })
+        {
+            sessions[oldest.key] = nil
+            close.append(oldest.value.session)
+        }
+        return (nil, close)
     }
 
-    /// A job finished; returns a session to close (kept only while the worker goes on).
-    mutating func finished(_ job: ClaimedJob, keeping session: Session?) -> Session? {
+    /// Devices whose session the worker keeps. It keeps their leases too (the heartbeat gives up only
+    /// the others), so that a device's next job, in a later batch, comes back to its session.
+    var keptDevices: [String] { Array(sessions.keys) }
+
+    /// Takes out the sessions kept idle since before `deadline` (the idle timeout), to close; their
+    /// leases are given up at the next heartbeat.
+    mutating func expireIdle(before deadline: ContinuousClock.Instant) -> [Session] {
+        let idle = sessions.filter { $0.value.since < deadline }
+        for device in idle.keys { sessions[device] = nil }
+        return idle.values.map(\.session)
+    }
+
+    /// A job finished at `now`; returns a session to close (kept only while the worker goes on).
+    mutating func finished(
+        _ job: ClaimedJob, keeping session: Session?, at now: ContinuousClock.Instant = .now
+    ) -> Session? {
         running.remove(JobKey(batchID: job.batchID, index: job.index))
         mayHaveRoundRobin = true
         if job.epoch != nil { mayHavePinned = true }
         guard let session else { return nil }
         if stopping || lost { return session }
-        let replaced = sessions.updateValue(session, forKey: job.device)
-        return replaced
+        uses += 1
+        return sessions.updateValue((session, uses, now), forKey: job.device)?.session
     }
 
     /// A heartbeat's news. Returns the running jobs to stop and the sessions to close.
@@ -90,7 +122,7 @@ struct WorkerStateMachine<Session> {
         }
         var close: [Session] = []
         for device in released {
-            if let session = sessions.removeValue(forKey: device) { close.append(session) }
+            if let kept = sessions.removeValue(forKey: device) { close.append(kept.session) }
         }
         if lost { close += takeSessions() }
         return (stop, close)
@@ -99,6 +131,6 @@ struct WorkerStateMachine<Session> {
     /// Every kept session, to close on the way out.
     mutating func takeSessions() -> [Session] {
         defer { sessions.removeAll() }
-        return Array(sessions.values)
+        return sessions.values.map(\.session)
     }
 }

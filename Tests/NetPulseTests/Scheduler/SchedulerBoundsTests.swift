@@ -6,8 +6,9 @@ import Testing
 
 @testable import NetPulse
 
-/// What the scheduler holds, for how long, and what one request can make it do: per-job cancel, purges
-/// that free, client numbers clamped, a queue cap, paged job lists, a timer that never waits for a device.
+/// What the in-memory scheduler holds and for how long (memory-only: its state machine, its records, its
+/// timer): per-job cancel, purges that free, clamped targets, a timer that never waits for a device. The
+/// queue cap, clamped options and paging run on both stores in Tests/NetPulsePostgresTests/SchedulerSuite.
 @Suite("Scheduler: bounds, purge and per-job cancel", .timeLimit(.minutes(1)))
 struct SchedulerBoundsTests {
     @Test("a cancel that lands after its job finished never hits the worker's next job; the job is not a success")
@@ -100,69 +101,6 @@ struct SchedulerBoundsTests {
             driver.release(host: "r1")
             _ = await handle.result()
             _ = await plain.result()
-        }
-    }
-
-    @Test("queued jobs are capped: a batch that would pass the cap is refused as overloaded, nothing queued")
-    func queueCap() async throws {
-        let driver = InMemoryDriver()
-        var limits = SchedulerFixture.limits(lanes: 1)
-        limits.maxQueuedJobs = 5
-        try await withScheduler(configuration: SchedulerFixture.configuration(driver, limits: limits)) { scheduler in
-            driver.hold(host: "r0")
-            let first = try scheduler.submit(
-                SchedulerFixture.request(hosts: ["r0", "r1", "r2", "r3"], strategy: .roundRobin))
-            try await waitForDriver(driver, "r0 running") { $0.runningExecutions == 1 }
-            #expect(scheduler.stats.queuedJobs == 3)
-            let error = #expect(throws: RequestError.self) {
-                try scheduler.submit(SchedulerFixture.request(hosts: ["a", "b", "c"], strategy: .roundRobin))
-            }
-            #expect(error?.kind == .overloaded)
-            #expect(error?.field == "devices")
-            #expect(scheduler.stats.queuedJobs == 3)
-            #expect(scheduler.stats.batches == 1)
-            let fits = try scheduler.submit(SchedulerFixture.request(hosts: ["a", "b"], strategy: .roundRobin))
-            #expect(scheduler.stats.queuedJobs == 5)
-            driver.release(host: "r0")
-            #expect(await first.result().success)
-            #expect(await fits.result().success)
-        }
-    }
-
-    @Test("jobs are listed page by page: every job once, in order, filters and cursors across purges")
-    func paging() async throws {
-        let driver = InMemoryDriver()
-        try await withScheduler(configuration: SchedulerFixture.configuration(driver)) { scheduler in
-            var expected: [String] = []
-            for batch in 0..<60 {
-                let request = SchedulerFixture.request(hosts: (0..<4).map { "h\(batch)-\($0)" }, strategy: .roundRobin)
-                let handle = try scheduler.submit(request)
-                _ = await handle.result()
-                expected += handle.jobIDs
-            }
-            var seen: [String] = []
-            var query = JobQuery(limit: 7)
-            var pages = 0
-            while true {
-                let page = try scheduler.jobs(query)
-                #expect(page.jobs.count <= 7)
-                seen += page.jobs.map(\.id)
-                pages += 1
-                guard let next = page.next else { break }
-                query.cursor = next
-            }
-            #expect(seen == expected)
-            #expect(pages == (expected.count + 6) / 7)
-            let one = try scheduler.jobs(JobQuery(host: "h7-2", limit: 10))
-            #expect(one.jobs.map(\.device.host) == ["h7-2"])
-            #expect(one.next == nil)
-            let batchPage = try scheduler.jobs(
-                JobQuery(batchID: String(expected[8].split(separator: ".")[0]), limit: 3))
-            #expect(batchPage.jobs.map(\.id) == Array(expected[8..<11]))
-            #expect(try scheduler.jobs(JobQuery(status: .failed)).jobs.isEmpty)
-            #expect(scheduler.jobs(status: .finished).map(\.id) == expected)
-            #expect(throws: RequestError.self) { try scheduler.jobs(JobQuery(cursor: "not-a-cursor")) }
-            #expect(throws: RequestError.self) { try scheduler.jobs(JobQuery(limit: 0)) }
         }
     }
 

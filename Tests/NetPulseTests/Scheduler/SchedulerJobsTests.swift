@@ -2,6 +2,8 @@ import NetPulse
 import NetPulseTesting
 import Testing
 
+/// Memory-only: what the in-memory scheduler alone has (deadlines to the instant on a manual clock, `BatchHandle`, shutdown of the process that runs the jobs). The behaviour a user sees through
+/// `BatchStore` runs on both stores in Tests/NetPulsePostgresTests/SchedulerSuite.
 @Suite("Scheduler: jobs, TTLs, cancel, shutdown", .timeLimit(.minutes(1)))
 struct SchedulerJobsTests {
     @Test("queued jobs not started within their ttl expire unstarted (pinned and round-robin)")
@@ -21,7 +23,8 @@ struct SchedulerJobsTests {
 
             let options = BatchOptions(ttl: .seconds(5))
             let pinnedRequest = SchedulerFixture.request(hosts: ["stuck"], strategy: .pinned, options: options)
-            let roundRobinRequest = SchedulerFixture.request(hosts: ["a", "b", "c"], strategy: .roundRobin, options: options)
+            let roundRobinRequest = SchedulerFixture.request(
+                hosts: ["a", "b", "c"], strategy: .roundRobin, options: options)
             let pinned = try scheduler.submit(pinnedRequest)
             let roundRobin = try scheduler.submit(roundRobinRequest)
             #expect(scheduler.job(id: pinned.jobIDs[0])?.status == .queued)
@@ -154,30 +157,6 @@ struct SchedulerJobsTests {
         }
     }
 
-    @Test("cancel a whole batch: queued and running jobs are all reported cancelled")
-    func cancelBatch() async throws {
-        let driver = InMemoryDriver(
-            devices: ["h0": ScriptedDevice(fault: .hangOnCommand), "h1": ScriptedDevice(fault: .hangOnConnect)])
-        let limits = SchedulerFixture.limits(lanes: 2)
-        try await withScheduler(configuration: SchedulerFixture.configuration(driver, limits: limits)) { scheduler in
-            let request = SchedulerFixture.request(hosts: ["h0", "h1"] + SchedulerFixture.hosts(30), strategy: .roundRobin)
-            let handle = try scheduler.submit(request)
-            try await waitForDriver(driver, "both lanes stuck") {
-                $0.runningExecutions == 1 && $0.connectsInProgress == 1
-            }
-            #expect(handle.progress.running == 2)
-            #expect(handle.progress.queued == 30)
-            handle.cancel()
-            let result = await collectChecked(handle, request)
-            #expect(result.results.allSatisfy { $0.error?.kind == .cancelled })
-            #expect(result.summary.failed == 32)
-            #expect(scheduler.jobs(status: .cancelled).count == 32)
-            #expect(driver.stats.totalConnects == 2, "queued jobs never connected")
-            #expect(scheduler.stats.openConnections == 0)
-        }
-        #expect(driver.stats.openSessions == 0)
-    }
-
     @Test("shutdown with jobs in flight: running jobs finish within the grace period, the rest are cancelled")
     func shutdownInFlight() async throws {
         let driver = InMemoryDriver(
@@ -189,11 +168,14 @@ struct SchedulerJobsTests {
         // next job of its queue cannot start first however loaded the machine is.
         driver.hold(host: "slow")
         let limits = SchedulerFixture.limits(pinned: 2, lanes: 1, grace: .seconds(2))
-        let pinnedRequest = SchedulerFixture.request(hosts: ["stuck", "slow"] + SchedulerFixture.hosts(5), strategy: .pinned)
-        let roundRobinRequest = SchedulerFixture.request(hosts: SchedulerFixture.hosts(5, prefix: "q"), strategy: .roundRobin)
+        let pinnedRequest = SchedulerFixture.request(
+            hosts: ["stuck", "slow"] + SchedulerFixture.hosts(5), strategy: .pinned)
+        let roundRobinRequest = SchedulerFixture.request(
+            hosts: SchedulerFixture.hosts(5, prefix: "q"), strategy: .roundRobin)
         let idleRequest = SchedulerFixture.request(hosts: ["idle"], strategy: .pinned)
-        let (pinned, roundRobin) = try await withScheduler(configuration: SchedulerFixture.configuration(driver, limits: limits))
-        {
+        let (pinned, roundRobin) = try await withScheduler(
+            configuration: SchedulerFixture.configuration(driver, limits: limits)
+        ) {
             scheduler in
             try await runChecked(scheduler, idleRequest)  // leaves an idle pinned session open
             let pinned = try scheduler.submit(pinnedRequest)
@@ -237,68 +219,4 @@ struct SchedulerJobsTests {
         #expect(driver.stats.totalConnects == 0)
     }
 
-    @Test("invalid requests are refused at submit with the field; an unknown driver is field 'driver'")
-    func invalidRequests() async throws {
-        let driver = InMemoryDriver()
-        try await withScheduler(configuration: SchedulerFixture.configuration(driver)) { scheduler in
-            var request = SchedulerFixture.request(hosts: ["r1"], strategy: .pinned)
-            request.driver = "telnetlib"
-            let error = #expect(throws: RequestError.self) { try scheduler.submit(request) }
-            #expect(error?.field == "driver")
-            request = SchedulerFixture.request(hosts: ["r1", "r1"], strategy: .pinned)
-            let duplicate = #expect(throws: RequestError.self) { try scheduler.submit(request) }
-            #expect(duplicate?.field == "devices[1]")
-            #expect(scheduler.stats.batches == 0)
-        }
-    }
-
-    @Test("job views and results carry no secret")
-    func noSecrets() async throws {
-        let driver = InMemoryDriver(devices: ["bad": ScriptedDevice(fault: .rejectCredentials)])
-        try await withScheduler(configuration: SchedulerFixture.configuration(driver)) { scheduler in
-            let request = SchedulerFixture.request(hosts: ["bad", "good"], strategy: .pinned, password: "TopSecret-42")
-            let result = try await runChecked(scheduler, request)
-            #expect(result.results[0].error?.kind == .authentication)
-            let text =
-                scheduler.jobs().map { "\($0) \(String(reflecting: $0))" }.joined()
-                + String(decoding: try result.jsonData(), as: UTF8.self)
-            #expect(!text.contains("TopSecret-42"))
-            #expect(text.contains("bad"))
-            #expect(scheduler.jobs(host: "good").count == 1)
-            #expect(scheduler.jobs(status: .failed, host: "bad").count == 1)
-        }
-    }
-
-    @Test("a rejected config line is a command_error; stop_on_error reaches the driver", arguments: [true, false])
-    func stopOnError(stop: Bool) async throws {
-        let driver = InMemoryDriver(
-            fallback: ScriptedDevice(rejectedLines: ["bad line": "% Invalid input detected at '^' marker."]))
-        try await withScheduler(configuration: SchedulerFixture.configuration(driver)) { scheduler in
-            let request = SchedulerFixture.request(
-                hosts: ["r1"], strategy: .pinned, operations: [.config(["good", "bad line", "after"])],
-                options: BatchOptions(stopOnError: stop))
-            let result = try await runChecked(scheduler, request)
-            let device = result.results[0]
-            #expect(device.error?.kind == .commandError)
-            #expect(device.outputs.map(\.status) == [.ok, .failed, stop ? .skipped : .ok])
-            #expect(scheduler.job(id: device.jobID!)?.status == .failed)
-        }
-    }
-
-    @Test("results stream in completion order while the batch runs")
-    func streaming() async throws {
-        let driver = InMemoryDriver(
-            devices: ["slow": ScriptedDevice(commandLatency: .milliseconds(200))],
-            fallback: ScriptedDevice())
-        try await withScheduler(configuration: SchedulerFixture.configuration(driver)) { scheduler in
-            let request = SchedulerFixture.request(hosts: ["slow"] + SchedulerFixture.hosts(5), strategy: .roundRobin)
-            let handle = try scheduler.submit(request)
-            var order: [String] = []
-            for await result in handle.results { order.append(result.hostname) }
-            #expect(order.last == "slow", "the slow device completes last though it is first in the request")
-            #expect(order.count == 6)
-            let result = await collectChecked(handle, request)
-            #expect(result.results.map(\.hostname) == request.devices.map(\.host), "final result in request order")
-        }
-    }
 }

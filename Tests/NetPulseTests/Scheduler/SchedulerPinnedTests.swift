@@ -2,69 +2,10 @@ import NetPulse
 import NetPulseTesting
 import Testing
 
+/// Memory-only: what the in-memory scheduler alone has (liveness checks and idle closes on a manual clock, its cap on kept pinned sessions). The behaviour a user sees through
+/// `BatchStore` runs on both stores in Tests/NetPulsePostgresTests/SchedulerSuite.
 @Suite("Scheduler: pinned queues", .timeLimit(.minutes(1)))
 struct SchedulerPinnedTests {
-    @Test("jobs of one device run in submission order, never two at once, on one session")
-    func orderAndNoOverlap() async throws {
-        let driver = InMemoryDriver(fallback: ScriptedDevice(commandLatency: .milliseconds(1)))
-        let hosts = SchedulerFixture.hosts(4)
-        let batches = 6
-        try await withScheduler(configuration: SchedulerFixture.configuration(driver)) { scheduler in
-            // Several batches on the same devices, submitted back to back, all queued at once.
-            var handles: [(BatchHandle, BatchRequest)] = []
-            for batch in 0..<batches {
-                let request = SchedulerFixture.request(
-                    hosts: hosts, strategy: .pinned,
-                    operations: hosts.map { .commands(["b\(batch) \($0) first", "b\(batch) \($0) second"]) })
-                handles.append((try scheduler.submit(request), request))
-            }
-            for (handle, request) in handles {
-                let result = await collectChecked(handle, request)
-                #expect(result.success)
-            }
-            // Later batches reused the session the first batch opened.
-            for (batch, (handle, _)) in handles.enumerated() {
-                let result = await handle.result()
-                #expect(result.results.allSatisfy { $0.sessionReused == (batch > 0) })
-            }
-        }
-        let stats = driver.stats
-        #expect(stats.overlappingExecutions == 0)
-        for host in hosts {
-            let records = stats.executions(host: host)
-            #expect(records.map { $0.operation.lines[0] } == (0..<batches).map { "b\($0) \(host) first" })
-            for (earlier, later) in zip(records, records.dropFirst()) {
-                #expect(earlier.end <= later.start, "executions on \(host) overlap")
-            }
-            #expect(Set(records.map(\.sessionID)).count == 1, "one session per device")
-            let key = DeviceKey(host: host, port: 22, username: "admin")
-            #expect(stats.connects[key] == 1, "one connect for \(batches) jobs on \(host)")
-            #expect(stats.closes[key] == 1, "closed once, at shutdown")
-        }
-        #expect(stats.openSessions == 0)
-    }
-
-    @Test("a session that died while idle is replaced: the job is retried once on a fresh session")
-    func deadSessionRetried() async throws {
-        let driver = InMemoryDriver()
-        try await withScheduler(configuration: SchedulerFixture.configuration(driver)) { scheduler in
-            let request = SchedulerFixture.request(hosts: ["r1"], strategy: .pinned)
-            try await runChecked(scheduler, request)
-            driver.killSessions(host: "r1")
-            let result = try await runChecked(scheduler, request)
-            #expect(result.success)
-            #expect(result.results[0].sessionReused == false, "ran on the fresh session")
-            // The job found the session dead (session_unavailable), then ran again on a new one.
-            #expect(driver.stats.executions(host: "r1").count == 3)
-            #expect(driver.stats.totalConnects == 2)
-            #expect(driver.stats.totalCloses == 1, "the dead session was closed")
-            // The replacement is kept and reused.
-            let third = try await runChecked(scheduler, request)
-            #expect(third.results[0].sessionReused)
-            #expect(driver.stats.totalConnects == 2)
-        }
-    }
-
     @Test("a session idle past the liveness interval is checked before reuse and replaced when dead")
     func livenessCheckBeforeReuse() async throws {
         let driver = InMemoryDriver()
@@ -80,21 +21,6 @@ struct SchedulerPinnedTests {
             #expect(result.success)
             // Found dead by the check: no execution was attempted on it.
             #expect(driver.stats.executions(host: "r1").count == 2)
-            #expect(driver.stats.totalConnects == 2)
-        }
-    }
-
-    @Test("a second session_unavailable on the fresh session is reported, not retried again")
-    func retryOnlyOnce() async throws {
-        let driver = InMemoryDriver()
-        try await withScheduler(configuration: SchedulerFixture.configuration(driver)) { scheduler in
-            let request = SchedulerFixture.request(hosts: ["r1"], strategy: .pinned)
-            try await runChecked(scheduler, request)
-            // Refuse new connections: the retry cannot get a fresh session.
-            driver.setDevice(ScriptedDevice(fault: .refuse), for: "r1")
-            driver.killSessions(host: "r1")
-            let result = try await runChecked(scheduler, request)
-            #expect(result.results[0].error?.kind == .connectionRefused)
             #expect(driver.stats.totalConnects == 2)
         }
     }
@@ -153,46 +79,4 @@ struct SchedulerPinnedTests {
         #expect(driver.stats.openSessions == 0)
     }
 
-    @Test("a pinned session is reused only by jobs of the same driver and platform")
-    func sessionIdentity() async throws {
-        let first = InMemoryDriver()
-        let second = InMemoryDriver()
-        var drivers = SchedulerFixture.drivers(first)
-        drivers.register(second, as: "other")
-        let configuration = SchedulerConfiguration(drivers: drivers, logger: SchedulerFixture.logger)
-        try await withScheduler(configuration: configuration) { scheduler in
-            let request = SchedulerFixture.request(hosts: ["r1"], strategy: .pinned)
-            try await runChecked(scheduler, request)
-            var viaOther = request
-            viaOther.driver = "other"
-            let result = try await runChecked(scheduler, viaOther)
-            #expect(result.success)
-            #expect(!result.results[0].sessionReused)
-            #expect(first.stats.totalCloses == 1, "the first driver's session was replaced")
-            #expect(second.stats.totalConnects == 1)
-            var otherPlatform = viaOther
-            otherPlatform.connectionArgs.deviceType = "arista_eos"
-            try await runChecked(scheduler, otherPlatform)
-            #expect(second.stats.totalConnects == 2, "a session for another platform is not reused")
-            try await runChecked(scheduler, otherPlatform)
-            #expect(second.stats.totalConnects == 2)
-            #expect(scheduler.stats.pinnedSessions == 1)
-        }
-        #expect(first.stats.openSessions == 0)
-        #expect(second.stats.openSessions == 0)
-    }
-
-    @Test("a round-robin job opens a fresh connection and closes it")
-    func roundRobinFreshConnections() async throws {
-        let driver = InMemoryDriver()
-        try await withScheduler(configuration: SchedulerFixture.configuration(driver)) { scheduler in
-            let request = SchedulerFixture.request(hosts: SchedulerFixture.hosts(20), strategy: .roundRobin)
-            try await runChecked(scheduler, request)
-            try await runChecked(scheduler, request)
-            #expect(driver.stats.totalConnects == 40)
-            #expect(driver.stats.totalCloses == 40)
-            #expect(driver.stats.openSessions == 0)
-            #expect(scheduler.stats.openConnections == 0)
-        }
-    }
 }
