@@ -288,7 +288,7 @@ let package = Package(
         .testTarget(
             name: "NetPulsePostgresTests",
             dependencies: [
-                "NetPulse", "NetPulsePostgres", "NetPulseServer", "NetPulseTesting",
+                "NetPulse", "NetPulsePostgres", "NetPulseServer", "NetPulseTesting", "SSHTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,6 +1,7 @@
 import Foundation
 import NetPulse
 import NetPulseTesting
+import SSHTestSupport
 import Testing
 
 /// Exactly-once accounting under every fault at once, on both stores.
@@ -27,7 +28,7 @@ struct SchedulerRandomizedSuite {
         "2,000 devices, every failure kind, cancels and expiries: each device reported exactly once",
         arguments: Backend.allCases, [42 as UInt64, 7])
     func randomized(_ backend: Backend, seed: UInt64) async throws {
-        var random = SuiteRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let hosts = SuiteRequest.hosts(2_000, prefix: "d")
         var behaviours: [String: Behaviour] = [:]
         var scripts: [String: ScriptedDevice] = [:]
@@ -136,20 +137,5 @@ struct SchedulerRandomizedSuite {
         #expect(stats.overlappingExecutions == 0)
         #expect(stats.peakOpenSessions <= 1_200)
         if backend == .memory { #expect(stats.peakConnectsInProgress <= 40) }
-    }
-}
-
-/// SplitMix64: a seeded generator, so that a failing seed can be run again.
-struct SuiteRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
     }
 }

@@ -1,4 +1,5 @@
 import NetPulseTesting
+import SSHTestSupport
 import Testing
 
 @testable import NetPulse

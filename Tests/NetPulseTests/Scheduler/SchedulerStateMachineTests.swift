@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NetPulseTesting
+import SSHTestSupport
 import Testing
 
 @testable import NetPulse
@@ -223,7 +224,7 @@ struct SchedulerStateMachineTests {
     @Test("exactly once: every device of many batches gets one result, whatever the interleaving")
     func exactlyOnce() throws {
         var harness = Harness(limits: SchedulerFixture.limits(open: 5, handshakes: 3, pinned: 3, lanes: 4))
-        var generator = SplitMix64(seed: 42)  // FuzzTests.swift: a failing interleaving replays
+        var generator = SplitMix64(seed: 42)  // a failing interleaving replays
         var batches: [BatchRecord] = []
         for number in 0..<6 {
             let strategy: QueueStrategy = number % 2 == 0 ? .roundRobin : .pinned
