@@ -36,7 +36,7 @@ func serveLab(_ arguments: Arguments) async {
         devices: devices, platforms: platforms, folder: folder.isEmpty ? nil : folder,
         inventoryFile: inventory.isEmpty ? nil : inventory, seed: UInt64(seed), faultRate: faultRate,
         faultKinds: kinds, profile: profile)
-    growHeapInLargeSteps()
+    LabProcessHeap.growInLargeSteps()
     let stop = StopSignal()
     do {
         try await withLab(configuration) { lab in
@@ -97,13 +97,4 @@ private final class StopSignal: @unchecked Sendable {
             }
         }
     }
-}
-
-/// As `netpulse lab` does: the heap grows in 64 MiB steps rather than one `mprotect` per 128 KiB, so
-/// that this lab's costs are those of `netpulse lab`. glibc's `mallopt` (M_TOP_PAD = -2) is looked up at
-/// run time; without it, nothing changes.
-private func growHeapInLargeSteps() {
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
-    typealias MallOpt = @convention(c) (Int32, Int32) -> Int32
-    _ = unsafeBitCast(symbol, to: MallOpt.self)(-2, 64 << 20)
 }

@@ -19,6 +19,7 @@ func loginBench(_ arguments: Arguments) {
     let hook = PhaseHook(arguments.string("--phase-hook", ""))
     let labBinary = arguments.string("--lab-binary", "netpulse", oneOf: ["netpulse", "bench"])
     print("load average at start: \(loadAverage())")
+    print("platform \(platform), profile \(profile) (host key and algorithms of every device)")
     let lab: LabProcess
     do {
         lab = try LabProcess(

@@ -4,7 +4,9 @@
 //
 // Lab CPU per login and per command, memory per session (a blocking libssh client, one session at a time):
 //   .build/release/netpulse-lab-bench [login] --devices 1000 --sessions 1000 --commands 10 --platform linux
-//       [--profile modern|rsa|legacy|...] [--lab-binary netpulse|bench]
+//       [--profile modern|ecdsa|nist|ecdsa+nist|rsa|legacy|...] [--lab-binary netpulse|bench]
+// (the default profile is `modern`: ed25519 host keys and curve25519, the lab's default; `ecdsa+nist`, an
+// ECDSA P-256 host key and ecdh-sha2-nistp256, costs the lab less per login: see lab-callgrind.sh)
 //       [--lab-prefix "valgrind --tool=callgrind ..."] [--phase-hook CMD]
 // (scripts/bench/lab-callgrind.sh counts the lab's instructions per login and per command that way.)
 // Every device at once through one driver, checked device by device (healthy: ok; faulty: its typed error):

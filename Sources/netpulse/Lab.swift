@@ -62,16 +62,17 @@ extension NetPulseCommand {
 
         @Option(
             help: """
-                Profile of every device: modern, rsa, legacy (ssh-rsa, diffie-hellman-group14-sha1, CBC), wan, \
-                or a latency such as rtt=50ms,login=300ms,command=200ms,line=2ms,boot=10s; join with + \
-                (legacy+wan).
+                Profile of every device: modern (ed25519 host key, libssh's algorithms), rsa or ecdsa (an RSA or \
+                ECDSA P-256 host key), nist (key exchange ecdh-sha2-nistp256/384/521 only, no curve25519), legacy \
+                (ssh-rsa, diffie-hellman-group14-sha1, CBC), wan, or a latency such as \
+                rtt=50ms,login=300ms,command=200ms,line=2ms,boot=10s; join with + (ecdsa+nist, legacy+wan).
                 """)
         var profile: String = "modern"
 
         @Option(
             help: """
                 A seeded share of the fleet with another profile, as FRACTION:PROFILE (0.1:legacy, \
-                0.3:rsa+rtt=20ms); repeatable.
+                0.3:ecdsa+nist, 0.2:rsa+rtt=20ms); repeatable.
                 """)
         var mix: [String] = []
 
@@ -142,7 +143,7 @@ extension NetPulseCommand {
             } catch {
                 throw ValidationError(error.description)
             }
-            growHeapInLargeSteps()
+            LabProcessHeap.growInLargeSteps()
             let signals = SignalWaiter()
             try await withLab(configuration) { lab in
                 if verbose {
@@ -170,15 +171,6 @@ extension NetPulseCommand {
 
 private let platformNames = LabPlatform.allCases.map(\.rawValue).joined(separator: ",")
 private let faultNames = LabFault.Kind.allCases.map(\.rawValue).joined(separator: ",")
-
-/// Sessions come and go by the thousand: the lab process grows its heap in 64 MiB steps rather than one
-/// `mprotect` per 128 KiB (about 5% of the lab's CPU per login at 1,000 sessions). glibc's `mallopt`
-/// (M_TOP_PAD = -2) is not in Swift's Glibc module: it is looked up at run time; without it, nothing changes.
-private func growHeapInLargeSteps() {
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
-    typealias MallOpt = @convention(c) (Int32, Int32) -> Int32
-    _ = unsafeBitCast(symbol, to: MallOpt.self)(-2, 64 << 20)
-}
 
 /// The process environment, without Foundation.
 struct ProcessInfoEnvironment {

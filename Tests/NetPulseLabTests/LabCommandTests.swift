@@ -60,4 +60,59 @@ struct LabCommandTests {
         let message = result.stderr
         #expect(message.contains("bindAddress: '0.0.0.0' is not a loopback address"))
     }
+
+    /// `--profile` and `--mix` reach the devices: a seeded half of the fleet gets ECDSA keys (`--mix`), the
+    /// rest the `--profile` default; the known_hosts file shows which.
+    @Test func profileAndMixChooseHostKeyTypes() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.executable), "build the netpulse product first")
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var fds: [Int32] = [0, 0]
+        try #require(pipe(&fds) == 0)
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        let lab = try ChildProcess.spawn(
+            Self.executable,
+            [
+                "lab", "--devices", "4", "--platforms", "linux", "--folder", folder, "--profile", "nist", "--mix",
+                "0.5:ecdsa+nist",
+            ],
+            stdout: fds[1]
+        )
+        close(fds[1])
+        let reader = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true)
+        let text = await offPool {
+            var text = ""
+            while !text.contains("ready:") {
+                let data = reader.availableData
+                if data.isEmpty { break }
+                text += String(decoding: data, as: UTF8.self)
+            }
+            return text
+        }
+        #expect(text.contains("ready: 4 devices on 127.0.0.1"), "\(text)")
+        let known = (try? String(contentsOfFile: folder + "/known_hosts", encoding: .utf8)) ?? ""
+        let types = known.split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst().first }
+        #expect(types.filter { $0 == "ecdsa-sha2-nistp256" }.count == 2, "\(known)")
+        #expect(types.filter { $0 == "ssh-ed25519" }.count == 2, "\(known)")
+        lab.signal(SIGTERM)
+        _ = await offPool { reader.readDataToEndOfFile() }
+        #expect(await lab.wait() == 0)
+    }
+
+    /// A bad profile is refused before anything starts, naming the flag and the parts at fault.
+    @Test func refusesConflictingOrUnknownProfiles() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.executable), "build the netpulse product first")
+        let cases: [([String], String)] = [
+            (["--profile", "ecdsa+rsa"], "--profile/--mix: profile: 'ecdsa' and 'rsa' choose different host keys"),
+            (["--mix", "0.5:dsa"], "--profile/--mix: profile: unknown profile 'dsa'"),
+            (["--profile", "ecdsa+legacy"], "'ecdsa' and 'legacy' choose different host keys"),
+        ]
+        for (arguments, message) in cases {
+            let result = try await ChildProcess.run(
+                Self.executable, ["lab", "--devices", "1"] + arguments, environment: [:])
+            #expect(result.status != 0, "\(arguments)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+    }
 }

@@ -29,6 +29,34 @@ struct ProfileTests {
         #expect(rsaSlow.hostKey == .rsa && rsaSlow.algorithms == .modern)
         #expect(rsaSlow.latency.roundTrip == .milliseconds(20))
         #expect(throws: LabError.self) { try LabDeviceProfile(parsing: "ancient") }
+        #expect(try LabDeviceProfile(parsing: "ecdsa") == .ecdsa)
+        let nist = try LabDeviceProfile(parsing: "ecdsa+nist+wan")
+        #expect(nist.hostKey == .ecdsa && nist.algorithms == .nist && nist.latency == .wan)
+        #expect(try LabDeviceProfile(parsing: "nist").hostKey == .ed25519)
+        // Saying the same thing twice is fine; `legacy` is an RSA key with old algorithms.
+        #expect(try LabDeviceProfile(parsing: "rsa+legacy") == .legacy)
+    }
+
+    /// Two parts choosing the host key (or the algorithms) differently, and empty or unknown parts, are
+    /// refused with the `profile` field and both parts named.
+    @Test func conflictingProfilePartsAreRefused() {
+        let cases: [(String, String)] = [
+            ("ecdsa+rsa", "'ecdsa' and 'rsa' choose different host keys"),
+            ("ecdsa+legacy", "'ecdsa' and 'legacy' choose different host keys"),
+            ("nist+legacy", "'nist' and 'legacy' choose different algorithms"),
+            ("legacy+nist", "'legacy' and 'nist' choose different algorithms"),
+            ("rsa++wan", "unknown profile ''"),
+            ("ecdsa256", "unknown profile 'ecdsa256'; known: modern, rsa, ecdsa, nist, legacy, wan"),
+        ]
+        for (text, reason) in cases {
+            do {
+                let profile = try LabDeviceProfile(parsing: text)
+                Issue.record("'\(text)' parsed as \(profile)")
+            } catch {
+                #expect(error.field == "profile", "\(text)")
+                #expect(error.reason.contains(reason), "\(text): \(error)")
+            }
+        }
     }
 
     @Test func fleetMixIsSeededAndExplicitProfilesWin() {
@@ -49,6 +77,11 @@ struct ProfileTests {
     @Test func badProfilesNameTheirField() {
         let cases: [(LabConfiguration, String)] = [
             (LabConfiguration(devices: 2, profile: LabDeviceProfile(algorithms: .legacyOnly)), "profile"),
+            (
+                LabConfiguration(
+                    devices: 2, deviceProfiles: [1: LabDeviceProfile(hostKey: .ecdsa, algorithms: .legacyOnly)]),
+                "deviceProfiles[1]"
+            ),
             (
                 LabConfiguration(devices: 2, profileMix: [LabProfileShare(0.7, .rsa), LabProfileShare(0.6, .wan)]),
                 "profileMix"

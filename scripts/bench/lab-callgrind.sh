@@ -30,6 +30,18 @@
 # Those two imports alone are a third of the login. NetPulseLab's own code is under 1% of a login;
 # `cisco_ios` logins cost more only by the bench's `terminal length 0`. Per login the lab makes ~48
 # system calls (getpid 11 from OpenSSL, poll 8 from ssh_event_dopoll, sendto 8, recvfrom 8, epoll_wait 7).
+#
+# By profile (--profile; 200 sessions, 10 commands, a libssh 0.10.6 client; instructions per login,
+# `linux` / `cisco_ios`): what the lab can choose within libssh's public API (the client's order wins,
+# so a cheaper key exchange counts only when the lab does not offer curve25519):
+#   modern (ed25519 key; the client picks curve25519-sha256)     3,578k / 3,659k
+#   ecdsa  (ecdsa-sha2-nistp256 key)                             3,331k / 3,416k   (-6.9% / -6.6%)
+#   nist   (ed25519 key; ecdh-sha2-nistp256, no curve25519)      2,767k / 2,848k   (-22.7% / -22.2%)
+#   ecdsa+nist                                                   2,521k / 2,606k   (-29.6% / -28.8%)
+#   rsa    (rsa-sha2-512, 2048-bit)                             13,828k (linux)    (3.9x)
+# ECDSA saves the Ed25519 key's import per signature, but OpenSSL 3 rebuilds the P-256 group for each
+# EC key libssh makes (about 0.4M a login); ECDH P-256 costs less than X25519's key generation,
+# re-import and derivation. Per command nothing changes (same ciphers).
 set -euo pipefail
 
 build=.build/release

@@ -104,6 +104,10 @@ public enum LabHostKeyType: String, Sendable, Hashable, CaseIterable, CustomStri
     /// 0.2 s each to generate: a lab draws them from a small cached pool (see
     /// ``LabConfiguration/rsaKeyPool``), so several devices may share one.
     case rsa
+    /// An ECDSA key on NIST P-256, offered as `ecdsa-sha2-nistp256`, one per device (cheap to make), as
+    /// IOS-XE and NX-OS devices configured for ECDSA present. A login costs the lab a little less than
+    /// with ed25519: libssh 0.10 imports an ed25519 key again from its raw bytes for every signature.
+    case ecdsa
 
     public var description: String { rawValue }
 }
@@ -115,6 +119,10 @@ public enum LabAlgorithms: String, Sendable, Hashable, CaseIterable, CustomStrin
     /// Only what old IOS offers: host key `ssh-rsa`, key exchange `diffie-hellman-group14-sha1`, CBC
     /// ciphers (`aes128-cbc`, `aes256-cbc`), `hmac-sha1`. Needs an RSA host key.
     case legacyOnly = "legacy_only"
+    /// libssh's default ciphers and MACs, but key exchange on NIST curves only (`ecdh-sha2-nistp256`,
+    /// `ecdh-sha2-nistp384`, `ecdh-sha2-nistp521`), without curve25519: what SSH servers that predate
+    /// curve25519 offer. A client that prefers curve25519 then uses `ecdh-sha2-nistp256`.
+    case nist
 
     public var description: String { rawValue }
 }
@@ -139,6 +147,8 @@ public struct LabDeviceProfile: Sendable, Hashable, CustomStringConvertible {
     public static let modern = LabDeviceProfile()
     /// An RSA host key, modern algorithms.
     public static let rsa = LabDeviceProfile(hostKey: .rsa)
+    /// An ECDSA (NIST P-256) host key, modern algorithms.
+    public static let ecdsa = LabDeviceProfile(hostKey: .ecdsa)
     /// Old IOS: RSA key, `ssh-rsa`, `diffie-hellman-group14-sha1`, CBC, `hmac-sha1`.
     public static let legacy = LabDeviceProfile(hostKey: .rsa, algorithms: .legacyOnly)
     /// A modern device across a WAN (``LabLatency/wan``).
@@ -148,27 +158,46 @@ public struct LabDeviceProfile: Sendable, Hashable, CustomStringConvertible {
         "\(hostKey)/\(algorithms)" + (latency.isNone ? "" : "/\(latency)")
     }
 
-    /// Parses a profile: names joined by `+` (`legacy+wan`), from `modern`, `rsa`, `legacy`, `wan`;
-    /// a latency in `key=value` form may stand for `wan` (`rsa+rtt=20ms,command=100ms`).
+    /// Parses a profile: names joined by `+` (`legacy+wan`), from `modern`, `rsa`, `ecdsa`, `nist`,
+    /// `legacy`, `wan`; a latency in `key=value` form may stand for `wan` (`rsa+rtt=20ms,command=100ms`).
+    /// `rsa` and `ecdsa` choose the host key, `nist` the key exchange (``LabAlgorithms/nist``), `legacy`
+    /// both (an RSA key and ``LabAlgorithms/legacyOnly``): two parts that choose the same thing
+    /// differently are an error.
     ///
     /// - Parameter text: The text.
     /// - Throws: ``LabError`` naming `profile`.
     public init(parsing text: String) throws(LabError) {
         var profile = LabDeviceProfile()
-        for part in text.split(separator: "+").map(String.init) {
+        var hostKeyFrom: String?
+        var algorithmsFrom: String?
+        func choose<Value: Equatable>(
+            _ value: Value, _ keyPath: WritableKeyPath<LabDeviceProfile, Value>, from part: String,
+            chosenBy earlier: inout String?, what: String
+        ) throws(LabError) {
+            if let earlier, profile[keyPath: keyPath] != value {
+                throw LabError(
+                    field: "profile", reason: "'\(earlier)' and '\(part)' choose different \(what) in '\(text)'")
+            }
+            profile[keyPath: keyPath] = value
+            earlier = earlier ?? part
+        }
+        for part in text.split(separator: "+", omittingEmptySubsequences: false).map(String.init) {
             switch part {
             case "modern": break
-            case "rsa": profile.hostKey = .rsa
+            case "rsa": try choose(.rsa, \.hostKey, from: part, chosenBy: &hostKeyFrom, what: "host keys")
+            case "ecdsa": try choose(.ecdsa, \.hostKey, from: part, chosenBy: &hostKeyFrom, what: "host keys")
+            case "nist":
+                try choose(.nist, \.algorithms, from: part, chosenBy: &algorithmsFrom, what: "algorithms")
             case "legacy":
-                profile.hostKey = .rsa
-                profile.algorithms = .legacyOnly
+                try choose(.rsa, \.hostKey, from: part, chosenBy: &hostKeyFrom, what: "host keys")
+                try choose(.legacyOnly, \.algorithms, from: part, chosenBy: &algorithmsFrom, what: "algorithms")
             case "wan": profile.latency = .wan
             default:
                 guard part.contains("=") else {
                     throw LabError(
                         field: "profile",
-                        reason: "unknown profile '\(part)'; known: modern, rsa, legacy, wan, or a latency such as "
-                            + "rtt=50ms,command=200ms")
+                        reason: "unknown profile '\(part)'; known: modern, rsa, ecdsa, nist, legacy, wan, or a latency "
+                            + "such as rtt=50ms,command=200ms")
                 }
                 profile.latency = try LabLatency(parsing: part)
             }

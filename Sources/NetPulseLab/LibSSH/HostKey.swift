@@ -12,7 +12,7 @@ import Synchronization
 /// Confined to the event-loop thread. The key handle is handed to an `ssh_bind`, which then owns it.
 final class HostKey {
     private(set) var handle: OpaquePointer?
-    /// `ssh-ed25519 AAAA...` or `ssh-rsa AAAA...`
+    /// `ssh-ed25519 AAAA...`, `ssh-rsa AAAA...` or `ecdsa-sha2-nistp256 AAAA...`
     let publicLine: String
     /// `SHA256:...`
     let fingerprint: String
@@ -53,8 +53,8 @@ final class HostKey {
     }
 }
 
-/// Where a lab's host keys come from: ed25519 keys made per device (cheap), RSA keys from a pool that
-/// is generated once per process (about 0.2 s a key) and optionally kept in a cache folder.
+/// Where a lab's host keys come from: ed25519 and ECDSA keys made per device (cheap), RSA keys from a
+/// pool that is generated once per process (about 0.2 s a key) and optionally kept in a cache folder.
 ///
 /// Confined to the event-loop thread; the process-wide pool holds only key text.
 final class HostKeySource {
@@ -129,19 +129,21 @@ final class HostKeySource {
         folder + "/rsa-2048-\(slot).key"
     }
 
-    /// The host key of device `index`: loaded from `path` when that file exists, else made (ed25519) or
-    /// taken from the pool (RSA), and saved at `path` when given.
+    /// The host key of device `index`: loaded from `path` when that file exists, else made (ed25519,
+    /// ECDSA) or taken from the pool (RSA), and saved at `path` when given.
     func key(type: LabHostKeyType, index: Int, path: String?) throws(LabError) -> HostKey {
         var key: OpaquePointer?
         if let path, access(path, R_OK) == 0 {
             guard ssh_pki_import_privkey_file(path, nil, nil, nil, &key) == SSH_OK, let loaded = key else {
                 throw LabError(field: "folder", reason: "cannot read host key \(path)")
             }
-            let loadedType: LabHostKeyType = ssh_key_type(loaded) == SSH_KEYTYPE_RSA ? .rsa : .ed25519
+            let loadedType = LabHostKeyType(libSSHType: ssh_key_type(loaded))
             guard loadedType == type else {
                 ssh_key_free(loaded)
                 throw LabError(
-                    field: "folder", reason: "host key \(path) is \(loadedType), device \(index) needs \(type)")
+                    field: "folder",
+                    reason: "host key \(path) is \(loadedType.map(\.rawValue) ?? "of another type"), device \(index) "
+                        + "needs \(type)")
             }
             return try HostKey(owning: loaded)
         }
@@ -149,6 +151,10 @@ final class HostKeySource {
         case .ed25519:
             guard ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key) == SSH_OK, key != nil else {
                 throw LabError(reason: "cannot generate an ed25519 host key")
+            }
+        case .ecdsa:
+            guard ssh_pki_generate(SSH_KEYTYPE_ECDSA_P256, 256, &key) == SSH_OK, key != nil else {
+                throw LabError(reason: "cannot generate an ECDSA P-256 host key")
             }
         case .rsa:
             key = try pooledRSA(slot: index % poolSize)
@@ -177,6 +183,18 @@ final class HostKeySource {
             throw LabError(reason: "cannot copy RSA pool key \(slot)")
         }
         return copy
+    }
+}
+
+extension LabHostKeyType {
+    /// The lab's name for a libssh key type; `nil` for a type the lab does not make.
+    init?(libSSHType: ssh_keytypes_e) {
+        switch libSSHType {
+        case SSH_KEYTYPE_ED25519: self = .ed25519
+        case SSH_KEYTYPE_RSA: self = .rsa
+        case SSH_KEYTYPE_ECDSA_P256: self = .ecdsa
+        default: return nil
+        }
     }
 }
 

@@ -257,8 +257,6 @@ final class LabServer {
         ssh_bind_options_set(bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no)
         var options: [(ssh_bind_options_e, String)] = []
         switch (profile.hostKey, profile.algorithms) {
-        case (.rsa, .modern):
-            options = [(SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "rsa-sha2-512,rsa-sha2-256,ssh-rsa")]
         case (_, .legacyOnly):
             options = [
                 (SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "ssh-rsa"),
@@ -268,8 +266,15 @@ final class LabServer {
                 (SSH_BIND_OPTIONS_HMAC_C_S, "hmac-sha1"),
                 (SSH_BIND_OPTIONS_HMAC_S_C, "hmac-sha1"),
             ]
-        case (.ed25519, .modern):
+        case (.rsa, _):
+            options = [(SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "rsa-sha2-512,rsa-sha2-256,ssh-rsa")]
+        case (.ecdsa, _):
+            options = [(SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "ecdsa-sha2-nistp256")]
+        case (.ed25519, _):
             break
+        }
+        if profile.algorithms == .nist {
+            options.append((SSH_BIND_OPTIONS_KEY_EXCHANGE, "ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521"))
         }
         for (option, value) in options where ssh_bind_options_set(bind, option, value) != SSH_OK {
             throw LabError(field: "profile", reason: "libssh refused \(value) for a \(profile) device")
