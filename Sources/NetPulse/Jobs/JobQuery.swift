@@ -15,7 +15,12 @@ public struct JobQuery: Sendable, Hashable {
     /// ``JobPage/next`` of the previous page; `nil` for the first page.
     public var cursor: String?
 
-    /// - Parameter status: Only jobs with this status (see ``statuses`` for several).
+    /// - Parameters:
+    ///   - status: Only jobs with this status (set ``statuses`` for several); `nil` for all.
+    ///   - host: Only jobs on this host; `nil` for all.
+    ///   - batchID: Only jobs of this batch; `nil` for all.
+    ///   - limit: The most jobs in the page; at least 1.
+    ///   - cursor: ``JobPage/next`` of the previous page; `nil` for the first page.
     public init(
         status: JobStatus? = nil, host: String? = nil, batchID: String? = nil, limit: Int = 1_000,
         cursor: String? = nil

@@ -22,7 +22,7 @@ public final class PostgresBatchStore: BatchStore {
         /// Batches whose options and annotation are kept decoded in memory (an LRU of this size).
         public var cachedBatches: Int = 1_024
         /// Workers running in this process (`netpulse serve` without `--no-worker`): their open device
-        /// connections are ``BatchStoreStats/openConnections``. With none, that count is `nil` (the jobs
+        /// connections are `BatchStoreStats.openConnections`. With none, that count is `nil` (the jobs
         /// run in other processes).
         public var localWorkers: [PostgresWorker] = []
 
