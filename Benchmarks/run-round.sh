@@ -79,6 +79,9 @@ for s in $steps; do
             step "lab-login-$platform" "$bin/netpulse-lab-bench" login --devices 1000 --sessions 1000 \
                 --commands 10 --platform "$platform"
         done
+        # The same with ECDSA host keys and only NIST key exchanges offered (cheaper in libssh/OpenSSL).
+        step lab-login-linux-ecdsa+nist "$bin/netpulse-lab-bench" login --devices 1000 --sessions 1000 \
+            --commands 10 --platform linux --profile ecdsa+nist
         ;;
     scheduler)
         step scheduler Benchmarks/SchedulerBench/.build/release/SchedulerBench 100000 3
