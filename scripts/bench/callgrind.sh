@@ -48,17 +48,7 @@ bench=${BENCH:-$root/.build/release/netpulse-sshbench}
 # sigsuspend() on a mask in read-only memory, and valgrind's rt_sigsuspend wrapper writes into that mask
 # (SIGSEGV inside valgrind). A preloaded sigsuspend that hands the kernel a copy avoids it; the main
 # thread only sleeps there, so it adds nothing to the work measured.
-cat > "$out/sigsuspend-copy.c" <<'SHIM'
-#define _GNU_SOURCE
-#include <signal.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-int sigsuspend(const sigset_t *mask) {
-    sigset_t copy = *mask;
-    return (int)syscall(SYS_rt_sigsuspend, &copy, 8);
-}
-SHIM
-cc -O2 -shared -fPIC -o "$out/sigsuspend-copy.so" "$out/sigsuspend-copy.c"
+cc -O2 -shared -fPIC -o "$out/sigsuspend-copy.so" "$root/scripts/bench/sigsuspend-copy.c"
 
 # The floors run as the bench's children (it starts sshd and hands them the ports); a wrapper puts each
 # under callgrind, its output file named by the run's tag.

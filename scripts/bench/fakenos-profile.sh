@@ -53,17 +53,7 @@ PY
 
 bench="$root/.build/release/netpulse-bench"
 objcopy --strip-debug "$bench" "$out/netpulse-bench"
-cat > "$out/sigsuspend-copy.c" <<'SHIM'
-#define _GNU_SOURCE
-#include <signal.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-int sigsuspend(const sigset_t *mask) {
-    sigset_t copy = *mask;
-    return (int)syscall(SYS_rt_sigsuspend, &copy, 8);
-}
-SHIM
-cc -O2 -shared -fPIC -o "$out/sigsuspend-copy.so" "$out/sigsuspend-copy.c"
+cc -O2 -shared -fPIC -o "$out/sigsuspend-copy.so" "$root/scripts/bench/sigsuspend-copy.c"
 
 run() {  # run DRIVER DEVICES WRAPPER...: one netpulse-bench run; fails unless every device is ok
     local driver=$1 devices=$2
