@@ -6,6 +6,20 @@ import Testing
 /// The `netpulse lab` executable: ready line, inventory, clean stop on SIGTERM, refusal of other addresses.
 @Suite("netpulse lab command")
 struct LabCommandTests {
+    /// The lab's output up to its "ready:" line (or its end), read on a Dispatch thread: the read blocks
+    /// until the lab prints.
+    static func readUntilReady(_ reader: FileHandle) async -> String {
+        await offPool {
+            var text = ""
+            while !text.contains("ready:") {
+                let data = reader.availableData
+                if data.isEmpty { break }
+                text += String(decoding: data, as: UTF8.self)
+            }
+            return text
+        }
+    }
+
     static var executable: String {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("netpulse")
             .path
@@ -29,16 +43,7 @@ struct LabCommandTests {
         )
         close(fds[1])
         let reader = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true)
-        // Read until "ready:" on a Dispatch thread (the read blocks until the lab prints).
-        let text = await offPool {
-            var text = ""
-            while !text.contains("ready:") {
-                let data = reader.availableData
-                if data.isEmpty { break }
-                text += String(decoding: data, as: UTF8.self)
-            }
-            return text
-        }
+        let text = await Self.readUntilReady(reader)
         #expect(text.contains("ready: 6 devices on 127.0.0.1"))
         #expect(text.components(separatedBy: "fault: ").count - 1 == 3)
         let request = try BatchRequest(json: Data(contentsOf: URL(fileURLWithPath: folder + "/inventory.json")))
@@ -81,15 +86,7 @@ struct LabCommandTests {
         )
         close(fds[1])
         let reader = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true)
-        let text = await offPool {
-            var text = ""
-            while !text.contains("ready:") {
-                let data = reader.availableData
-                if data.isEmpty { break }
-                text += String(decoding: data, as: UTF8.self)
-            }
-            return text
-        }
+        let text = await Self.readUntilReady(reader)
         #expect(text.contains("ready: 4 devices on 127.0.0.1"), "\(text)")
         let known = (try? String(contentsOfFile: folder + "/known_hosts", encoding: .utf8)) ?? ""
         let types = known.split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst().first }
