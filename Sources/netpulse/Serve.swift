@@ -269,7 +269,8 @@ extension NetPulseCommand {
             if !noWorker {
                 do {
                     var options = try PostgresWorker.Options(
-                        name: "\(info.hostName)-\(info.processIdentifier)-serve", capacity: connection.maxConnections)
+                        name: "\(info.hostName)-\(info.processIdentifier)-serve", capacity: connection.maxConnections,
+                        roundRobinLanes: connection.roundRobinLanes)
                     options.deadAfter = .milliseconds(Int64(deadAfter * 1000))
                     options.lease = options.deadAfter
                     workerOptions = options

@@ -50,8 +50,9 @@ extension NetPulseCommand {
             let name = self.name ?? "\(info.hostName)-\(info.processIdentifier)"
             var options: PostgresWorker.Options
             do {
-                // --max-connections (of the connection options) is the worker's jobs at once.
-                options = try PostgresWorker.Options(name: name, capacity: connection.maxConnections)
+                // --max-connections (of the connection options) is the worker's connections at once.
+                options = try PostgresWorker.Options(
+                    name: name, capacity: connection.maxConnections, roundRobinLanes: connection.roundRobinLanes)
             } catch {
                 printError(error.message)
                 throw ExitCode(2)

@@ -15,13 +15,13 @@ struct WorkerStateMachineTests {
     @Test("claims up to the free capacity, and waits when full")
     func capacity() {
         var state = WorkerStateMachine<String>(capacity: 2)
-        #expect(state.next == .claim(pinned: true, roundRobin: true, limit: 2))
+        #expect(state.next == .claim(pinned: 2, roundRobin: 2, limit: 2))
         _ = state.start(Self.job(0)) { _ in true }
-        #expect(state.next == .claim(pinned: true, roundRobin: true, limit: 1))
+        #expect(state.next == .claim(pinned: 1, roundRobin: 1, limit: 1))
         _ = state.start(Self.job(1)) { _ in true }
         #expect(state.next == .wait)
         _ = state.finished(Self.job(0), keeping: nil)
-        #expect(state.next == .claim(pinned: true, roundRobin: true, limit: 1))
+        #expect(state.next == .claim(pinned: 1, roundRobin: 1, limit: 1))
     }
 
     @Test("a short claim stops claiming until jobs are announced or a job finishes")
@@ -32,12 +32,56 @@ struct WorkerStateMachineTests {
         _ = state.start(Self.job(0)) { _ in true }
         #expect(state.next == .wait)
         state.jobsAnnounced()
-        #expect(state.next == .claim(pinned: true, roundRobin: true, limit: 3))
+        #expect(state.next == .claim(pinned: 3, roundRobin: 3, limit: 3))
         state.pinnedClaimed(leases: 0, jobs: 0)
         state.roundRobinClaimed(0, asked: 3)
         #expect(state.next == .wait)
         _ = state.finished(Self.job(0), keeping: nil)
-        #expect(state.next == .claim(pinned: false, roundRobin: true, limit: 4))
+        #expect(state.next == .claim(pinned: 0, roundRobin: 4, limit: 4))
+    }
+
+    @Test("round-robin lanes below the capacity: the rest is kept for pinned devices, never closed by round-robin jobs")
+    func roundRobinLanes() {
+        var state = WorkerStateMachine<String>(capacity: 4, roundRobinLanes: 1)
+        #expect(state.pinnedRoom == 3)
+        #expect(state.next == .claim(pinned: 3, roundRobin: 1, limit: 4))
+        _ = state.start(Self.job(0)) { _ in true }
+        #expect(state.next == .claim(pinned: 3, roundRobin: 0, limit: 3))
+        for (index, device) in ["p", "q", "r"].enumerated() {
+            _ = state.start(Self.job(1 + index, device: device, epoch: 1)) { _ in true }
+        }
+        #expect(state.next == .wait)
+        for (index, device) in ["p", "q", "r"].enumerated() {
+            #expect(state.finished(Self.job(1 + index, device: device, epoch: 1), keeping: "s" + device) == nil)
+        }
+        #expect(state.openConnections == 4)
+        #expect(state.next == .claim(pinned: 3, roundRobin: 0, limit: 3))
+        _ = state.finished(Self.job(0), keeping: nil)
+        // The next round-robin job finds its lane free and closes no kept session.
+        let roundRobin = state.start(Self.job(4)) { _ in true }
+        #expect(roundRobin.use == nil && roundRobin.close.isEmpty)
+        #expect(state.openConnections == 4)
+        // A pinned job for a new device makes room among the pinned devices: p's session, the oldest.
+        let fresh = state.start(Self.job(5, device: "t", epoch: 1)) { _ in true }
+        #expect(fresh.use == nil && fresh.close == ["sp"])
+        #expect(state.openConnections == 4)
+        #expect(state.runningRoundRobin == 1)
+        _ = state.finished(Self.job(4), keeping: nil)
+        #expect(state.runningRoundRobin == 0)
+    }
+
+    @Test("lanes are clamped to the capacity; the worker's options refuse lanes out of range, naming the flag")
+    func lanesValidated() throws {
+        #expect(WorkerStateMachine<String>(capacity: 2, roundRobinLanes: 9).roundRobinLanes == 2)
+        #expect(WorkerStateMachine<String>(capacity: 2, roundRobinLanes: 2).pinnedRoom == 2)
+        #expect(try PostgresWorker.Options(name: "w", capacity: 8).roundRobinLanes == 8)
+        #expect(try PostgresWorker.Options(name: "w", capacity: 8, roundRobinLanes: 2).roundRobinLanes == 2)
+        for lanes in [0, 9, -1] {
+            let error = #expect(throws: PostgresQueueError.self) {
+                try PostgresWorker.Options(name: "w", capacity: 8, roundRobinLanes: lanes)
+            }
+            #expect(error?.description.contains("--round-robin-lanes") == true)
+        }
     }
 
     @Test("a stop lets running jobs finish, claims nothing more, then exits closing kept sessions")

@@ -30,6 +30,7 @@ struct ServeConfigurationTests {
             session_idle_timeout: 90
             default_result_ttl: 120
             max_concurrent_tests: 3
+            round_robin_lanes: 64
             allow_request_files: [/srv/templates]
             api_keys: ["\(Self.key) read"]
             """)
@@ -40,7 +41,8 @@ struct ServeConfigurationTests {
         let lines = Set(output.stdout.split(separator: "\n").map(String.init))
         for expected in [
             "max_wait: 9", "max_jobs_listed: 25", "liveness_interval: 12.5", "session_idle_timeout: 90.0",
-            "default_result_ttl: 120", "max_concurrent_tests: 3", #"allow_request_files: ["/srv/templates"]"#,
+            "default_result_ttl: 120", "max_concurrent_tests: 3", "round_robin_lanes: 64",
+            #"allow_request_files: ["/srv/templates"]"#,
             #"api_keys: ["\#(Secret.mask) read"]"#, "max_devices: 5000", #"bind: "127.0.0.1""#,
         ] {
             #expect(lines.contains(expected), "\(expected) not in:\n\(output.stdout)")
@@ -88,6 +90,8 @@ struct ServeConfigurationTests {
             ("- just\n- a list", "must be a mapping of settings"),
             ("max_wait: [", "malformed YAML: 2:1"),
             (#"api_keys: ["short"]"#, "api_keys[0]"),
+            ("round_robin_lanes: 0", "round_robin_lanes: must be between 1 and 1000000, got 0"),
+            ("round_robin_lanes: 600", "--round-robin-lanes: must be between 1 and --max-connections (512), got 600"),
         ])
     func refusals(yaml: String, message: String) async throws {
         let path = try Self.file(yaml)

@@ -7,7 +7,8 @@ import Synchronization
 /// A worker process's loop: claims jobs of a ``PostgresQueue``, runs them with its drivers, writes
 /// their results, and keeps its heartbeat and device leases alive.
 ///
-/// - Round-robin jobs are claimed up to the free capacity, a fresh connection each.
+/// - Round-robin jobs are claimed up to the free capacity and ``Options/roundRobinLanes``, a fresh
+///   connection each.
 /// - Pinned devices: the worker takes a device's lease (fencing epoch), runs its jobs one at a time in
 ///   submission order on one kept session, and gives the lease up when the device has no job left.
 /// - Results are written in batches (one statement for all that finished since the last write), each
@@ -20,8 +21,14 @@ public final class PostgresWorker: Sendable {
     public struct Options: Sendable {
         /// The name `GET /workers` shows.
         public var name: String
-        /// Jobs (connections) at once.
+        /// Connections at once: running jobs and kept pinned sessions together (`--max-connections`).
         public var capacity: Int
+        /// Round-robin jobs at once (`--round-robin-lanes`). Below ``capacity``, the other
+        /// `capacity - roundRobinLanes` connections are kept for pinned devices, so that a round-robin
+        /// batch never closes a kept pinned session; equal to ``capacity`` (the default), round-robin jobs
+        /// and pinned devices share it, and a round-robin job that needs room closes the least recently
+        /// used idle pinned session.
+        public var roundRobinLanes: Int
         public var heartbeatInterval: Duration = .seconds(1)
         /// How long a device lease lasts without renewal.
         public var lease: Duration = .seconds(10)
@@ -29,14 +36,22 @@ public final class PostgresWorker: Sendable {
         public var deadAfter: Duration = .seconds(10)
         public var pollInterval: Duration = .seconds(1)
 
+        /// - Parameter roundRobinLanes: Between 1 and `capacity`; `nil` for `capacity`.
         /// - Throws: ``PostgresQueueError`` (`invalidConfiguration`) naming the option at fault.
-        public init(name: String, capacity: Int) throws(PostgresQueueError) {
+        public init(name: String, capacity: Int, roundRobinLanes: Int? = nil) throws(PostgresQueueError) {
             guard !name.isEmpty else { throw PostgresQueueError(.invalidConfiguration, "--name: is empty") }
             guard (1...10_000).contains(capacity) else {
                 throw PostgresQueueError(.invalidConfiguration, "--max-connections: must be between 1 and 10000")
             }
+            if let roundRobinLanes, !(1...capacity).contains(roundRobinLanes) {
+                throw PostgresQueueError(
+                    .invalidConfiguration,
+                    "--round-robin-lanes: must be between 1 and --max-connections (\(capacity)), got \(roundRobinLanes)"
+                )
+            }
             self.name = name
             self.capacity = capacity
+            self.roundRobinLanes = roundRobinLanes ?? capacity
         }
     }
 
@@ -167,7 +182,8 @@ public final class PostgresWorker: Sendable {
         let queue = self.queue
         let logger = queue.logger
         let id = self.id
-        var state = WorkerStateMachine<KeptSession>(capacity: options.capacity)
+        var state = WorkerStateMachine<KeptSession>(
+            capacity: options.capacity, roundRobinLanes: options.roundRobinLanes)
         var tasks: [JobKey: Task<Void, Never>] = [:]
         var batches = BatchCache()
         func close(_ sessions: [KeptSession]) {
@@ -203,15 +219,15 @@ public final class PostgresWorker: Sendable {
             case .claim(let pinned, let roundRobin, let limit):
                 do {
                     var claimed: [ClaimedJob] = []
-                    if pinned {
-                        let leases = try await queue.acquireLeases(worker: id, limit: limit, lease: options.lease)
-                        let jobs = try await queue.claimPinned(worker: id, limit: limit)
+                    if pinned > 0 {
+                        let leases = try await queue.acquireLeases(worker: id, limit: pinned, lease: options.lease)
+                        let jobs = try await queue.claimPinned(worker: id, limit: pinned)
                         stats.withLock { $0.roundTrips += 2 }
                         state.pinnedClaimed(leases: leases.count, jobs: jobs.count)
                         claimed += jobs
                     }
-                    let free = limit - claimed.count
-                    if roundRobin && free > 0 {
+                    let free = min(roundRobin, limit - claimed.count)
+                    if free > 0 {
                         let jobs = try await queue.claimRoundRobin(worker: id, limit: free)
                         stats.withLock { $0.roundTrips += 1 }
                         state.roundRobinClaimed(jobs.count, asked: free)

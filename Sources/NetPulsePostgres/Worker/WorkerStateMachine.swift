@@ -3,10 +3,16 @@
 ///
 /// `Session` is what a pinned device keeps between jobs (the loop's open driver session).
 struct WorkerStateMachine<Session> {
-    /// Jobs at once.
+    /// Connections at once: running jobs and kept sessions together.
     let capacity: Int
+    /// Round-robin jobs at once. Below ``capacity`` the rest is kept for pinned devices (running jobs and
+    /// kept sessions), so that round-robin jobs never close a kept session; equal to it, both share the
+    /// capacity and a round-robin job closes the least recently used kept session when it needs room.
+    let roundRobinLanes: Int
     /// Jobs started and not yet finished.
     private(set) var running: Set<JobKey> = []
+    /// How many of ``running`` are round-robin jobs.
+    private(set) var runningRoundRobin = 0
     /// Kept sessions of pinned devices, by device, with when each was last kept (``uses``, and the time).
     private var sessions: [String: (session: Session, used: UInt64, since: ContinuousClock.Instant)] = [:]
     /// Counts sessions kept, to find the least recently used one.
@@ -20,15 +26,20 @@ struct WorkerStateMachine<Session> {
     /// The worker was declared dead: nothing more is claimed, running jobs are stopped.
     private(set) var lost = false
 
-    init(capacity: Int) {
+    /// - Parameter roundRobinLanes: At most `capacity`; `nil` for `capacity` (shared).
+    init(capacity: Int, roundRobinLanes: Int? = nil) {
         self.capacity = capacity
+        self.roundRobinLanes = max(1, min(roundRobinLanes ?? capacity, capacity))
     }
+
+    /// Connections pinned devices may hold: running pinned jobs and kept sessions together.
+    var pinnedRoom: Int { roundRobinLanes < capacity ? capacity - roundRobinLanes : capacity }
 
     /// What the loop does next.
     enum Next: Equatable {
-        /// Claim: pinned work (leases, then the owned devices' next jobs) if `pinned`, then up to
-        /// `limit` jobs in all.
-        case claim(pinned: Bool, roundRobin: Bool, limit: Int)
+        /// Claim up to `pinned` pinned jobs (leases, then the owned devices' next jobs), then up to
+        /// `roundRobin` round-robin jobs, and at most `limit` in all. A zero count claims none of that kind.
+        case claim(pinned: Int, roundRobin: Int, limit: Int)
         /// Wait for an event.
         case wait
         /// Leave the loop: stopping or lost, nothing running.
@@ -38,8 +49,10 @@ struct WorkerStateMachine<Session> {
     var next: Next {
         if stopping || lost { return running.isEmpty ? .exit : .wait }
         let free = capacity - running.count
-        guard free > 0, mayHavePinned || mayHaveRoundRobin else { return .wait }
-        return .claim(pinned: mayHavePinned, roundRobin: mayHaveRoundRobin, limit: free)
+        let pinned = mayHavePinned ? min(free, pinnedRoom - (running.count - runningRoundRobin)) : 0
+        let roundRobin = mayHaveRoundRobin ? min(free, roundRobinLanes - runningRoundRobin) : 0
+        guard pinned > 0 || roundRobin > 0 else { return .wait }
+        return .claim(pinned: pinned, roundRobin: roundRobin, limit: free)
     }
 
     /// New jobs may be queued (NOTIFY or poll).
@@ -67,17 +80,20 @@ struct WorkerStateMachine<Session> {
 
     /// A claimed job starts. For a pinned job, returns the device's kept session to run it on if
     /// `reusable` accepts it (same driver and settings), else hands it back to close. A job that opens a
-    /// connection while running jobs and kept sessions fill the capacity also gets the least recently
-    /// used kept session to close: the worker never holds more than `capacity` connections. The job
-    /// closes what it is given before it connects.
+    /// connection while running jobs and kept sessions fill the capacity (or, for a pinned job, the
+    /// ``pinnedRoom``) also gets the least recently used kept session to close: the worker never holds
+    /// more than `capacity` connections. The job closes what it is given before it connects.
     mutating func start(_ job: ClaimedJob, reusable: (Session) -> Bool) -> (use: Session?, close: [Session]) {
-        running.insert(JobKey(batchID: job.batchID, index: job.index))
+        if running.insert(JobKey(batchID: job.batchID, index: job.index)).inserted, job.epoch == nil {
+            runningRoundRobin += 1
+        }
         var close: [Session] = []
         if job.epoch != nil, let kept = sessions.removeValue(forKey: job.device) {
             if reusable(kept.session) { return (kept.session, []) }
             close.append(kept.session)
         }
-        while running.count + sessions.count > capacity,
+        let runningPinned = running.count - runningRoundRobin
+        while running.count + sessions.count > capacity || runningPinned + sessions.count > pinnedRoom,
             let oldest = sessions.min(by: { $0.value.used < $1.value.used })
         {
             sessions[oldest.key] = nil
@@ -102,7 +118,9 @@ struct WorkerStateMachine<Session> {
     mutating func finished(
         _ job: ClaimedJob, keeping session: Session?, at now: ContinuousClock.Instant = .now
     ) -> Session? {
-        running.remove(JobKey(batchID: job.batchID, index: job.index))
+        if running.remove(JobKey(batchID: job.batchID, index: job.index)) != nil, job.epoch == nil {
+            runningRoundRobin -= 1
+        }
         mayHaveRoundRobin = true
         if job.epoch != nil { mayHavePinned = true }
         guard let session else { return nil }

@@ -32,6 +32,17 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "Connects (TCP + SSH handshake + login) in progress at once.")
     var maxHandshakes: Int = 128
 
+    @Option(
+        help: ArgumentHelp(
+            "Round-robin jobs at once (default: --max-connections).",
+            discussion: """
+                Below --max-connections, the other connections are kept for pinned devices (busy or idle), so \
+                that a round-robin batch never closes an idle pinned session. By default both share \
+                --max-connections, and a round-robin job that needs room closes the least recently used idle \
+                pinned session.
+                """))
+    var roundRobinLanes: Int?
+
     @Flag(
         help:
             "Refuse legacy SSH algorithms (SHA-1 key exchange, ssh-rsa, CBC) to every device, whatever its request or platform says."
@@ -89,6 +100,11 @@ struct ConnectionOptions: ParsableArguments {
     func validateLimits() throws {
         guard maxConnections >= 1 else { throw ValidationError("--max-connections: must be at least 1") }
         guard maxHandshakes >= 1 else { throw ValidationError("--max-handshakes: must be at least 1") }
+        if let roundRobinLanes, !(1...max(1, maxConnections)).contains(roundRobinLanes) {
+            throw ValidationError(
+                "--round-robin-lanes: must be between 1 and --max-connections (\(maxConnections)), got \(roundRobinLanes)"
+            )
+        }
     }
 
     /// The drivers this tool offers, with the host-key policy of these options.
@@ -103,13 +119,15 @@ struct ConnectionOptions: ParsableArguments {
 
     func schedulerConfiguration(drivers: DriverRegistry) -> SchedulerConfiguration {
         let open = max(1, maxConnections)
+        let lanes = min(open, max(1, roundRobinLanes ?? open))
         return SchedulerConfiguration(
             drivers: drivers,
             limits: .init(
                 maxOpenConnections: open,
                 maxConnectsInProgress: min(open, max(1, maxHandshakes)),
-                maxPinnedSessions: open,
-                roundRobinLanes: open
+                // The same split as a PostgreSQL worker's (PostgresWorker.Options.roundRobinLanes).
+                maxPinnedSessions: lanes < open ? open - lanes : open,
+                roundRobinLanes: lanes
             ),
             logger: logger
         )

@@ -180,16 +180,33 @@ extension ServeSettings {
         Key(
             name: name, flag: flag ? name.replacingOccurrences(of: "_", with: "-") : nil,
             read: { (settings: inout Settings, value: JSONValue) throws(ServeSettingError) in
-                guard let number = value.integer else {
-                    throw ServeSettingError(reason: "must be an integer, got \(Self.describe(value))")
-                }
-                guard range.contains(number) else {
-                    throw ServeSettingError(
-                        reason: "must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
-                }
-                settings[keyPath: path] = number
+                settings[keyPath: path] = try Self.integer(value, in: range)
             },
             show: { "\($0[keyPath: path])" })
+    }
+
+    /// `value` as an integer within `range`.
+    static func integer(_ value: JSONValue, in range: ClosedRange<Int>) throws(ServeSettingError) -> Int {
+        guard let number = value.integer else {
+            throw ServeSettingError(reason: "must be an integer, got \(Self.describe(value))")
+        }
+        guard range.contains(number) else {
+            throw ServeSettingError(
+                reason: "must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
+        }
+        return number
+    }
+
+    /// An integer setting that may be absent (`null` when shown).
+    static func optionalInt(
+        _ name: String, _ path: WritableKeyPath<Settings, Int?>, _ range: ClosedRange<Int>
+    ) -> Key {
+        Key(
+            name: name, flag: name.replacingOccurrences(of: "_", with: "-"),
+            read: { (settings: inout Settings, value: JSONValue) throws(ServeSettingError) in
+                settings[keyPath: path] = try Self.integer(value, in: range)
+            },
+            show: { $0[keyPath: path].map { "\($0)" } ?? "null" })
     }
 
     static func seconds(
@@ -360,6 +377,7 @@ extension ServeSettings {
             seconds("liveness_interval", \.fileOnly.livenessInterval, 0...86_400, flag: false),
             int("max_connections", \.command.connection.maxConnections, 1...1_000_000),
             int("max_handshakes", \.command.connection.maxHandshakes, 1...1_000_000),
+            optionalInt("round_robin_lanes", \.command.connection.roundRobinLanes, 1...1_000_000),
             choice("host_key_policy", \.command.connection.hostKeyPolicy),
             string("known_hosts", \.command.connection.knownHosts),
             bool("refuse_legacy_algorithms", \.command.connection.refuseLegacyAlgorithms),

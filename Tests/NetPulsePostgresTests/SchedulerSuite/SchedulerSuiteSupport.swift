@@ -10,11 +10,13 @@ import Testing
 ///
 /// The in-memory scheduler takes ``memory`` as its limits as they are. The PostgreSQL queue validates
 /// requests against the same limits (clamps, defaults) and runs jobs in ``workers`` workers of
-/// ``capacity`` connections each: its only bound on connections.
+/// ``capacity`` connections each, of which ``lanes`` for round-robin jobs (`nil`: shared with pinned
+/// devices).
 struct StoreSetup: Sendable {
     var memory: SchedulerConfiguration.Limits
     var workers = 1
     var capacity = 8
+    var lanes: Int?
 
     /// Limits small enough to reach in a test (the scheduler suite's former `SchedulerFixture.limits`).
     static func limits(
@@ -26,10 +28,11 @@ struct StoreSetup: Sendable {
             defaultResultTTL: resultTTL, shutdownGracePeriod: .seconds(5), timerResolution: .zero)
     }
 
-    init(memory: SchedulerConfiguration.Limits = limits(), workers: Int = 1, capacity: Int = 8) {
+    init(memory: SchedulerConfiguration.Limits = limits(), workers: Int = 1, capacity: Int = 8, lanes: Int? = nil) {
         self.memory = memory
         self.workers = workers
         self.capacity = capacity
+        self.lanes = lanes
     }
 }
 
@@ -52,7 +55,10 @@ func withSuiteStore(
             let store = PostgresBatchStore(queue: queue, options: options)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await store.run() }
-                try await withWorkers(setup.workers, queue: queue, capacity: setup.capacity) { _ in
+                try await withWorkers(
+                    setup.workers, queue: queue, capacity: setup.capacity,
+                    configure: { $0.roundRobinLanes = setup.lanes ?? setup.capacity }
+                ) { _ in
                     try await body(store)
                 }
                 group.cancelAll()
