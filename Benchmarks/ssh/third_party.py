@@ -2,7 +2,9 @@
 
 FakeNOS (PyPI `fakenos`: paramiko SSH servers with a Cisco IOS CLI, RSA host key) serves SESSIONS
 devices on loopback, one port each. Each client opens one fresh session per device, `enable`,
-`terminal length 0`, `show version`, and closes:
+`terminal length 0`, `terminal width 511`, `show version`, and closes (the two `terminal` commands are
+the session preparation netmiko and NetPulse make on `cisco_ios`; scrapli makes its own, `terminal
+length 0` and `terminal width 512`):
 
 - NetPulse: `netpulse-bench --scenario fresh` with the libssh and the libssh2 driver, host keys
   checked strictly against a known_hosts written by OpenSSH's `ssh-keyscan`;
@@ -112,7 +114,7 @@ def asyncssh_cli(args, known_hosts):
                                             known_hosts=known_hosts) as conn:
                     process = await conn.create_process(term_type="vt100", term_size=(511, 24))
                     await until_prompt(process, deadline)
-                    for command in ["enable", "terminal length 0", "show version"]:
+                    for command in ["enable", "terminal length 0", "terminal width 511", "show version"]:
                         process.stdin.write(command + "\n")
                         output = await until_prompt(process, deadline)
                     if "Cisco IOS" not in output:
@@ -227,7 +229,7 @@ def harness(args):
         peers = [r for r in results if not r["client"].startswith("netpulse") and r.get("cpu_s")]
         leanest = min(peers, key=lambda r: r["cpu_s"]) if peers else None
         fastest = min(peers, key=lambda r: r["wall_s"]) if peers else None
-        print(f"\n{args.sessions} fresh CLI sessions (enable, terminal length 0, show version), {args.concurrency} at once; "
+        print(f"\n{args.sessions} fresh CLI sessions (enable, terminal length 0, terminal width 511, show version), {args.concurrency} at once; "
               f"load {os.getloadavg()}")
         print("| client | ok | failed | wall s | client CPU s | CPU/session ms | leanest peer CPU / this | emulator CPU s "
               "| host keys |")
