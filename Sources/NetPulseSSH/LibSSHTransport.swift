@@ -30,6 +30,12 @@ final class LibSSHTransport: SSHTransport {
 
     static func initializeLibrary() { _ = initialized }
 
+    /// The user's `~/.ssh`, looked up once per process. libssh uses it for nothing here (no config, no
+    /// default identities, no known_hosts of its own), but without it `ssh_connect` looks the user up
+    /// (`getpwuid`: the name-service switch and /etc/passwd) on every connection.
+    private static let sshDirectory = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".ssh")
+        .path
+
     private var session: ssh_session?
     private var fd: Int32 = -1
     /// Whether `ssh_connect` has taken the socket (from then on libssh may close it on failure).
@@ -55,6 +61,7 @@ final class LibSSHTransport: SSHTransport {
         try setOption(SSH_OPTIONS_PROCESS_CONFIG, int: 0, "process_config")
         try setOption(SSH_OPTIONS_KNOWNHOSTS, string: "/dev/null", "known_hosts")
         try setOption(SSH_OPTIONS_GLOBAL_KNOWNHOSTS, string: "/dev/null", "global_known_hosts")
+        try setOption(SSH_OPTIONS_SSH_DIR, string: Self.sshDirectory, "ssh_dir")
         // Without it each login stalls on Nagle / delayed ACK (~40 ms per round trip).
         try setOption(SSH_OPTIONS_NODELAY, int: 1, "nodelay")
         let algorithms = settings.algorithms
