@@ -13,6 +13,10 @@ import Synchronization
 /// jobs becomes final), with a poll every ``Options/pollInterval`` as a fallback. Run ``run()`` for the
 /// listener; without it, streams poll.
 ///
+/// A batch's webhook is kept in its row (``submitBatch(_:source:tenant:annotation:webhook:)``); the
+/// deliveries are sent by a ``PostgresWebhookFollower``, which every API process over the store runs
+/// (`netpulse serve --database` does): without one, they wait in the database until one runs.
+///
 /// What it does not do, and says so (`BatchStoreError/Kind/unsupported`): submit a batch without its
 /// JSON request (`source`).
 public final class PostgresBatchStore: BatchStore, WebhookKeepingStore {
