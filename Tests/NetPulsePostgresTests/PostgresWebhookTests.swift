@@ -89,11 +89,17 @@ struct PostgresWebhookTests {
                             try await Self.count(queue, "SELECT count(*)::int FROM np_job WHERE webhook_done") == 4
                         }
                         #expect(follower.followedBatches == [batchID])
-                        let (_, view) = try await http("GET", "\(base)/batches/\(batchID)")
-                        let text = String(describing: view)
-                        #expect(!text.contains("s3cret"), "a webhook header in the batch view")
+                        for path in ["batches/\(batchID)", "jobs/\(jobIDs[0])", "jobs?batch=\(batchID)"] {
+                            let (status, view) = try await http("GET", "\(base)/\(path)")
+                            #expect(status == 200)
+                            #expect(!String(describing: view).contains("s3cret"), "a webhook header in \(path)")
+                        }
                         return (batchID, jobIDs)
                     }
+                    #expect(
+                        try await Self.count(
+                            queue, "SELECT count(*)::int FROM np_batch WHERE webhook_open AND webhook_owner IS NULL")
+                            == 1, "a follower that stops releases its lease")
                     // The first API is gone; as if it had been killed, its lease is held by no live follower.
                     try await queue.client.query(
                         """
@@ -152,6 +158,40 @@ struct PostgresWebhookTests {
                     let ids = receiver.requests.compactMap { $0.json["id"] as? String }
                     #expect(ids.count == 120, "no duplicate delivery")
                     #expect(Set(ids) == Set(jobs))
+                }
+            }
+        }
+    }
+
+    @Test("a follower whose lease was taken stops following the batch")
+    func leaseLost() async throws {
+        let driver = InMemoryDriver()
+        let receiver = WebhookReceiver()
+        driver.hold(host: "ll0")
+        try await withTestQueue(driver: driver) { queue in
+            try await receiver.serve { hookBase in
+                try await withWorkers(1, queue: queue) { _ in
+                    try await Self.serve(queue) { base, follower in
+                        let (batchID, _) = try await Self.submit(base, hosts: ["ll0"], hook: "\(hookBase)/l")
+                        try await eventually("the follower follows the batch") {
+                            follower.followedBatches == [batchID]
+                        }
+                        try await queue.client.query(
+                            """
+                            UPDATE np_batch SET webhook_owner = gen_random_uuid(),
+                                                webhook_lease_until = now() + interval '1 hour'
+                            """, logger: Logger(label: "t"))
+                        try await eventually("the follower lets the batch go") { follower.followedBatches.isEmpty }
+                        driver.release(host: "ll0")
+                        try await eventually("the batch's job final") {
+                            try await queue.progress(batchID: batchID)?.isComplete == true
+                        }
+                        #expect(
+                            try await Self.count(queue, "SELECT count(*)::int FROM np_batch WHERE webhook_open") == 1,
+                            "the batch stays open for its owner")
+                        #expect(follower.followedBatches.isEmpty, "not taken back while the other's lease lasts")
+                    }
+                    #expect(receiver.requests.isEmpty, "nothing sent by a follower that lost the lease")
                 }
             }
         }
