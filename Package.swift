@@ -290,6 +290,7 @@ let package = Package(
             dependencies: [
                 "NetPulse", "NetPulsePostgres", "NetPulseServer", "NetPulseTesting", "SSHTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -304,7 +304,12 @@ extension NetPulseCommand {
                         let shown = running.host.contains(":") ? "[\(running.host)]" : running.host
                         let worker = settings == nil ? ", no worker" : ", with a worker"
                         printLine("listening on \(scheme)://\(shown):\(running.port)\(mode) (PostgreSQL\(worker))")
+                        // Sends the webhooks of batches on the database whose follower is gone, and this API's.
+                        let follower = PostgresWebhookFollower(store: store, dispatcher: running.api.webhooks)
+                        let following = Task { await follower.run() }
                         await running.api.waitUntilDraining()
+                        following.cancel()
+                        await following.value
                     }
                     group.cancelAll()
                     while !group.isEmpty {

@@ -32,7 +32,7 @@ struct WorkerCommandTests {
             let migrated = try await ChildProcess.run(
                 binary, ["db", "migrate", "--database", database], environment: [:])
             #expect(migrated.status == 0, "\(migrated.stderr)")
-            #expect(migrated.stdout.contains("schema migrated from 0 to 2"))
+            #expect(migrated.stdout.contains("schema migrated from 0 to 3"))
             let again = try await ChildProcess.run(
                 binary, ["db", "migrate", "--database", database], environment: [:])
             #expect(again.stdout.contains("up to date"))

@@ -13,6 +13,7 @@ import Testing
 func withTestQueue(
     driver: InMemoryDriver = InMemoryDriver(), drivers registry: DriverRegistry? = nil,
     limits: SchedulerConfiguration.Limits = SchedulerConfiguration.Limits(),
+    schemaVersion: Int = PostgresSchema.latestVersion, logger queueLogger: Logger? = nil,
     _ body: (PostgresQueue) async throws -> Void
 ) async throws {
     guard let text = ProcessInfo.processInfo.environment["NETPULSE_TEST_DATABASE_URL"] else {
@@ -33,13 +34,13 @@ func withTestQueue(
     var drivers = DriverRegistry()
     drivers.register(driver, as: "memory")
     if let registry { drivers = registry }
-    let configuration = SchedulerConfiguration(drivers: drivers, limits: limits, logger: logger)
+    let configuration = SchedulerConfiguration(drivers: drivers, limits: limits, logger: queueLogger ?? logger)
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await admin.run() }
         group.addTask { await client.run() }
         try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
         do {
-            try await PostgresSchema.migrate(client, logger: logger)
+            try await PostgresSchema.migrate(client, logger: logger, upTo: schemaVersion)
             try await body(PostgresQueue(client: client, configuration: configuration))
         } catch {
             group.cancelAll()

@@ -76,8 +76,12 @@ public final class PostgresQueue: Sendable {
     /// Queues a validated batch whose request is `json`, with the submitter's `annotation` (kept as is,
     /// and purged with the batch) and `tenant` (a pinned device's session is reused only by jobs of the
     /// same tenant; a name such as `key-2`, never a secret).
+    ///
+    /// `webhook` is the batch's webhook as JSON (with its header values: stored as the request is),
+    /// followed by an API process's ``PostgresWebhookFollower``.
     public func submit(
-        _ batch: ValidatedBatch, json: String, annotation: String? = nil, tenant: String? = nil
+        _ batch: ValidatedBatch, json: String, annotation: String? = nil, tenant: String? = nil,
+        webhook: String? = nil
     ) async throws(PostgresQueueError) -> SubmittedBatch {
         let id = UUID()
         let specs = batch.specs
@@ -103,9 +107,11 @@ public final class PostgresQueue: Sendable {
             try await client.withTransaction(logger: logger) { connection in
                 try await connection.query(
                     """
-                    INSERT INTO np_batch (id, request, total, pinned, expires_at, result_ttl, annotation, tenant)
+                    INSERT INTO np_batch (id, request, total, pinned, expires_at, result_ttl, annotation, tenant,
+                                          webhook, webhook_open)
                     VALUES (\(id), \(json), \(total), \(pinned),
-                            now() + make_interval(secs => \(expiresIn)), \(resultTTL), \(annotation), \(tenant))
+                            now() + make_interval(secs => \(expiresIn)), \(resultTTL), \(annotation), \(tenant),
+                            \(webhook), \(webhook != nil))
                     """, logger: logger)
                 try await connection.query(
                     """

@@ -79,6 +79,19 @@ public enum PostgresSchema {
             FOR EACH ROW WHEN (NEW.state = 2 AND OLD.state <> 2) EXECUTE FUNCTION np_job_done()
             """,
         ],
+        [
+            // The batch's webhook as the request gave it (JSON; header values are secrets, kept as the
+            // request's passwords are). webhook_open until every job's webhook was handed over; the API
+            // process following the batch holds a lease on it (owner, renewed while following).
+            "ALTER TABLE np_batch ADD COLUMN webhook text",
+            "ALTER TABLE np_batch ADD COLUMN webhook_open boolean NOT NULL DEFAULT false",
+            "ALTER TABLE np_batch ADD COLUMN webhook_owner uuid",
+            "ALTER TABLE np_batch ADD COLUMN webhook_lease_until timestamptz",
+            "CREATE INDEX np_batch_webhook_open ON np_batch (webhook_lease_until) WHERE webhook_open",
+            // A job's webhook was handed over: delivered, or failed every attempt (not indexed, so that
+            // marking it stays a HOT update).
+            "ALTER TABLE np_job ADD COLUMN webhook_done boolean NOT NULL DEFAULT false",
+        ],
     ]
 
     /// Applies the missing steps, each in its own transaction under an advisory lock (two processes
@@ -90,6 +103,14 @@ public enum PostgresSchema {
     public static func migrate(_ client: PostgresClient, logger: Logger) async throws(PostgresQueueError) -> (
         from: Int, to: Int
     ) {
+        try await migrate(client, logger: logger, upTo: latestVersion)
+    }
+
+    /// Applies the missing steps up to version `target` (tests build older schemas with it).
+    @discardableResult
+    static func migrate(
+        _ client: PostgresClient, logger: Logger, upTo target: Int
+    ) async throws(PostgresQueueError) -> (from: Int, to: Int) {
         do {
             try await client.query(
                 "CREATE TABLE IF NOT EXISTS np_schema (id boolean PRIMARY KEY DEFAULT true CHECK (id), version integer NOT NULL)",
@@ -102,13 +123,13 @@ public enum PostgresSchema {
                         + "upgrade netpulse")
             }
             var current = start
-            while current < latestVersion {
+            while current < min(target, latestVersion) {
                 current = try await client.withTransaction(logger: logger) { connection -> Int in
                     try await connection.query("SELECT pg_advisory_xact_lock(7428301)", logger: logger)
                     let rows = try await connection.query("SELECT version FROM np_schema FOR UPDATE", logger: logger)
                     var now = 0
                     for try await version in rows.decode(Int.self) { now = version }
-                    guard now < PostgresSchema.latestVersion else { return now }
+                    guard now < min(target, PostgresSchema.latestVersion) else { return now }
                     for statement in PostgresSchema.steps[now] {
                         try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                     }

@@ -1,6 +1,7 @@
 public import Foundation
 import Logging
 public import NetPulse
+public import NetPulseServer
 import PostgresNIO
 import Synchronization
 
@@ -12,9 +13,13 @@ import Synchronization
 /// jobs becomes final), with a poll every ``Options/pollInterval`` as a fallback. Run ``run()`` for the
 /// listener; without it, streams poll.
 ///
+/// A batch's webhook is kept in its row (``submitBatch(_:source:tenant:annotation:webhook:)``); the
+/// deliveries are sent by a ``PostgresWebhookFollower``, which every API process over the store runs
+/// (`netpulse serve --database` does): without one, they wait in the database until one runs.
+///
 /// What it does not do, and says so (`BatchStoreError/Kind/unsupported`): submit a batch without its
 /// JSON request (`source`).
-public final class PostgresBatchStore: BatchStore {
+public final class PostgresBatchStore: BatchStore, WebhookKeepingStore {
     /// How the store polls and what it keeps in memory.
     public struct Options: Sendable {
         /// How often a results stream reads the database when no notification came.
@@ -35,6 +40,8 @@ public final class PostgresBatchStore: BatchStore {
     let logger: Logger
     private let cache: Mutex<StoreBatchCache>
     private let wakers = Mutex<ResultWakerTable>(ResultWakerTable())
+    /// Signalled when this store queued a batch with a webhook: its follower claims it at once.
+    let webhookSubmitted = WakeSignal()
     /// The channel the `np_job_done` trigger notifies.
     static let resultsChannel = "netpulse_results"
 
@@ -78,6 +85,30 @@ public final class PostgresBatchStore: BatchStore {
     public func submitBatch(
         _ batch: ValidatedBatch, source: JSONValue?, tenant: String?, annotation: (any Sendable)?
     ) async throws(BatchStoreError) -> StoredBatch {
+        try await submitBatch(batch, source: source, tenant: tenant, annotation: annotation, webhookJSON: nil)
+    }
+
+    /// Keeps the webhook in the batch's row (`np_batch.webhook`, header values as given, as the request's
+    /// passwords are); a ``PostgresWebhookFollower`` in some API process sends the deliveries.
+    public func submitBatch(
+        _ batch: ValidatedBatch, source: JSONValue?, tenant: String?, annotation: (any Sendable)?, webhook: Webhook
+    ) async throws(BatchStoreError) -> StoredBatch {
+        let text: String
+        do {
+            text = String(decoding: try JSONEncoder().encode(webhook.storedJSON), as: UTF8.self)
+        } catch {
+            throw .refused(RequestError(field: "webhook", reason: "cannot be encoded as JSON"))
+        }
+        let stored = try await submitBatch(
+            batch, source: source, tenant: tenant, annotation: annotation, webhookJSON: text)
+        webhookSubmitted.signal()
+        return stored
+    }
+
+    private func submitBatch(
+        _ batch: ValidatedBatch, source: JSONValue?, tenant: String?, annotation: (any Sendable)?,
+        webhookJSON: String?
+    ) async throws(BatchStoreError) -> StoredBatch {
         guard let source else {
             throw .unsupported(
                 "submit without JSON",
@@ -101,7 +132,7 @@ public final class PostgresBatchStore: BatchStore {
         }
         let text = annotation.flatMap { value in annotations?.encode(value) }
         let stored = try await call { () async throws(PostgresQueueError) in
-            try await queue.submit(batch, json: json, annotation: text, tenant: tenant)
+            try await queue.submit(batch, json: json, annotation: text, tenant: tenant, webhook: webhookJSON)
         }
         cache.withLock {
             $0.insert(
@@ -269,6 +300,16 @@ public final class PostgresBatchStore: BatchStore {
     // MARK: Results stream
 
     public func batchResults(batchID: String) -> AsyncThrowingStream<DeviceResult, any Error> {
+        results(batchID: batchID, webhookPendingOnly: false)
+    }
+
+    /// The batch's final results whose webhook was not handed over yet (`np_job.webhook_done`), each once,
+    /// as ``batchResults(batchID:)`` streams them: what a follower taking the batch over still sends.
+    func webhookPendingResults(batchID: String) -> AsyncThrowingStream<DeviceResult, any Error> {
+        results(batchID: batchID, webhookPendingOnly: true)
+    }
+
+    private func results(batchID: String, webhookPendingOnly: Bool) -> AsyncThrowingStream<DeviceResult, any Error> {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: DeviceResult.self)
         guard let uuid = UUID(uuidString: batchID) else {
             continuation.finish()
@@ -279,7 +320,8 @@ public final class PostgresBatchStore: BatchStore {
         let task = Task {
             defer { self.wakers.withLock { $0.remove(batchID, token) } }
             do {
-                try await self.stream(uuid, batchID: batchID, into: continuation, waker: waker)
+                try await self.stream(
+                    uuid, batchID: batchID, webhookPendingOnly: webhookPendingOnly, into: continuation, waker: waker)
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)
@@ -293,7 +335,8 @@ public final class PostgresBatchStore: BatchStore {
     /// number seen); once every job is final, a last read catches any job whose number was taken before
     /// a lower one committed, reading only the jobs not yet yielded (not the whole batch again).
     private func stream(
-        _ uuid: UUID, batchID: String, into continuation: AsyncThrowingStream<DeviceResult, any Error>.Continuation,
+        _ uuid: UUID, batchID: String, webhookPendingOnly: Bool,
+        into continuation: AsyncThrowingStream<DeviceResult, any Error>.Continuation,
         waker: WakeSignal
     ) async throws {
         var seen = Set<Int>()
@@ -302,25 +345,27 @@ public final class PostgresBatchStore: BatchStore {
             guard let progress = try await queue.progress(batchID: batchID) else { return }
             let complete = progress.isComplete
             let rows = try await doneResults(
-                uuid, batchID: batchID, after: complete ? 0 : floor, excluding: complete ? Array(seen) : [])
+                uuid, batchID: batchID, after: complete ? 0 : floor, excluding: complete ? Array(seen) : [],
+                webhookPendingOnly: webhookPendingOnly)
             for (index, sequence, result) in rows {
                 floor = max(floor, sequence)
                 if seen.insert(index).inserted { continuation.yield(result) }
             }
-            if complete || seen.count >= progress.total { return }
+            // Webhook-pending only: the jobs handed over before are not read, so only completion ends it.
+            if complete || (!webhookPendingOnly && seen.count >= progress.total) { return }
             await waker.wait(upTo: options.pollInterval)
         }
     }
 
     private func doneResults(
-        _ uuid: UUID, batchID: String, after floor: Int64, excluding seen: [Int]
+        _ uuid: UUID, batchID: String, after floor: Int64, excluding seen: [Int], webhookPendingOnly: Bool
     ) async throws(PostgresQueueError) -> [(Int, Int64, DeviceResult)] {
         do {
             let rows = try await queue.client.query(
                 """
                 SELECT idx, done_seq, host, port, username, result, error_kind, error_message, started_at, finished_at
                 FROM np_job WHERE batch_id = \(uuid) AND state = 2 AND done_seq > \(floor)
-                  AND NOT (idx = ANY(\(seen))) ORDER BY done_seq
+                  AND NOT (idx = ANY(\(seen))) AND NOT (\(webhookPendingOnly) AND webhook_done) ORDER BY done_seq
                 """, logger: logger)
             var found: [(Int, Int64, DeviceResult)] = []
             for try await row in rows.decode(

@@ -212,20 +212,24 @@ public final class NetPulseAPI: Sendable {
         let source = inProcess ? nil : Self.source(value, keeping: admission.requestIndices)
         let tenant = APITenant.current
         let store = self.store
+        let keeping = webhook == nil ? nil : store as? any WebhookKeepingStore
         let handle = try await Self.storeCall { () async throws(BatchStoreError) in
-            try await store.submitBatch(validated, source: source, tenant: tenant, annotation: entry)
+            if let keeping, let webhook {
+                // The store keeps the webhook with the batch; its follower sends the deliveries.
+                return try await keeping.submitBatch(
+                    validated, source: source, tenant: tenant, annotation: entry, webhook: webhook)
+            }
+            return try await store.submitBatch(validated, source: source, tenant: tenant, annotation: entry)
         }
-        if let webhook {
-            let devices = admission.devices
+        if let webhook, keeping == nil {
+            // In memory: this process follows the batch's results (a restart loses the batch anyway).
             let results = store.batchResults(batchID: handle.batchID)
             let webhooks = self.webhooks
             let logger = context.logger
             Task {
                 do {
                     for try await result in results {
-                        let body = WebhookPayload.json(
-                            result, device: devices.indices.contains(result.index) ? devices[result.index] : nil)
-                        webhooks.enqueue(webhook: webhook, jobID: result.jobID ?? "?", body: body)
+                        webhooks.enqueue(result, webhook: webhook, annotation: entry)
                     }
                 } catch {
                     logger.error(

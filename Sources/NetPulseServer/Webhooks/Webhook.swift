@@ -88,6 +88,19 @@ public struct Webhook: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The webhook as a request gives it, header values revealed: what a store that keeps batches
+    /// (PostgreSQL) writes beside the batch's request, which holds the devices' passwords the same way.
+    /// Never log or show it; ``init(jsonValue:path:)`` reads it back.
+    package var storedJSON: JSONValue {
+        var object: [String: JSONValue] = [
+            "url": .string(url.absoluteString), "method": .string(method),
+            "timeout": .number(timeout.webhookSeconds), "max_retries": .number(Double(maxRetries)),
+            "retry_intervals": .array(retryIntervals.map { .number($0.webhookSeconds) }),
+        ]
+        if !headers.isEmpty { object["headers"] = .object(headers.mapValues { .string($0.revealed) }) }
+        return .object(object)
+    }
+
     /// The wait before retry `attempt` (1-based).
     func interval(beforeRetry attempt: Int) -> Duration {
         retryIntervals[min(attempt, retryIntervals.count) - 1]
@@ -109,5 +122,12 @@ public struct Webhook: Sendable, Hashable, CustomStringConvertible {
             && name.utf8.allSatisfy { byte in
                 (0x21...0x7E).contains(byte) && !"()<>@,;:\\\"/[]?={}".utf8.contains(byte)
             }
+    }
+}
+
+extension Duration {
+    /// Seconds as a number, as a webhook's fields give them.
+    fileprivate var webhookSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

@@ -29,10 +29,24 @@ public final class WebhookDispatcher: Sendable {
         public var pending: Int { queued - delivered - failed }
     }
 
+    /// How one delivery ended, told to the code that queued it (a store that records which jobs'
+    /// webhooks were handed over).
+    package enum Outcome: Sendable, Hashable {
+        /// A receiver answered 2xx.
+        case delivered
+        /// Every attempt failed (logged and counted).
+        case failed
+        /// The full queue refused it (logged and counted).
+        case dropped
+        /// The dispatcher stopped (shutdown) before the delivery ended: not handed over.
+        case abandoned
+    }
+
     struct Delivery: Sendable {
         var webhook: Webhook
         var jobID: String
         var body: ByteBuffer
+        var settled: (@Sendable (Outcome) -> Void)?
     }
 
     private let input: AsyncStream<Delivery>.Continuation
@@ -129,22 +143,42 @@ public final class WebhookDispatcher: Sendable {
         }
     }
 
-    func enqueue(webhook: Webhook, jobID: String, body: Data) {
+    /// Queues the delivery of a final result, with the payload built from the result and the API's
+    /// record of its batch (`annotation`, the devices' types); `settled` is told how the delivery ended.
+    package func enqueue(
+        _ result: DeviceResult, webhook: Webhook, annotation: (any Sendable)?,
+        settled: (@Sendable (Outcome) -> Void)? = nil
+    ) {
+        let devices = (annotation as? BatchEntry)?.devices ?? []
+        let body = WebhookPayload.json(
+            result, device: devices.indices.contains(result.index) ? devices[result.index] : nil)
+        enqueue(webhook: webhook, jobID: result.jobID ?? "?", body: body, settled: settled)
+    }
+
+    func enqueue(
+        webhook: Webhook, jobID: String, body: Data, settled: (@Sendable (Outcome) -> Void)? = nil
+    ) {
         box.state.withLock { $0.stats.queued += 1 }
-        switch input.yield(Delivery(webhook: webhook, jobID: jobID, body: ByteBuffer(bytes: body))) {
+        let delivery = Delivery(webhook: webhook, jobID: jobID, body: ByteBuffer(bytes: body), settled: settled)
+        let outcome: Outcome
+        switch input.yield(delivery) {
         case .enqueued:
             return
-        case .dropped, .terminated:
-            Self.settle(box) {
-                $0.dropped += 1
-                $0.queued -= 1
-            }
-            logger.error(
-                "webhook not sent: the delivery queue is full or closed",
-                metadata: ["job": .string(jobID), "webhook": .string(webhook.origin)])
+        case .dropped:
+            outcome = .dropped
+        case .terminated:
+            outcome = .abandoned
         @unknown default:
             return
         }
+        Self.settle(box) {
+            $0.dropped += 1
+            $0.queued -= 1
+        }
+        logger.error(
+            "webhook not sent: the delivery queue is full or closed",
+            metadata: ["job": .string(jobID), "webhook": .string(webhook.origin)])
+        settled?(outcome)
     }
 
     private static func send(_ delivery: Delivery, box: Box, logger: Logger) async {
@@ -170,6 +204,7 @@ public final class WebhookDispatcher: Sendable {
                 _ = try? await response.body.collect(upTo: 1 << 16)
                 if (200..<300).contains(response.status.code) {
                     settle(box) { $0.delivered += 1 }
+                    delivery.settled?(.delivered)
                     return
                 }
                 lastProblem = "HTTP \(response.status.code)"
@@ -182,8 +217,15 @@ public final class WebhookDispatcher: Sendable {
                     "job": .string(delivery.jobID), "webhook": .string(webhook.origin),
                     "attempt": .stringConvertible(attempt + 1), "problem": .string(lastProblem),
                 ])
+            if Task.isCancelled {
+                // Stopped at shutdown: not handed over (a store that keeps webhooks sends it again).
+                settle(box) { $0.failed += 1 }
+                delivery.settled?(.abandoned)
+                return
+            }
         }
         settle(box) { $0.failed += 1 }
+        delivery.settled?(.failed)
         logger.error(
             "webhook failed after every attempt",
             metadata: [

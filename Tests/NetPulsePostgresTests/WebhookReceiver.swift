@@ -1,0 +1,1 @@
+../NetPulseServerTests/Support/WebhookReceiver.swift
