@@ -278,6 +278,13 @@ let package = Package(
             name: "SSHTestSupport", dependencies: [.product(name: "Logging", package: "swift-log")],
             path: "Tests/SSHTestSupport"),
         .testTarget(name: "SSHTestSupportTests", dependencies: ["SSHTestSupport"]),
+        // A loopback HTTP receiver for the webhook tests of the server and of PostgreSQL.
+        .target(
+            name: "WebhookTestSupport",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/WebhookTestSupport"),
         // The `netpulse` binary run as a subprocess against lab devices.
         .testTarget(name: "NetPulseCLITests", dependencies: ["NetPulse", "NetPulseLab", "SSHTestSupport"]),
         .testTarget(
@@ -289,8 +296,7 @@ let package = Package(
             name: "NetPulsePostgresTests",
             dependencies: [
                 "NetPulse", "NetPulsePostgres", "NetPulseServer", "NetPulseTesting", "SSHTestSupport",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "WebhookTestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -299,7 +305,7 @@ let package = Package(
             name: "NetPulseServerTests",
             dependencies: [
                 "NetPulse", "NetPulseServer", "NetPulseLab", "NetPulseSSH", "NetPulseSSHCore", "NetPulseTesting",
-                "NetPulseParsing", "SSHTestSupport",
+                "NetPulseParsing", "SSHTestSupport", "WebhookTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 "NetPulseObservability",

@@ -6,6 +6,7 @@ import NetPulseTesting
 import PostgresNIO
 import SSHTestSupport
 import Testing
+import WebhookTestSupport
 
 @testable import NetPulsePostgres
 

@@ -7,6 +7,7 @@ import NetPulseServer
 import SSHTestSupport
 import Synchronization
 import Testing
+import WebhookTestSupport
 
 /// NetPulse's `webhook` (issue 17, item 6), delivered to a real HTTP server (hummingbird) the test
 /// starts on loopback.

@@ -2,20 +2,18 @@ import Foundation
 import Hummingbird
 import Logging
 import Synchronization
-import Testing
 
-// Shared by NetPulseServerTests and NetPulsePostgresTests (a symbolic link there): one receiver for
-// every webhook test.
+// One receiver for every webhook test (NetPulseServerTests, NetPulsePostgresTests).
 
-/// Receives webhooks; answers 500 to the first `failures[path]` requests on a path, 200 after.
-final class WebhookReceiver: Sendable {
-    struct Request: Sendable {
-        var path: String
-        var authorization: String?
-        var raw: String
+/// Receives webhooks on loopback; answers 500 to the first `failures[path]` requests on a path, 200 after.
+public final class WebhookReceiver: Sendable {
+    public struct Request: Sendable {
+        public var path: String
+        public var authorization: String?
+        public var raw: String
 
         /// The payload as a JSON object (empty when it is not one).
-        var json: [String: Any] {
+        public var json: [String: Any] {
             (try? JSONSerialization.jsonObject(with: Data(raw.utf8))) as? [String: Any] ?? [:]
         }
     }
@@ -25,15 +23,18 @@ final class WebhookReceiver: Sendable {
     let arrivals: AsyncStream<Void>
     let arrived: AsyncStream<Void>.Continuation
 
-    init(failures: [String: Int] = [:]) {
+    /// The receiver did not report the port it listens on.
+    public struct NotListening: Error {}
+
+    public init(failures: [String: Int] = [:]) {
         self.failures = failures
         (arrivals, arrived) = AsyncStream.makeStream()
     }
 
-    var requests: [Request] { received.withLock { $0 } }
+    public var requests: [Request] { received.withLock { $0 } }
 
     /// Runs the receiver while `body` runs; `body` gets its base URL.
-    func serve<Result: Sendable>(_ body: @Sendable (String) async throws -> Result) async throws -> Result {
+    public func serve<Result: Sendable>(_ body: @Sendable (String) async throws -> Result) async throws -> Result {
         let router = Router()
         router.post("{path}") { request, context -> Response in
             let path = context.parameters.get("path") ?? ""
@@ -63,7 +64,7 @@ final class WebhookReceiver: Sendable {
                 return nil
             }
             var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
+            guard let port = await iterator.next(), port > 0 else { throw NotListening() }
             let result = try await body("http://127.0.0.1:\(port)")
             group.cancelAll()
             return result
@@ -71,7 +72,7 @@ final class WebhookReceiver: Sendable {
     }
 
     /// Waits (up to `limit`) until `count` requests have arrived.
-    func wait(for count: Int, limit: Duration = .seconds(30)) async -> Bool {
+    public func wait(for count: Int, limit: Duration = .seconds(30)) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 if self.requests.count >= count { return true }

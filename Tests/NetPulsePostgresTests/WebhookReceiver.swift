@@ -1,1 +1,0 @@
-../NetPulseServerTests/Support/WebhookReceiver.swift
