@@ -9,6 +9,13 @@ import Synchronization
 /// block, the task awaits ``wait(fd:for:deadline:)`` and is resumed by the loop, so no C call ever
 /// blocks a Swift concurrency thread. Several tasks may wait on one descriptor (say, a read and a
 /// keepalive's flush): readiness wakes all of them, and each ends by itself on cancellation or deadline.
+///
+/// Each loop thread is also a `TaskExecutor` (``executor(for:)``): it runs the jobs given to it between
+/// two `epoll_wait` calls, as an event loop of swift-nio does. A session that runs its work with that
+/// executor as its task's preference (`withTaskExecutorPreference`) is resumed by a readiness event on the
+/// thread that saw it, with no hand-off to another thread; its default actors and its nonisolated async
+/// code run there too. Work given to it must never block (file I/O, name resolution): every descriptor of
+/// that thread would wait.
 public final class ReadinessLoop: Sendable {
     /// What to wait for.
     public struct Interest: OptionSet, Sendable {
@@ -43,11 +50,24 @@ public final class ReadinessLoop: Sendable {
 
     private func worker(for fd: Int32) -> Worker { workers[Int(fd) % workers.count] }
 
+    /// The executor of the loop thread that watches `fd`: run a session's work with it as the task's
+    /// executor preference, and each readiness event on `fd` resumes that work on the thread that saw it.
+    public func executor(for fd: Int32) -> any TaskExecutor { worker(for: fd) }
+
+    /// Whether the calling thread is one of this loop's threads.
+    public var isLoopThread: Bool { workers.contains { $0.isCurrentThread } }
+
+    /// Whether the calling thread is the loop thread that watches `fd` (for tests).
+    func runsOnLoopThread(of fd: Int32) -> Bool { worker(for: fd).isCurrentThread }
+
     /// Suspends until `fd` is ready for `interest`, or until `deadline`.
+    ///
+    /// It runs on the caller's executor (`nonisolated(nonsending)`): a task waiting from an actor is resumed
+    /// straight onto that actor, with no hop through the global executor before or after the wait.
     ///
     /// - Throws: `CancellationError` when the task is cancelled while waiting;
     ///   `ReadinessLoop.Failure` when the descriptor cannot be watched (e.g. already closed).
-    public func wait(
+    public nonisolated(nonsending) func wait(
         fd: Int32,
         for interest: Interest,
         deadline: ContinuousClock.Instant
@@ -75,7 +95,8 @@ public final class ReadinessLoop: Sendable {
 }
 
 extension ReadinessLoop {
-    final class Worker: Sendable {
+    /// One loop thread: its epoll set, its timers, and the jobs it runs as a `TaskExecutor`.
+    final class Worker: TaskExecutor, Sendable {
         struct Waiter {
             var continuation: CheckedContinuation<Readiness, any Error>
             var token: UInt64
@@ -123,6 +144,10 @@ extension ReadinessLoop {
             var timers = TimerHeap()
             /// When the loop thread will wake by itself; `nil` while it is awake.
             var sleepingUntil: ContinuousClock.Instant?
+            /// An eventfd wake-up was sent since the thread went to sleep (one is enough).
+            var woken = false
+            /// Jobs enqueued on the thread as a task executor, run in order between two waits for events.
+            var jobs: [UnownedJob] = []
         }
 
         let index: Int
@@ -131,6 +156,8 @@ extension ReadinessLoop {
         let state = Mutex(State())
         /// The source of waiter tokens (an atomic counter, so a wait takes the lock once to register).
         let tokens = Atomic<UInt64>(0)
+        /// The loop thread's `pthread_t` once it runs (0 before).
+        let thread = Atomic<UInt>(0)
 
         init(index: Int) {
             self.index = index
@@ -149,7 +176,25 @@ extension ReadinessLoop {
             thread.start()
         }
 
-        func wait(fd: Int32, interest: Interest, deadline: ContinuousClock.Instant) async throws -> Readiness {
+        var isCurrentThread: Bool { thread.load(ordering: .relaxed) == pthread_self() }
+
+        /// Takes a job to run on the loop thread. From the loop thread itself (a readiness event resumed a
+        /// task that prefers this executor) it only queues it: the thread runs it before it waits again.
+        /// From another thread, it wakes the thread if it sleeps.
+        func enqueue(_ job: consuming ExecutorJob) {
+            let job = UnownedJob(job)
+            let wake = state.withLock { state -> Bool in
+                state.jobs.append(job)
+                guard state.sleepingUntil != nil, !state.woken else { return false }
+                state.woken = true
+                return true
+            }
+            if wake { _ = eventfd_write(wakeFD, 1) }
+        }
+
+        nonisolated(nonsending) func wait(
+            fd: Int32, interest: Interest, deadline: ContinuousClock.Instant
+        ) async throws -> Readiness {
             let token = tokens.wrappingAdd(1, ordering: .relaxed).newValue
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Readiness, any Error>) in
@@ -213,7 +258,8 @@ extension ReadinessLoop {
                 var wake = false
                 if let sleeping = state.sleepingUntil, deadline < sleeping {
                     state.sleepingUntil = deadline
-                    wake = true
+                    wake = !state.woken
+                    state.woken = true
                 }
                 // One registration per descriptor, armed for what any of its waiters waits for.
                 if state.arming.contains(fd) {
@@ -289,50 +335,38 @@ extension ReadinessLoop {
         }
 
         private func run() {
+            thread.store(pthread_self(), ordering: .relaxed)
             let capacity = 256
             let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
             defer { events.deallocate() }
             var ready: [CheckedContinuation<Readiness, any Error>] = []
             var expired: [CheckedContinuation<Readiness, any Error>] = []
+            var running: [UnownedJob] = []
+            let executor = asUnownedTaskExecutor()
             /// Whether the last wake-up had events (not only a timeout).
             var active = false
             while true {
-                let timeout = state.withLock { state -> Int32 in
-                    let now = ContinuousClock.now
-                    // Timers of waiters woken early are dropped from the top of the heap; the thread then
-                    // sleeps until the latest of them at most (one wake-up for all, instead of one at each
-                    // deadline: libssh's 250 ms slices made about a dozen per connection), and a wait that
-                    // registers meanwhile with a later deadline needs no eventfd wake-up.
-                    var dropped: ContinuousClock.Instant?
-                    while let first = state.timers.peek() {
-                        if first.deadline <= now {
-                            state.timers.pop()
-                            if let waiter = state.remove(fd: first.fd, token: first.token) {
-                                expired.append(waiter.continuation)
-                            }
-                        } else if !state.isWaiting(fd: first.fd, token: first.token) {
-                            state.timers.pop()
-                            dropped = first.deadline
-                        } else {
-                            break
-                        }
-                    }
-                    guard let next = dropped ?? state.timers.peek()?.deadline else {
-                        // Nothing to time: right after activity, sleep one idle slice (a wait that registers
-                        // meanwhile with a later deadline, as waits in a busy loop do, then needs no eventfd
-                        // wake-up); after a quiet slice, sleep until woken.
-                        if active {
-                            state.sleepingUntil = now + Self.idleSlice
-                            return Self.milliseconds(until: now + Self.idleSlice, from: now)
-                        }
-                        state.sleepingUntil = now + .seconds(3600)
-                        return -1
-                    }
-                    state.sleepingUntil = next
-                    return Self.milliseconds(until: next, from: now)
+                // The jobs queued meanwhile (by the readiness events just handled, mostly), and those they
+                // queue in turn: a few rounds at most, so that a task that keeps yielding cannot keep the
+                // thread from its descriptors.
+                for _ in 0..<Self.jobRounds {
+                    state.withLock { swap(&$0.jobs, &running) }
+                    if running.isEmpty { break }
+                    for job in running { job.runSynchronously(on: executor) }
+                    running.removeAll(keepingCapacity: true)
                 }
-                for continuation in expired { continuation.resume(returning: .timedOut) }
-                expired.removeAll(keepingCapacity: true)
+                let timeout = state.withLock { state -> Int32 in
+                    let timeout = Self.sleep(&state, expired: &expired, active: active)
+                    if !state.jobs.isEmpty || !expired.isEmpty {
+                        state.sleepingUntil = nil
+                        return 0
+                    }
+                    return timeout
+                }
+                if !expired.isEmpty {
+                    for continuation in expired { continuation.resume(returning: .timedOut) }
+                    expired.removeAll(keepingCapacity: true)
+                }
 
                 let count = epoll_wait(epollFD, events, Int32(capacity), timeout)
                 active = count != 0
@@ -342,6 +376,7 @@ extension ReadinessLoop {
                 }
                 state.withLock { state in
                     state.sleepingUntil = nil
+                    state.woken = false
                     for i in 0..<Int(count) {
                         let fd = np_epoll_event_fd(events + i)
                         if fd == wakeFD { continue }
@@ -358,6 +393,48 @@ extension ReadinessLoop {
                 for continuation in ready { continuation.resume(returning: .ready) }
                 ready.removeAll(keepingCapacity: true)
             }
+        }
+
+        /// How many rounds of queued jobs the thread runs before it looks at its descriptors again.
+        static let jobRounds = 8
+
+        /// Takes the expired timers' waiters into `expired` and returns how long the thread may sleep
+        /// (milliseconds, -1 for "until woken"), recording it in `sleepingUntil`.
+        private static func sleep(
+            _ state: inout State, expired: inout [CheckedContinuation<Readiness, any Error>], active: Bool
+        ) -> Int32 {
+            let now = ContinuousClock.now
+            // Timers of waiters woken early are dropped from the top of the heap; the thread then
+            // sleeps until the latest of them at most (one wake-up for all, instead of one at each
+            // deadline: libssh's 250 ms slices made about a dozen per connection), and a wait that
+            // registers meanwhile with a later deadline needs no eventfd wake-up.
+            var dropped: ContinuousClock.Instant?
+            while let first = state.timers.peek() {
+                if first.deadline <= now {
+                    state.timers.pop()
+                    if let waiter = state.remove(fd: first.fd, token: first.token) {
+                        expired.append(waiter.continuation)
+                    }
+                } else if !state.isWaiting(fd: first.fd, token: first.token) {
+                    state.timers.pop()
+                    dropped = first.deadline
+                } else {
+                    break
+                }
+            }
+            guard let next = dropped ?? state.timers.peek()?.deadline else {
+                // Nothing to time: right after activity, sleep one idle slice (a wait that registers
+                // meanwhile with a later deadline, as waits in a busy loop do, then needs no eventfd
+                // wake-up); after a quiet slice, sleep until woken.
+                if active {
+                    state.sleepingUntil = now + Self.idleSlice
+                    return Self.milliseconds(until: now + Self.idleSlice, from: now)
+                }
+                state.sleepingUntil = now + .seconds(3600)
+                return -1
+            }
+            state.sleepingUntil = next
+            return Self.milliseconds(until: next, from: now)
         }
 
         /// How long the thread sleeps with nothing to time right after activity (longer than libssh's

@@ -94,35 +94,71 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
                 name: name, policy: configuration.sessionLogs, host: target.host, port: target.port)
             sessionLog = try SessionLog(path: path, secrets: Self.secrets(of: target), peer: peer)
         }
+        // Key files are read here, before the session's work moves to its loop thread (which must not
+        // block on files).
+        let attempts = target.credentials.map { credential in
+            Result { () throws(NetPulseError) in try Self.attempt(for: credential) }
+        }
         let fd = try await connectSocket(deadline: deadline)
         // From here the transport owns the socket, also when attach fails.
         try transport.attach(socket: fd)
-        let handshakeDeadline = target.bannerTimeout.map { ContinuousClock.now + $0 } ?? deadline
-        let handshake = target.bannerTimeout.map { "SSH handshake (banner_timeout \($0))" } ?? "SSH handshake"
-        do {
-            try await drive(handshake, deadline: handshakeDeadline) { () throws(NetPulseError) in
-                try transport.handshake()
+        try await onLoop {
+            let handshakeDeadline = target.bannerTimeout.map { ContinuousClock.now + $0 } ?? deadline
+            let handshake = target.bannerTimeout.map { "SSH handshake (banner_timeout \($0))" } ?? "SSH handshake"
+            do {
+                try await drive(handshake, deadline: handshakeDeadline) { () throws(NetPulseError) in
+                    try transport.handshake()
+                }
+            } catch let error as NetPulseError where error.kind == .protocolError || error.kind == .connectionLost {
+                throw await negotiationFailure(error, deadline: handshakeDeadline)
             }
-        } catch let error as NetPulseError where error.kind == .protocolError || error.kind == .connectionLost {
-            throw await negotiationFailure(error, deadline: handshakeDeadline)
-        }
-        let key = try transport.serverHostKey()
-        let policy = target.hostKeyPolicy ?? configuration.hostKeyPolicy
-        try KnownHostsValidator(policy: policy, store: configuration.knownHosts)
-            .validate(key, host: target.host, port: target.port, logger: logger)
-        SSHSessionMetrics.record(metrics.connect, since: started)
-        let authenticating = ContinuousClock.now
-        try await authenticate(deadline: target.authTimeout.map { ContinuousClock.now + $0 } ?? deadline)
-        SSHSessionMetrics.record(metrics.authentication, since: authenticating)
-        // The costly part is done; the shell's set-up below waits on the device.
-        context.handshakeFinished()
-        if context.platform.transport == .shell {
-            try await openShell(deadline: ContinuousClock.now + target.readTimeout)
+            let key = try transport.serverHostKey()
+            try await validate(key)
+            SSHSessionMetrics.record(metrics.connect, since: started)
+            let authenticating = ContinuousClock.now
+            try await authenticate(
+                attempts, deadline: target.authTimeout.map { ContinuousClock.now + $0 } ?? deadline)
+            SSHSessionMetrics.record(metrics.authentication, since: authenticating)
+            // The costly part is done; the shell's set-up below waits on the device.
+            context.handshakeFinished()
+            if context.platform.transport == .shell {
+                try await openShell(deadline: ContinuousClock.now + target.readTimeout)
+            }
         }
         if let interval = target.keepaliveInterval ?? configuration.keepaliveInterval {
             startKeepalive(every: interval)
         }
         logger.debug("connected", metadata: ["driver": "\(Transport.driverName)", "peer": "\(peer)"])
+    }
+
+    /// Checks the server's host key against the known_hosts store, off the loop thread: the store reads
+    /// (and, with accept-new, writes) its file.
+    private func validate(_ key: SSHHostKey) async throws {
+        let validator = KnownHostsValidator(
+            policy: target.hostKeyPolicy ?? configuration.hostKeyPolicy, store: configuration.knownHosts)
+        if case .off = validator.policy {
+            try validator.validate(key, host: target.host, port: target.port, logger: logger)
+            return
+        }
+        try await withTaskExecutorPreference(globalConcurrentExecutor) {
+            try await Self.validate(key, with: validator, host: target.host, port: target.port, logger: logger)
+        }
+    }
+
+    @concurrent
+    private nonisolated static func validate(
+        _ key: SSHHostKey, with validator: KnownHostsValidator, host: String, port: Int, logger: Logger
+    ) async throws(NetPulseError) {
+        try validator.validate(key, host: host, port: port, logger: logger)
+    }
+
+    /// Runs `body` with the executor of the loop thread that watches the session's socket as the task's
+    /// preference (``ReadinessLoop/executor(for:)``): a readiness event then resumes the session on the
+    /// thread that saw it, and the CLI engine and every nonisolated step run there too, with no hand-off
+    /// to another thread per wake-up. Nothing in `body` may block on files or name resolution.
+    func onLoop<T>(_ body: () async throws -> T) async throws -> T {
+        guard let fd = transport.socket else { return try await body() }
+        return try await withTaskExecutorPreference(configuration.loop.executor(for: fd), operation: body)
     }
 
     /// Every secret of `target`, for masking transcripts.
@@ -138,8 +174,11 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
         return secrets
     }
 
-    /// Tries each credential of the target in order, among the methods the server offers.
-    private func authenticate(deadline: ContinuousClock.Instant) async throws {
+    /// Tries each credential of the target in order (as ``attempt(for:)`` made them), among the methods the
+    /// server offers.
+    private func authenticate(
+        _ attempts: [Result<SSHCredentialAttempt, NetPulseError>], deadline: ContinuousClock.Instant
+    ) async throws {
         let limit = target.authTimeout.map { " (auth_timeout \($0))" } ?? ""
         guard
             let offered = try await drive(
@@ -147,10 +186,10 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
                 { () throws(NetPulseError) in try transport.authenticationMethods() })
         else { return }
         var tried: [String] = []
-        for credential in target.credentials {
+        for (credential, prepared) in zip(target.credentials, attempts) {
             let attempt: SSHCredentialAttempt
             do {
-                attempt = try Self.attempt(for: credential)
+                attempt = try prepared.get()
             } catch {
                 tried.append("\(credential) (\(error.message))")
                 continue
@@ -300,24 +339,26 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
     }
 
     private func executeOperation(_ request: ExecutionRequest) async throws -> ExecutionOutcome {
-        try await operation {
-            if let engine { return try await engine.execute(request) }
-            guard case .commands(let commands) = request.operation else {
-                throw NetPulseError.unsupported(
-                    "platform \(context.platform.name) runs commands on exec channels; it has no configuration mode")
-            }
-            var outputs: [CommandOutput] = []
-            var failures: [String] = []
-            for command in commands {
-                let output = try await exec(command, timeout: request.readTimeout)
-                if output.status == .failed {
-                    failures.append("'\(command)' \(Self.describeExit(output))")
-                }
-                outputs.append(output)
-            }
-            let error = failures.isEmpty ? nil : NetPulseError.commandError(failures.joined(separator: "; "))
-            return ExecutionOutcome(outputs: outputs, error: error)
+        try await operation { try await onLoop { try await run(request) } }
+    }
+
+    private func run(_ request: ExecutionRequest) async throws -> ExecutionOutcome {
+        if let engine { return try await engine.execute(request) }
+        guard case .commands(let commands) = request.operation else {
+            throw NetPulseError.unsupported(
+                "platform \(context.platform.name) runs commands on exec channels; it has no configuration mode")
         }
+        var outputs: [CommandOutput] = []
+        var failures: [String] = []
+        for command in commands {
+            let output = try await exec(command, timeout: request.readTimeout)
+            if output.status == .failed {
+                failures.append("'\(command)' \(Self.describeExit(output))")
+            }
+            outputs.append(output)
+        }
+        let error = failures.isEmpty ? nil : NetPulseError.commandError(failures.joined(separator: "; "))
+        return ExecutionOutcome(outputs: outputs, error: error)
     }
 
     static func describeExit(_ output: CommandOutput) -> String {
@@ -332,21 +373,26 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
         let deadline = ContinuousClock.now + min(configuration.livenessTimeout, target.connectTimeout)
         do {
             return try await operation {
-                if let engine {
-                    guard await engine.ping(deadline: deadline) else {
-                        throw NetPulseError.timeout("\(peer) did not answer a liveness check in time")
-                    }
-                    return true
-                }
-                let channel = try await drive("a liveness check (opening a channel)", deadline: deadline) {
-                    () throws(NetPulseError) in try transport.openChannel()
-                }
-                transport.release(channel)
-                return true
+                try await onLoop { try await liveness(deadline: deadline) }
             }
         } catch {
             return false
         }
+    }
+
+    /// The round trip of ``isAlive()``.
+    private func liveness(deadline: ContinuousClock.Instant) async throws -> Bool {
+        if let engine {
+            guard await engine.ping(deadline: deadline) else {
+                throw NetPulseError.timeout("\(peer) did not answer a liveness check in time")
+            }
+            return true
+        }
+        let channel = try await drive("a liveness check (opening a channel)", deadline: deadline) {
+            () throws(NetPulseError) in try transport.openChannel()
+        }
+        transport.release(channel)
+        return true
     }
 
     // MARK: - Keepalive
