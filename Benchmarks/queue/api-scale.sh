@@ -5,7 +5,9 @@
 # Mid-batch, one worker is killed with SIGKILL, then the API process is killed with SIGKILL and started
 # again. Then the batch's result is fetched over HTTP (GET /batches/{id}) from the restarted API.
 # Checks: every device has exactly one result, in the HTTP answer; no config job was claimed twice
-# (`attempt` in the database); GET /workers lists the two live workers.
+# (`attempt` in the database); GET /workers lists the two live workers; the request's NetPulse `webhook`
+# (a receiver on loopback) got every job's delivery at least once although the API process that accepted
+# the batch was killed (the restarted API's webhook follower takes the batch over when the lease lapses).
 # A correctness run, not a figure (minutes of SSH logins on 2 cores). Not part of CI.
 #   bash Benchmarks/queue/api-scale.sh            # DEVICES=2000 bash Benchmarks/queue/api-scale.sh for a quick run
 set -euo pipefail
@@ -36,9 +38,31 @@ for _ in $(seq 1 3000); do grep -q '^ready:' "$work/lab.out" 2>/dev/null && brea
 grep '^ready:' "$work/lab.out" || { cat "$work/lab.out"; exit 1; }
 
 "$bin" db migrate --database "$db"
-python3 - "$work/inventory.json" "$work/request.json" <<'PY'
+# The webhook receiver: appends each delivery's job id to hooks.txt.
+python3 - "$work/hooks.txt" "$work/hooks.port" <<'PY' &
+import http.server, json, sys, threading
+lock = threading.Lock()
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with lock, open(sys.argv[1], "a") as out:
+            out.write(json.loads(body).get("id", "?") + "\n")
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+open(sys.argv[2], "w").write(str(server.server_address[1]))
+server.serve_forever()
+PY
+pids+=("$!")
+for _ in $(seq 1 100); do [ -s "$work/hooks.port" ] && break; sleep 0.1; done
+hook_url="http://127.0.0.1:$(cat "$work/hooks.port")/hook"
+python3 - "$work/inventory.json" "$work/request.json" "$hook_url" <<'PY'
 import json, sys
 inv = json.load(open(sys.argv[1]))
+inv["webhook"] = {"url": sys.argv[3], "timeout": 10, "max_retries": 5}
 for i, d in enumerate(inv["devices"]):
     if i % 2:
         d["config"] = ["hostname pushed-%d" % i]
@@ -113,6 +137,16 @@ health = json.load(open(sys.argv[6]))
 print("GET /health: %s" % json.dumps(health["scheduler"], sort_keys=True))
 sys.exit(0 if once and sorted(w["name"] for w in workers) == ["w2", "w3"] else 1)
 PY
+# Webhooks: every job's delivery arrives at least once (bounded wait: the killed API's lease, 30 s, must
+# lapse before the restarted API's follower takes the batch over).
+for _ in $(seq 1 1200); do
+    [ "$(sort -u "$work/hooks.txt" 2>/dev/null | wc -l)" -ge "$devices" ] && break
+    sleep 0.1
+done
+hooks_total="$(wc -l <"$work/hooks.txt" 2>/dev/null || echo 0)"
+hooks_distinct="$(sort -u "$work/hooks.txt" 2>/dev/null | wc -l)"
+echo "webhooks: $hooks_total deliveries, $hooks_distinct distinct jobs of $devices ($((hooks_total - hooks_distinct)) sent twice: at least once)"
+[ "$hooks_distinct" -eq "$devices" ]
 psql "$db" -tAc "SELECT 'config jobs ended worker_lost: ' || count(*) FROM np_job WHERE error_kind = 'worker_lost'"
 psql "$db" -tAc "SELECT 'show jobs run more than once (retried after the kill): ' || count(*) FROM np_job WHERE attempt > 1 AND NOT is_config"
 lost="$(psql "$db" -tAc "SELECT count(*) FROM np_job WHERE attempt > 1 AND is_config")"
