@@ -6,7 +6,7 @@ import PostgresNIO
 import Synchronization
 
 /// Sends the webhooks of batches kept on PostgreSQL, from any API process: each API process runs one
-/// follower over its store, with its ``NetPulseAPI/webhooks`` dispatcher.
+/// follower over its store, with its `NetPulseAPI.webhooks` dispatcher.
 ///
 /// A batch with a webhook (`np_batch.webhook_open`) is followed by one follower at a time, which holds
 /// a lease on it (`webhook_owner`, `webhook_lease_until`), renewed while it follows. A follower takes
@@ -45,7 +45,7 @@ public final class PostgresWebhookFollower: Sendable {
 
     /// - Parameters:
     ///   - store: The store the API process serves (the follower reads results through it).
-    ///   - dispatcher: Where deliveries are queued: the API's ``NetPulseAPI/webhooks``.
+    ///   - dispatcher: Where deliveries are queued: the API's `NetPulseAPI.webhooks`.
     ///   - options: Lease and polling.
     public init(store: PostgresBatchStore, dispatcher: WebhookDispatcher, options: Options = Options()) {
         self.store = store

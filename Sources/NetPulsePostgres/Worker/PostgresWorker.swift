@@ -36,7 +36,10 @@ public final class PostgresWorker: Sendable {
         public var deadAfter: Duration = .seconds(10)
         public var pollInterval: Duration = .seconds(1)
 
-        /// - Parameter roundRobinLanes: Between 1 and `capacity`; `nil` for `capacity`.
+        /// - Parameters:
+        ///   - name: The name `GET /workers` shows; not empty.
+        ///   - capacity: Connections at once, 1 to 10,000.
+        ///   - roundRobinLanes: Round-robin jobs at once, between 1 and `capacity`; `nil` for `capacity`.
         /// - Throws: ``PostgresQueueError`` (`invalidConfiguration`) naming the option at fault.
         public init(name: String, capacity: Int, roundRobinLanes: Int? = nil) throws(PostgresQueueError) {
             guard !name.isEmpty else { throw PostgresQueueError(.invalidConfiguration, "--name: is empty") }
