@@ -177,6 +177,64 @@ struct KnownHostsStoreTests {
         #expect(try store.verdict(for: key, host: "r2", port: 22, file: path) == .mismatch)
     }
 
+    @Test("the version in memory answers on the loop thread only while the file is unchanged and the scan short")
+    func fromMemory() throws {
+        let path = try temporaryFile(line("r1", key) + "\n" + line("r2", other) + "\n")
+        defer { unlink(path) }
+        let store = KnownHostsStore()
+        // Not parsed yet: only `verdict` (off the loop thread) may read the file.
+        #expect(store.verdictFromMemory(for: key, host: "r1", port: 22, file: path) == nil)
+        #expect(try store.verdict(for: key, host: "r1", port: 22, file: path) == .match)
+        #expect(store.verdictFromMemory(for: key, host: "r1", port: 22, file: path) == .match)
+        #expect(store.verdictFromMemory(for: key, host: "r2", port: 22, file: path) == .mismatch)
+        #expect(store.verdictFromMemory(for: key, host: "r3", port: 22, file: path) == .notFound)
+        // Changed: nil until `verdict` has read it again.
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data((line("r3", key) + "\n").utf8))
+        try handle.close()
+        #expect(store.verdictFromMemory(for: key, host: "r3", port: 22, file: path) == nil)
+        #expect(try store.verdict(for: key, host: "r3", port: 22, file: path) == .match)
+        #expect(store.verdictFromMemory(for: key, host: "r3", port: 22, file: path) == .match)
+
+        // Many hashed names: a host not looked up before costs an HMAC per name, so it is not answered
+        // from memory; once `verdict` looked it up, it is.
+        let salt: [UInt8] = Array(0..<20)
+        let many = (0...KnownHostsFile.memoryScanLimit).map { line(hashedName("h\($0)", salt: salt), key) }
+        let hashedPath = try temporaryFile(many.joined(separator: "\n") + "\n")
+        defer { unlink(hashedPath) }
+        #expect(try store.verdict(for: key, host: "h1", port: 22, file: hashedPath) == .match)
+        #expect(store.verdictFromMemory(for: key, host: "h1", port: 22, file: hashedPath) == .match)
+        #expect(store.verdictFromMemory(for: key, host: "h2", port: 22, file: hashedPath) == nil)
+    }
+
+    @Test("validating from memory decides as validate does, and leaves recording a new host to it")
+    func validatorFromMemory() throws {
+        let path = try temporaryFile(line("r1", key) + "\n" + line("r2", other) + "\n")
+        defer { unlink(path) }
+        let store = KnownHostsStore()
+        let logger = Logger(label: "test")
+        let strict = KnownHostsValidator(policy: .strict(knownHostsFile: path), store: store)
+        let acceptNew = KnownHostsValidator(policy: .acceptNew(knownHostsFile: path), store: store)
+        #expect(try strict.validateFromMemory(key, host: "r1", port: 22, logger: logger) == false)  // not parsed
+        try strict.validate(key, host: "r1", port: 22, logger: logger)
+        #expect(try strict.validateFromMemory(key, host: "r1", port: 22, logger: logger))
+        #expect(try acceptNew.validateFromMemory(key, host: "r1", port: 22, logger: logger))
+        for validator in [strict, acceptNew] {
+            let error = #expect(throws: NetPulseError.self) {
+                try validator.validateFromMemory(key, host: "r2", port: 22, logger: logger)
+            }
+            #expect(error?.kind == .hostKeyMismatch)
+        }
+        let unknown = #expect(throws: NetPulseError.self) {
+            try strict.validateFromMemory(key, host: "r9", port: 22, logger: logger)
+        }
+        #expect(unknown?.kind == .hostKeyUnknown)
+        // accept-new must write the new host: only `validate` does, off the loop thread.
+        #expect(try acceptNew.validateFromMemory(key, host: "r9", port: 22, logger: logger) == false)
+        #expect(try String(contentsOfFile: path, encoding: .utf8).contains("r9") == false)
+    }
+
     @Test("only regular files within the size limit are read: a FIFO, /dev/zero, a folder fail at once")
     func notRegular() throws {
         let fifo = try temporaryFile()

@@ -41,6 +41,34 @@ public struct KnownHostsValidator: HostKeyValidator {
             path = file ?? Self.defaultFile
             verdict = try store.verdictRecordingNew(for: key, host: host, port: port, file: path)
         }
+        try decide(verdict, key: key, name: name, path: path, logger: logger)
+    }
+
+    /// Decides as ``validate(_:host:port:logger:)`` does when the known_hosts file in memory can answer
+    /// without reading or writing it (``KnownHostsStore/verdictFromMemory(for:host:port:file:)``): `true`
+    /// when the key is accepted, `false` when only ``validate(_:host:port:logger:)`` can tell (the file
+    /// changed, it must be scanned at length, or accept-new must record the host).
+    ///
+    /// - Throws: What ``validate(_:host:port:logger:)`` throws for the same verdict.
+    func validateFromMemory(_ key: SSHHostKey, host: String, port: Int, logger: Logger) throws(NetPulseError) -> Bool {
+        let path: String
+        switch policy {
+        case .off:
+            try validate(key, host: host, port: port, logger: logger)
+            return true
+        case .strict(let file), .acceptNew(let file):
+            path = file ?? Self.defaultFile
+        }
+        guard let verdict = store.verdictFromMemory(for: key, host: host, port: port, file: path) else { return false }
+        if case .acceptNew = policy, verdict == .notFound { return false }
+        try decide(
+            verdict, key: key, name: HostPattern.knownHostsName(host: host, port: port), path: path, logger: logger)
+        return true
+    }
+
+    private func decide(
+        _ verdict: KnownHostsVerdict, key: SSHHostKey, name: String, path: String, logger: Logger
+    ) throws(NetPulseError) {
         switch verdict {
         case .match:
             return

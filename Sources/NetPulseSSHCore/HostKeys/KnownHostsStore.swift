@@ -51,6 +51,14 @@ public final class KnownHostsStore: Sendable {
         return try file(path).verdictRecordingNew(for: key, name: name, store: self)
     }
 
+    /// What `path` says of `key` for `host:port`, when the version of the file in memory can answer
+    /// cheaply: the file has not changed since it was parsed (one `stat`), and the host was looked up
+    /// before or the file has few hashed names and wildcard patterns to try. `nil` otherwise: the caller
+    /// asks ``verdict(for:host:port:file:)`` where reading a file may block.
+    func verdictFromMemory(for key: SSHHostKey, host: String, port: Int, file path: String) -> KnownHostsVerdict? {
+        file(path).verdictFromMemory(for: key, name: HostPattern.knownHostsName(host: host, port: port))
+    }
+
     private func file(_ path: String) -> KnownHostsFile {
         let expanded = RegularFile.expandingTilde(path)
         return files.withLock { files in
@@ -108,6 +116,24 @@ final class KnownHostsFile: Sendable {
             remember(name, entries, identity: identity)
         }
         return index.verdict(for: key, among: found ?? [])
+    }
+
+    /// At most this many hashed names and patterns are tried for a host not looked up before, by
+    /// ``verdictFromMemory(for:name:)`` (each hashed name costs an HMAC).
+    static let memoryScanLimit = 64
+
+    func verdictFromMemory(for key: SSHHostKey, name: String) -> KnownHostsVerdict? {
+        let identity = RegularFile.identity(of: path)
+        let cached = parsed.withLock { parsed -> (KnownHostsIndex, [Int]?)? in
+            guard let parsed, parsed.identity == identity else { return nil }
+            return (parsed.index, parsed.lookups[name])
+        }
+        guard let (index, found) = cached else { return nil }
+        if let found { return index.verdict(for: key, among: found) }
+        guard index.hashed.count + index.patterns.count <= Self.memoryScanLimit else { return nil }
+        let entries = index.entries(named: name)
+        remember(name, entries, identity: identity)
+        return index.verdict(for: key, among: entries)
     }
 
     /// Reads and parses the file (or notes that it is missing), and keeps the result.

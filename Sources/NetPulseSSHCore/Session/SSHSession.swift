@@ -131,15 +131,13 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
         logger.debug("connected", metadata: ["driver": "\(Transport.driverName)", "peer": "\(peer)"])
     }
 
-    /// Checks the server's host key against the known_hosts store, off the loop thread: the store reads
-    /// (and, with accept-new, writes) its file.
+    /// Checks the server's host key against the known_hosts store: here, on the loop thread, when the
+    /// file parsed in memory is still current (a `stat`) and answers at once; otherwise off the loop
+    /// thread, where the store reads (and, with accept-new, writes) its file.
     private func validate(_ key: SSHHostKey) async throws {
         let validator = KnownHostsValidator(
             policy: target.hostKeyPolicy ?? configuration.hostKeyPolicy, store: configuration.knownHosts)
-        if case .off = validator.policy {
-            try validator.validate(key, host: target.host, port: target.port, logger: logger)
-            return
-        }
+        if try validator.validateFromMemory(key, host: target.host, port: target.port, logger: logger) { return }
         try await withTaskExecutorPreference(globalConcurrentExecutor) {
             try await Self.validate(key, with: validator, host: target.host, port: target.port, logger: logger)
         }
