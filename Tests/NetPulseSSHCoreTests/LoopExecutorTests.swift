@@ -233,9 +233,8 @@ func unread(_ fd: Int32) -> Int32 {
 
 @Suite("Sessions run on their socket's loop thread")
 struct SessionOnLoopTests {
-    @Test("an exec command's reads after each wake-up run on the loop thread that watches the session's socket")
-    func execReadsRunOnTheLoopThread() async throws {
-        let loop = ReadinessLoop(threads: 2)
+    /// A session over a ``PairedExecTransport`` on `loop`, with the session's socket and the test's end.
+    static func pairedSession(loop: ReadinessLoop) async throws -> (SSHSession<PairedExecTransport>, Int32, Int32) {
         let session = try SSHSession<PairedExecTransport>(
             target: DeviceTarget(
                 host: "127.0.0.1", port: 22, username: "tester", credentials: [.password(Secret("x"))],
@@ -246,6 +245,13 @@ struct SessionOnLoopTests {
             transport.loop = loop
             return transport.pair
         }
+        return (session, fd, peer)
+    }
+
+    @Test("an exec command's reads after each wake-up run on the loop thread that watches the session's socket")
+    func execReadsRunOnTheLoopThread() async throws {
+        let loop = ReadinessLoop(threads: 2)
+        let (session, fd, peer) = try await Self.pairedSession(loop: loop)
         let request = ExecutionRequest(operation: .commands(["echo hi"]), logger: Logger(label: "test"))
         let running = Task { try await session.execute(request) }
         // Each part goes once the session has read the last one and waits again: every part is a wake-up.
@@ -260,6 +266,37 @@ struct SessionOnLoopTests {
         // The first read runs where execute was called; every read after a wake-up runs on the loop thread.
         #expect(reads.count >= 4)
         #expect(reads.dropFirst().allSatisfy { $0 }, "reads after a wake-up ran off the loop thread: \(reads)")
+        await session.close()
+    }
+
+    @Test("preferredExecutor is the socket's loop thread; an operation started there never leaves it")
+    func preferredExecutorRunsEverythingOnTheLoopThread() async throws {
+        let loop = ReadinessLoop(threads: 2)
+        let (session, fd, peer) = try await Self.pairedSession(loop: loop)
+        #expect(session.preferredExecutor == nil)  // no operation has run on the socket yet
+        let request = ExecutionRequest(operation: .commands(["echo hi"]), logger: Logger(label: "test"))
+        var bytes = Array("hi\n".utf8)
+        #expect(write(peer, &bytes, bytes.count) == bytes.count)
+        _ = try await session.execute(request)
+        let executor = try #require(session.preferredExecutor)
+        #expect(executor === loop.executor(for: fd))
+
+        // A task that starts on that executor (a job of a pinned queue, once its task runs there) does the
+        // whole operation on the loop thread, the read before any wait included: nothing in it hops away.
+        let before = await session.withTransport { $0.readsOnLoop.count }
+        let answered = Task {
+            #expect(await eventually { loop.waiterCount(fd: fd) == 1 })
+            var more = Array("again\n".utf8)
+            #expect(write(peer, &more, more.count) == more.count)
+        }
+        let outcome = try await Task(executorPreference: executor) {
+            try await session.execute(request)
+        }.value
+        await answered.value
+        #expect(outcome.outputs.first?.output == "again\n")
+        let reads = await session.withTransport { Array($0.readsOnLoop.dropFirst(before)) }
+        #expect(reads.count >= 2)
+        #expect(reads.allSatisfy { $0 }, "a read ran off the loop thread: \(reads)")
         await session.close()
     }
 }

@@ -50,6 +50,17 @@ public protocol DriverSession: AnyObject, Sendable {
 
     /// Closes the session and releases everything it holds. Called exactly once; never throws.
     func close() async
+
+    /// The executor the session's own work runs on, if it has one: for the SSH drivers, the readiness-loop
+    /// thread that watches the session's socket. A caller that runs one operation after another on the
+    /// session (a pinned queue's worker) runs them with it as its task's executor preference
+    /// (`withTaskExecutorPreference`), so that its task does not pass from one thread to another at the
+    /// start and the end of each operation. The default is `nil`: no preference.
+    var preferredExecutor: (any TaskExecutor)? { get }
+}
+
+extension DriverSession {
+    public var preferredExecutor: (any TaskExecutor)? { nil }
 }
 
 /// What a driver receives with a connection.

@@ -79,8 +79,14 @@ struct JobRunner {
                 }
             }
             do {
-                let outcome = parsed(try await execute(open, request))
-                if !keep { await open.close() }
+                // On the session's own executor (an SSH session: its loop thread), the operation and the
+                // close run on the thread that serves the socket, with no hand-off to and from it.
+                let raw = try await withTaskExecutorPreference(open.preferredExecutor) {
+                    let raw = try await execute(open, request)
+                    if !keep { await open.close() }
+                    return raw
+                }
+                let outcome = parsed(raw)
                 let finishedAt = Date()
                 let result = DeviceResult(
                     hostname: host, port: port, username: username, index: index, jobID: jobID,

@@ -165,11 +165,11 @@ final class SSHShellChannel<Transport: SSHTransport>: ShellChannel {
 
     init(session: SSHSession<Transport>) { self.session = session }
 
-    func read(deadline: ContinuousClock.Instant) async throws -> [UInt8]? {
+    nonisolated(nonsending) func read(deadline: ContinuousClock.Instant) async throws -> [UInt8]? {
         try await session.shellRead(deadline: deadline)
     }
 
-    func write(_ bytes: [UInt8], deadline: ContinuousClock.Instant) async throws {
+    nonisolated(nonsending) func write(_ bytes: [UInt8], deadline: ContinuousClock.Instant) async throws {
         try await session.shellWrite(bytes, deadline: deadline)
     }
 }

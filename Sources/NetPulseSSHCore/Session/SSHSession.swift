@@ -2,6 +2,7 @@ internal import CNetPulseSSHCore
 import Glibc
 import Logging
 public import NetPulse
+import Synchronization
 
 /// One SSH session of either backend: the skeleton both drivers share, over the backend's
 /// ``SSHTransport``.
@@ -45,6 +46,13 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
     var forwards: [JumpForward<Transport.Channel>] = []
     var pump: Task<Void, Never>?
     var wake: (read: Int32, write: Int32) = (-1, -1)
+    /// The executor of the loop thread that watches the socket, once connected.
+    private nonisolated let loopExecutor = Mutex<(any TaskExecutor)?>(nil)
+
+    /// The executor of the readiness-loop thread that watches this session's socket (`nil` before the
+    /// socket is connected): the thread every operation of the session runs on. See
+    /// ``DriverSession/preferredExecutor``.
+    public nonisolated var preferredExecutor: (any TaskExecutor)? { loopExecutor.withLock { $0 } }
 
     /// Opens a session: TCP, handshake, host key, authentication, then the shell (when the platform
     /// uses one) and keepalives.
@@ -156,7 +164,9 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
     /// to another thread per wake-up. Nothing in `body` may block on files or name resolution.
     func onLoop<T>(_ body: () async throws -> T) async throws -> T {
         guard let fd = transport.socket else { return try await body() }
-        return try await withTaskExecutorPreference(configuration.loop.executor(for: fd), operation: body)
+        let executor = configuration.loop.executor(for: fd)
+        loopExecutor.withLock { $0 = executor }
+        return try await withTaskExecutorPreference(executor, operation: body)
     }
 
     /// Every secret of `target`, for masking transcripts.
