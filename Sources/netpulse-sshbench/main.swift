@@ -29,11 +29,24 @@ import NetPulseSSH
 import NetPulseSSH2
 import SSHTestSupport
 
-func cpuSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
-        + Double(usage.ru_stime.tv_usec) / 1e6
+/// This process's CPU time (every thread), split as the kernel accounts it.
+struct CPUTime {
+    var user: Double
+    var system: Double
+    var total: Double { user + system }
+
+    static var now: CPUTime {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return CPUTime(
+            user: Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6,
+            system: Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6)
+    }
+
+    static func - (a: CPUTime, b: CPUTime) -> CPUTime { CPUTime(user: a.user - b.user, system: a.system - b.system) }
+
+    /// The system share, for the end of a result line.
+    var systemShare: String { String(format: "%.0f %% of it in the kernel", total > 0 ? system / total * 100 : 0) }
 }
 
 /// CPU seconds of a process and its reaped children (sshd's per-connection processes), from /proc.
@@ -57,9 +70,9 @@ let (deviceConfiguration, devicePort) = try DeviceShell.configuration()
 var configuration = deviceConfiguration
 configuration.extraConfig.insert("UsePAM no", at: 0)  // overrides the default
 configuration.arguments = ["-r"]
-let backends: [(name: String, make: (SSHDriverConfiguration) -> any Driver)] = [
-    (LibSSH2Driver.name, { LibSSH2Driver(configuration: $0) }),
-    (LibSSHDriver.name, { LibSSHDriver(configuration: $0) }),
+let backends: [(name: String, make: @Sendable (SSHDriverConfiguration) -> any Driver)] = [
+    (LibSSH2Driver.name, { @Sendable in LibSSH2Driver(configuration: $0) }),
+    (LibSSHDriver.name, { @Sendable in LibSSHDriver(configuration: $0) }),
 ].filter { backend in
     ProcessInfo.processInfo.environment["NETPULSE_BACKENDS"].map {
         $0.split(separator: ",").contains(Substring(backend.name))
@@ -89,14 +102,19 @@ try await TestSSHD.with(configuration: configuration) { server in
     }
 }
 
-@MainActor
-func measure(_ name: String, _ make: (SSHDriverConfiguration) -> any Driver, server: TestSSHD) async throws {
+/// Runs off the main actor, as the scheduler's workers do: with top-level code's main actor, every `await`
+/// of the loops below came back to the main thread (a futex wake and two context switches per call).
+@concurrent
+func measure(_ name: String, _ make: @Sendable (SSHDriverConfiguration) -> any Driver, server: TestSSHD) async throws {
     let driver = make(SSHDriverConfiguration(hostKeyPolicy: .strict(knownHostsFile: server.knownHostsFile)))
     let linux = DeviceTarget(
         host: server.host, port: server.port, username: TestSSHD.username,
         credentials: [.privateKey(path: server.clientKeyFile, passphrase: nil)], platform: "linux")
     let context = DriverContext(platform: .linux, logger: logger)
     let request = ExecutionRequest(operation: .commands(["true"]), logger: logger)
+    // NETPULSE_NO_PREFERENCE=1: operations without the session's executor as the task's preference (as
+    // before the scheduler's jobs used it), for comparison.
+    let prefer = ProcessInfo.processInfo.environment["NETPULSE_NO_PREFERENCE"] == nil
 
     if ProcessInfo.processInfo.environment["PHASES"] != nil {
         for _ in 0..<5 {
@@ -116,22 +134,27 @@ func measure(_ name: String, _ make: (SSHDriverConfiguration) -> any Driver, ser
         _ = try await session.execute(request)
         await session.close()
     }
-    var cpu = cpuSeconds()
-    var wall = ContinuousClock.now
+    let cpu = CPUTime.now
+    let wall = ContinuousClock.now
     let serverCPU = processTreeCPUSeconds(server.pid)
     for _ in 0..<connections {
         let session = try await driver.connect(to: linux, context: context)
-        let outcome = try await session.execute(request)
+        // As the scheduler's jobs do (JobRunner): the operation and the close on the session's executor.
+        let outcome = try await withTaskExecutorPreference(prefer ? session.preferredExecutor : nil) {
+            let outcome = try await session.execute(request)
+            await session.close()
+            return outcome
+        }
         precondition(outcome.success)
-        await session.close()
     }
-    var cpuUsed = cpuSeconds() - cpu
-    var wallUsed = ContinuousClock.now - wall
+    let cpuUsed = CPUTime.now - cpu
+    let wallUsed = ContinuousClock.now - wall
     print(
         "\(name) "
             + String(
                 format: "fresh connection (connect+auth+exec+close): %.3f ms client CPU, %.2f ms wall, n=%d",
-                cpuUsed / Double(connections) * 1000, wallUsed / .milliseconds(1) / Double(connections), connections))
+                cpuUsed.total / Double(connections) * 1000, wallUsed / .milliseconds(1) / Double(connections),
+                connections) + " (\(cpuUsed.systemShare))")
     print(
         String(
             format: "  (sshd, for comparison: %.2f ms CPU per connection, its reaped children included)",
@@ -143,20 +166,24 @@ func measure(_ name: String, _ make: (SSHDriverConfiguration) -> any Driver, ser
         credentials: [.privateKey(path: server.clientKeyFile, passphrase: nil)], platform: "cisco_ios")
     let shell = try await driver.connect(to: device, context: DriverContext(platform: .ciscoIOS, logger: logger))
     let show = ExecutionRequest(operation: .commands(["show terminal"]), logger: logger)
-    for _ in 0..<50 { _ = try await shell.execute(show) }
-    cpu = cpuSeconds()
-    wall = ContinuousClock.now
-    for _ in 0..<commands {
-        let outcome = try await shell.execute(show)
-        precondition(outcome.outputs.first?.output.hasPrefix("Length: 0") == true)
+    // As a pinned queue's job does (JobRunner): the commands run with the session's executor as the task's
+    // preference.
+    let (commandCPU, commandWall) = try await withTaskExecutorPreference(prefer ? shell.preferredExecutor : nil) {
+        for _ in 0..<50 { _ = try await shell.execute(show) }
+        let cpu = CPUTime.now
+        let wall = ContinuousClock.now
+        for _ in 0..<commands {
+            let outcome = try await shell.execute(show)
+            precondition(outcome.outputs.first?.output.hasPrefix("Length: 0") == true)
+        }
+        return (CPUTime.now - cpu, ContinuousClock.now - wall)
     }
-    cpuUsed = cpuSeconds() - cpu
-    wallUsed = ContinuousClock.now - wall
     print(
         "\(name) "
             + String(
                 format: "command on a reused shell (CLIEngine): %.1f µs client CPU, %.1f µs wall, n=%d",
-                cpuUsed / Double(commands) * 1e6, wallUsed / .microseconds(1) / Double(commands), commands))
+                commandCPU.total / Double(commands) * 1e6, commandWall / .microseconds(1) / Double(commands),
+                commands) + " (\(commandCPU.systemShare))")
     fflush(nil)
     await shell.close()
 }
