@@ -99,23 +99,9 @@ final class KnownHostsFile: Sendable {
         -> KnownHostsVerdict
     {
         let identity = RegularFile.identity(of: path)
-        let cached = parsed.withLock { parsed -> (KnownHostsIndex, [Int]?)? in
-            guard let parsed, parsed.identity == identity else { return nil }
-            return (parsed.index, parsed.lookups[name])
-        }
-        var index: KnownHostsIndex
-        var found: [Int]?
-        if let cached {
-            (index, found) = cached
-        } else {
-            index = try load(store: store)
-        }
-        if found == nil {
-            let entries = index.entries(named: name)
-            found = entries
-            remember(name, entries, identity: identity)
-        }
-        return index.verdict(for: key, among: found ?? [])
+        if let known = answer(for: key, name: name, identity: identity, scanLimit: .max) { return known }
+        let index = try load(store: store)
+        return index.verdict(for: key, among: lookUp(name, in: index, identity: identity))
     }
 
     /// At most this many hashed names and patterns are tried for a host not looked up before, by
@@ -123,17 +109,30 @@ final class KnownHostsFile: Sendable {
     static let memoryScanLimit = 64
 
     func verdictFromMemory(for key: SSHHostKey, name: String) -> KnownHostsVerdict? {
-        let identity = RegularFile.identity(of: path)
+        answer(for: key, name: name, identity: RegularFile.identity(of: path), scanLimit: Self.memoryScanLimit)
+    }
+
+    /// The verdict of the parsed version when it is the file's version `identity`; `nil` when it is not,
+    /// or when looking `name` up for the first time means trying more than `scanLimit` hashed names and
+    /// patterns.
+    private func answer(for key: SSHHostKey, name: String, identity: FileIdentity?, scanLimit: Int)
+        -> KnownHostsVerdict?
+    {
         let cached = parsed.withLock { parsed -> (KnownHostsIndex, [Int]?)? in
             guard let parsed, parsed.identity == identity else { return nil }
             return (parsed.index, parsed.lookups[name])
         }
         guard let (index, found) = cached else { return nil }
         if let found { return index.verdict(for: key, among: found) }
-        guard index.hashed.count + index.patterns.count <= Self.memoryScanLimit else { return nil }
+        guard index.hashed.count + index.patterns.count <= scanLimit else { return nil }
+        return index.verdict(for: key, among: lookUp(name, in: index, identity: identity))
+    }
+
+    /// The entries of `index` for `name`, remembered for the file's version `identity`.
+    private func lookUp(_ name: String, in index: KnownHostsIndex, identity: FileIdentity?) -> [Int] {
         let entries = index.entries(named: name)
         remember(name, entries, identity: identity)
-        return index.verdict(for: key, among: entries)
+        return entries
     }
 
     /// Reads and parses the file (or notes that it is missing), and keeps the result.
