@@ -137,17 +137,18 @@ def main():
         print("no figure found in the outputs (see --metric)")
         return 1
     first = variants[0][0]
+    width = max(len(name) for name, _ in variants)
     for key in values:
         print(key)
         base = values[key].get(first)
         for name, _ in variants:
             xs = values[key].get(name, [])
             if not xs:
-                print(f"  {name:12s} (no figure)")
+                print(f"  {name:{width}s} (no figure)")
                 continue
             median = statistics.median(xs)
             ratio = f"  {median / statistics.median(base):.2f}x {first}" if base and name != first else ""
-            print(f"  {name:12s} min {min(xs):9.3f}  median {median:9.3f}  max {max(xs):9.3f}  n={len(xs)}{ratio}")
+            print(f"  {name:{width}s} min {min(xs):9.3f}  median {median:9.3f}  max {max(xs):9.3f}  n={len(xs)}{ratio}")
     return 0
 
 
