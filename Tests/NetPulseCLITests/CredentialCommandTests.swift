@@ -16,8 +16,8 @@ struct CredentialCommandTests {
     }
 
     func write(_ text: String, to url: URL, mode: Int) throws {
-        try Data(text.utf8).write(to: url)
-        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path)
+        // Close-on-exec: a child spawned meanwhile by a parallel test must not keep the script open.
+        try writeTestFile(text, to: url.path, mode: mode_t(mode))
     }
 
     @Test("env, file (YAML) and command providers each log in to a lab device; no password in the request or output")

@@ -34,9 +34,7 @@ final class OpenSSHClient: Sendable {
     /// A script answering ssh's password and keyboard-interactive prompts from the environment.
     static let askpass: String = {
         let path = NSTemporaryDirectory() + "netpulse-lab-askpass-\(getpid()).sh"
-        try? "#!/bin/sh\nprintf '%s\\n' \"$NETPULSE_TEST_PASSWORD\"\n".write(
-            toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o700)
+        try? writeTestFile("#!/bin/sh\nprintf '%s\\n' \"$NETPULSE_TEST_PASSWORD\"\n", to: path, mode: 0o700)
         return path
     }()
 

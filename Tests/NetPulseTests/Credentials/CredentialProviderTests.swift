@@ -1,4 +1,5 @@
 import Foundation
+import SSHTestSupport
 import Synchronization
 import Testing
 
@@ -26,8 +27,8 @@ struct CredentialProviderTests {
     }
 
     func write(_ text: String, to url: URL, mode: Int) throws {
-        try Data(text.utf8).write(to: url)
-        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path)
+        // Close-on-exec: a child spawned meanwhile by a parallel test must not keep the script open.
+        try writeTestFile(text, to: url.path, mode: mode_t(mode))
     }
 
     @Test("env: a prefix's variables become fields; an unknown prefix or a bad one is refused by name")
