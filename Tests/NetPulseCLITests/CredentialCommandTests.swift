@@ -15,29 +15,25 @@ struct CredentialCommandTests {
         try await ChildProcess.run(NetPulseCommandTests.binary, arguments, environment: environment, input: input)
     }
 
-    func write(_ text: String, to url: URL, mode: Int) throws {
-        // Close-on-exec: a child spawned meanwhile by a parallel test must not keep the script open.
-        try writeTestFile(text, to: url.path, mode: mode_t(mode))
-    }
-
     @Test("env, file (YAML) and command providers each log in to a lab device; no password in the request or output")
     func eachProviderLogsIn() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("np-cred-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let secrets = directory.appendingPathComponent("credentials.yaml")
-        try write("core:\n  username: netops\n  password: \"\(Self.password)\"\n", to: secrets, mode: 0o600)
+        try writeTestFile(
+            "core:\n  username: netops\n  password: \"\(Self.password)\"\n", to: secrets.path, mode: 0o600)
         let script = directory.appendingPathComponent("fake-pass")
-        try write(
+        try writeTestFile(
             "#!/bin/sh\n[ \"$1\" = network/core ] || exit 4\nprintf '%s\\nusername: netops\\n' '\(Self.password)'\n",
-            to: script, mode: 0o700)
+            to: script.path, mode: 0o700)
         let configuration = directory.appendingPathComponent("providers.yaml")
-        try write(
+        try writeTestFile(
             """
             providers:
               lab-file: {type: file, path: \(secrets.path)}
               pass: {type: command, command: ["\(script.path)", "{ref}"], timeout: 20}
-            """, to: configuration, mode: 0o600)
+            """, to: configuration.path, mode: 0o600)
 
         let lab = LabConfiguration(
             devices: 3, platforms: [.ciscoIOS], username: "netops", password: Secret(Self.password))

@@ -26,11 +26,6 @@ struct CredentialProviderTests {
         try await body(directory)
     }
 
-    func write(_ text: String, to url: URL, mode: Int) throws {
-        // Close-on-exec: a child spawned meanwhile by a parallel test must not keep the script open.
-        try writeTestFile(text, to: url.path, mode: mode_t(mode))
-    }
-
     @Test("env: a prefix's variables become fields; an unknown prefix or a bad one is refused by name")
     func environment() async throws {
         let provider = EnvironmentCredentialProvider(environment: [
@@ -50,7 +45,8 @@ struct CredentialProviderTests {
     func file() async throws {
         try await withDirectory { directory in
             let url = directory.appendingPathComponent("creds.json")
-            try write(#"{"core": {"username": "netops", "password": "\#(Self.password)"}}"#, to: url, mode: 0o600)
+            try writeTestFile(
+                #"{"core": {"username": "netops", "password": "\#(Self.password)"}}"#, to: url.path, mode: 0o600)
             let provider = FileCredentialProvider(path: url.path)
             let fields = try await provider.fields(for: "core")
             #expect(fields["password"]?.revealed == Self.password)
@@ -71,12 +67,12 @@ struct CredentialProviderTests {
     func fileFormats() async throws {
         try await withDirectory { directory in
             let url = directory.appendingPathComponent("creds.yaml")
-            try write("core:\n  password: \(Self.password)\n", to: url, mode: 0o600)
+            try writeTestFile("core:\n  password: \(Self.password)\n", to: url.path, mode: 0o600)
             let error = await #expect(throws: CredentialError.self) {
                 try await FileCredentialProvider(path: url.path).fields(for: "core")
             }
             #expect(error?.message.contains("YAML") == true)
-            try write("{\"core\": {\"password\": \"\(Self.password)\"", to: url, mode: 0o600)
+            try writeTestFile("{\"core\": {\"password\": \"\(Self.password)\"", to: url.path, mode: 0o600)
             let malformed = await #expect(throws: CredentialError.self) {
                 try await FileCredentialProvider(path: url.path).fields(for: "core")
             }
@@ -88,7 +84,7 @@ struct CredentialProviderTests {
     func command() async throws {
         try await withDirectory { directory in
             let script = directory.appendingPathComponent("fake-pass")
-            try write(
+            try writeTestFile(
                 """
                 #!/bin/sh
                 case "$1" in
@@ -97,7 +93,7 @@ struct CredentialProviderTests {
                   fail) echo '\(Self.password)'; exit 3 ;;
                   *) exit 1 ;;
                 esac
-                """, to: script, mode: 0o700)
+                """, to: script.path, mode: 0o700)
             let provider = CommandCredentialProvider(arguments: [script.path, "{ref}"], timeout: .seconds(20))
             let pass = try await provider.fields(for: "net/core")
             #expect(pass["password"]?.revealed == Self.password)
