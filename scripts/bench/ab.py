@@ -17,13 +17,14 @@ Figures found by default, in the outputs of the project's benchmarks:
   - netpulse-lab-bench login: `= <number> ms per login`, `= <number> µs per command`;
   - any `--metric NAME=REGEX` with one group for the number.
 `--ratio NAME=A/B` adds, per run, figure A over figure B of the same output (A and B as the report names
-them, e.g. `--ratio 'libssh/floor=libssh fresh connection (ms)/raw C libssh fresh connection (ms)'`):
+them, e.g. `--ratio 'libssh/floor=libssh fresh connection (ms)/raw C libssh (blocking) fresh connection (ms)'`):
 the ratio within one run is steadier than either figure.
 The raw outputs go to --out (with the command, the time and the load average of each run).
 """
 import argparse
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -48,6 +49,23 @@ def figures(output, metrics):
             if match:
                 found.setdefault(name, float(match.group(1)))
     return found
+
+
+def run_command(command, env, timeout):
+    """Runs `command` in a shell of its own process group: (output, exit status or "timed out ...").
+
+    On timeout the whole group is killed: a benchmark the shell started (and the sshd or lab it started)
+    would otherwise keep the output pipes open, and the wait for them would never end."""
+    process = subprocess.Popen(
+        command, shell=True, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+        return output, process.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        return output, f"timed out after {timeout:.0f} s"
 
 
 def load_average():
@@ -112,14 +130,7 @@ def main():
             for name, command in order:
                 started = time.strftime("%H:%M:%S", time.gmtime())
                 load = load_average()
-                try:
-                    result = subprocess.run(
-                        command, shell=True, env=env, capture_output=True, text=True, timeout=args.timeout)
-                    output, status = result.stdout + result.stderr, result.returncode
-                except subprocess.TimeoutExpired as expired:
-                    output = (expired.stdout or b"").decode(errors="replace") if isinstance(expired.stdout, bytes) \
-                        else (expired.stdout or "")
-                    status = f"timed out after {args.timeout:.0f} s"
+                output, status = run_command(command, env, args.timeout)
                 out.write(f"## run {run + 1}, {name}, {started} UTC, load {load}, exit {status}\n# {command}\n")
                 out.write(output if output.endswith("\n") else output + "\n")
                 out.flush()
@@ -136,6 +147,9 @@ def main():
     if not values:
         print("no figure found in the outputs (see --metric)")
         return 1
+    for ratio, numerator, denominator in ratios:
+        if f"{ratio} (ratio)" not in values:
+            print(f"--ratio {ratio}: no run had both {numerator!r} and {denominator!r} (names as listed below)")
     first = variants[0][0]
     width = max(len(name) for name, _ in variants)
     for key in values:
