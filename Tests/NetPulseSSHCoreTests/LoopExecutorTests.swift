@@ -32,6 +32,22 @@ struct LoopExecutorTests {
         #expect(nested)
     }
 
+    @Test("a task knows whether it already prefers a loop thread's executor")
+    func currentPreference() async throws {
+        let loop = ReadinessLoop(threads: 2)
+        let first = loop.executor(for: 0)
+        let second = loop.executor(for: 1)
+        #expect(!ReadinessLoop.currentTaskPrefers(first), "a task without a preference")
+        let inside = await withTaskExecutorPreference(first) {
+            (ReadinessLoop.currentTaskPrefers(first), ReadinessLoop.currentTaskPrefers(second))
+        }
+        #expect(inside.0, "the preference just set is not recognised")
+        #expect(!inside.1, "another loop thread's executor is taken for the preferred one")
+        let child = await Task(executorPreference: second) { ReadinessLoop.currentTaskPrefers(second) }.value
+        #expect(child)
+        #expect(!ReadinessLoop.currentTaskPrefers(first), "the preference outlived its scope")
+    }
+
     @Test("a wait is resumed on the loop thread that watches the descriptor, on data, deadline and cancellation")
     func waitsResumeOnTheLoopThread() async throws {
         let loop = ReadinessLoop(threads: 2)

@@ -57,6 +57,14 @@ public final class ReadinessLoop: Sendable {
     /// Whether the calling thread is one of this loop's threads.
     public var isLoopThread: Bool { workers.contains { $0.isCurrentThread } }
 
+    /// Whether the current task's executor preference is `executor` already (then a second
+    /// `withTaskExecutorPreference` for it would only add a status record that every executor switch of
+    /// the task reads under the task's lock).
+    static func currentTaskPrefers(_ executor: any TaskExecutor) -> Bool {
+        let wanted = executor.asUnownedTaskExecutor()
+        return withUnsafeCurrentTask { $0?.unownedTaskExecutor == wanted }
+    }
+
     /// Whether the calling thread is the loop thread that watches `fd` (for tests).
     func runsOnLoopThread(of fd: Int32) -> Bool { worker(for: fd).isCurrentThread }
 

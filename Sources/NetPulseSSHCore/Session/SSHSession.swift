@@ -166,6 +166,10 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
         guard let fd = transport.socket else { return try await body() }
         let executor = configuration.loop.executor(for: fd)
         loopExecutor.withLock { $0 = executor }
+        // A job that already prefers the loop thread (the scheduler's, a pinned queue's) needs no second
+        // preference: each one is a status record on the task, which every executor switch reads under the
+        // task's lock.
+        if ReadinessLoop.currentTaskPrefers(executor) { return try await body() }
         return try await withTaskExecutorPreference(executor, operation: body)
     }
 
