@@ -7,6 +7,11 @@
 // Arguments (given by the bench): port device-port key-file connections commands.
 // 1. `connections` times: connect, handshake, public-key login, exec `true`, read to EOF, close.
 // 2. One pty shell on the device port: `commands` times `show terminal`, read until the prompt.
+//
+// NETPULSE_FLOOR_WORK_US=N (environment; 0 to 1000) adds N microseconds of busy user-space work between
+// each prompt and the next command, as a client that does that much work per command would. It shows
+// what such work costs in all on this machine: on a VM, a client that answers later finds sshd asleep
+// and its vCPU halted, so its send pays a cross-CPU wake-up that a quicker client does not.
 #include <libssh2.h>
 #include <arpa/inet.h>
 #include <netinet/tcp.h>
@@ -59,6 +64,13 @@ int main(int argc, char **argv) {
     if (argc < 6) { fprintf(stderr, "usage: port device-port key connections commands\n"); return 2; }
     int port = atoi(argv[1]), device = atoi(argv[2]), n = atoi(argv[4]), commands = atoi(argv[5]);
     const char *key = argv[3];
+    const char *work_text = getenv("NETPULSE_FLOOR_WORK_US");
+    char *end = NULL;
+    double work = work_text ? strtod(work_text, &end) : 0;
+    if (work_text && (end == work_text || *end != 0 || work < 0 || work > 1000)) {
+        fprintf(stderr, "NETPULSE_FLOOR_WORK_US must be a number of microseconds from 0 to 1000\n");
+        return 2;
+    }
     libssh2_init(0);
     double start = 0, started = 0;
     for (int i = 0; i < n + 10; i++) {
@@ -96,9 +108,14 @@ int main(int argc, char **argv) {
             start = cpu();
             started = wall();
         }
+        if (work > 0) {
+            double begun = wall();
+            while ((wall() - begun) * 1e6 < work) {}
+        }
         libssh2_channel_write(c, cmd, strlen(cmd));
         until_prompt(c);
     }
+    if (work > 0) printf("(the figure below with %.0f us of added work per command)\n", work);
     printf("raw C libssh2 command on a reused shell: %.1f us client CPU, %.1f us wall, n=%d\n",
            (cpu() - start) / commands * 1e6, (wall() - started) / commands * 1e6, commands);
     libssh2_channel_free(c);
