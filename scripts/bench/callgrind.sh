@@ -19,6 +19,9 @@
 # Sizes: CONNECTIONS (30), COMMANDS (300). DRIVERS ("libssh libssh2"), FLOORS (1: also the C floors),
 # TOP (the number of functions to list per measurement, 15), OUT (where the callgrind files stay),
 # BENCH (another netpulse-sshbench binary, e.g. a copy of an earlier build, with NO_BUILD=1).
+# CACHE_SIM=1 also simulates the caches (valgrind --cache-sim=yes, about twice as slow) and prints a
+# second table: first-level instruction-cache misses (I1mr) per unit, the code a unit of work touches
+# beyond what fits in a 32 KB instruction cache.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -27,6 +30,12 @@ commands=${COMMANDS:-300}
 drivers=${DRIVERS:-libssh libssh2}
 floors=${FLOORS:-1}
 top=${TOP:-15}
+cache_sim=${CACHE_SIM:-0}
+case "$cache_sim" in
+    0) valgrind_extra=() ;;
+    1) valgrind_extra=(--cache-sim=yes) ;;
+    *) echo "CACHE_SIM must be 0 or 1, not '$cache_sim'" >&2; exit 2 ;;
+esac
 out=${OUT:-$(mktemp -d /tmp/netpulse-callgrind.XXXXXX)}
 mkdir -p "$out"
 split="$root/scripts/bench/callgrind_split.py"
@@ -55,7 +64,7 @@ cc -O2 -shared -fPIC -o "$out/sigsuspend-copy.so" "$root/scripts/bench/sigsuspen
 for floor in libssh2 libssh; do
     cat > "$out/$floor-floor-callgrind" <<EOF
 #!/bin/sh
-exec valgrind --tool=callgrind --callgrind-out-file="$out/floor-$floor-\$CALLGRIND_TAG.out" \\
+exec valgrind --tool=callgrind ${valgrind_extra[*]} --callgrind-out-file="$out/floor-$floor-\$CALLGRIND_TAG.out" \\
     --log-file="$out/floor-$floor-\$CALLGRIND_TAG.log" "$out/$floor-floor" "\$@"
 EOF
     chmod +x "$out/$floor-floor-callgrind"
@@ -63,7 +72,14 @@ done
 
 runs=("0 0 base" "$connections 0 connections" "0 $commands commands")
 results="$out/results.jsonl"
+misses="$out/results-i1.jsonl"
 : > "$results"
+: > "$misses"
+# Each per-unit figure, in instructions and (with CACHE_SIM=1) in instruction-cache misses.
+split_per_unit() {
+    python3 "$split" per-unit "$@" --top "$top" >> "$results"
+    if [ "$cache_sim" = 1 ]; then python3 "$split" per-unit "$@" --top "$top" --event I1mr >> "$misses"; fi
+}
 
 if [ "$floors" = 1 ]; then
     for run in "${runs[@]}"; do
@@ -78,12 +94,12 @@ if [ "$floors" = 1 ]; then
             }
         done
     done
-    python3 "$split" per-unit "raw C libssh, per connection" 0 "$out/floor-libssh-base.out" \
-        "$connections" "$out/floor-libssh-connections.out" --top "$top" >> "$results"
-    python3 "$split" per-unit "raw C libssh2, per connection" 0 "$out/floor-libssh2-base.out" \
-        "$connections" "$out/floor-libssh2-connections.out" --top "$top" >> "$results"
-    python3 "$split" per-unit "raw C libssh2, per command" 0 "$out/floor-libssh2-base.out" \
-        "$commands" "$out/floor-libssh2-commands.out" --top "$top" >> "$results"
+    split_per_unit "raw C libssh, per connection" 0 "$out/floor-libssh-base.out" \
+        "$connections" "$out/floor-libssh-connections.out"
+    split_per_unit "raw C libssh2, per connection" 0 "$out/floor-libssh2-base.out" \
+        "$connections" "$out/floor-libssh2-connections.out"
+    split_per_unit "raw C libssh2, per command" 0 "$out/floor-libssh2-base.out" \
+        "$commands" "$out/floor-libssh2-commands.out"
 fi
 
 for driver in $drivers; do
@@ -91,16 +107,23 @@ for driver in $drivers; do
         read -r c k tag <<< "$run"
         echo "$driver: $c connections, $k commands" >&2
         ROUNDS=1 NETPULSE_BACKENDS=$driver LD_PRELOAD="$out/sigsuspend-copy.so" valgrind --tool=callgrind \
+            "${valgrind_extra[@]}" \
             --callgrind-out-file="$out/$driver-$tag.out" --log-file="$out/$driver-$tag.log" \
             "$bench" "$c" "$k" > "$out/$driver-$tag.txt"
     done
-    python3 "$split" per-unit "NetPulse $driver, per connection" 0 "$out/$driver-base.out" \
-        "$connections" "$out/$driver-connections.out" --top "$top" >> "$results"
-    python3 "$split" per-unit "NetPulse $driver, per command" 0 "$out/$driver-base.out" \
-        "$commands" "$out/$driver-commands.out" --top "$top" >> "$results"
+    split_per_unit "NetPulse $driver, per connection" 0 "$out/$driver-base.out" \
+        "$connections" "$out/$driver-connections.out"
+    split_per_unit "NetPulse $driver, per command" 0 "$out/$driver-base.out" \
+        "$commands" "$out/$driver-commands.out"
 done
 
 echo
 echo "Instructions per unit of work (callgrind, $connections connections / $commands commands; files in $out):"
 echo
 python3 "$split" table "$results"
+if [ "$cache_sim" = 1 ]; then
+    echo
+    echo "First-level instruction-cache misses per unit of work (callgrind --cache-sim=yes):"
+    echo
+    python3 "$split" table "$misses"
+fi

@@ -6,8 +6,10 @@ how much work they do (say 10 and 40 fresh connections); the difference of their
 divided by the difference of the work, is the cost of one unit with every fixed cost (process start,
 sshd start, warm-up) cancelled out.
 
-    callgrind_split.py per-unit NAME UNITS_A FILE_A UNITS_B FILE_B [--top N]
-        prints one JSON line: {"name", "per_unit", "objects": {group: Ir}, "functions": [[Ir, object, fn]]}
+    callgrind_split.py per-unit NAME UNITS_A FILE_A UNITS_B FILE_B [--top N] [--event EVENT]
+        prints one JSON line: {"name", "event", "per_unit", "objects": {group: count},
+        "functions": [[count, object, fn]]}; EVENT is Ir (instructions, the default) or another event the
+        files hold, e.g. I1mr (first-level instruction-cache misses, with valgrind --cache-sim=yes)
     callgrind_split.py table FILE.jsonl
         prints the Markdown tables of every JSON line in FILE.jsonl
 
@@ -42,9 +44,11 @@ def group(obj, executable):
     return "other: " + obj.rsplit("/", 1)[-1]
 
 
-def parse(path):
-    """Self cost per (object, function) of one callgrind output file, and the executable's name."""
+def parse(path, event="Ir"):
+    """Self cost in `event` per (object, function) of one callgrind output file, and the executable's
+    name."""
     names = {"ob": {}, "fn": {}}
+    column = None
     costs = defaultdict(int)
     executable = None
     current_ob = "?"
@@ -71,10 +75,15 @@ def parse(path):
                     skip_next = False
                     continue
                 fields = line.split()
-                if len(fields) >= 2:
-                    costs[(current_ob, current_fn)] += int(fields[1])
+                if len(fields) > column:
+                    costs[(current_ob, current_fn)] += int(fields[column])
                 continue
-            if line.startswith("cmd:"):
+            if line.startswith("events:"):
+                events = line.split()[1:]
+                if event not in events:
+                    raise SystemExit(f"{path} holds no {event} counts (it has {', '.join(events)})")
+                column = events.index(event) + 1
+            elif line.startswith("cmd:"):
                 executable = line.split()[1].rsplit("/", 1)[-1] if len(line.split()) > 1 else None
             elif line.startswith("ob="):
                 current_ob = resolve("ob", line[3:].rstrip("\n"))
@@ -105,9 +114,9 @@ def demangle(symbols):
     return symbols
 
 
-def per_unit(name, units_a, file_a, units_b, file_b, top):
-    costs_a, executable = parse(file_a)
-    costs_b, _ = parse(file_b)
+def per_unit(name, units_a, file_a, units_b, file_b, top, event="Ir"):
+    costs_a, executable = parse(file_a, event)
+    costs_b, _ = parse(file_b, event)
     units = units_b - units_a
     if units <= 0:
         raise SystemExit("the second run must do more work than the first")
@@ -125,7 +134,7 @@ def per_unit(name, units_a, file_a, units_b, file_b, top):
     ]
     total = sum(delta.values()) / units
     print(json.dumps({
-        "name": name, "per_unit": round(total), "objects": {k: round(v) for k, v in objects.items()},
+        "name": name, "event": event, "per_unit": round(total), "objects": {k: round(v) for k, v in objects.items()},
         "functions": functions,
     }))
 
@@ -133,20 +142,28 @@ def per_unit(name, units_a, file_a, units_b, file_b, top):
 def table(path):
     rows = [json.loads(line) for line in open(path) if line.strip()]
     order = ["NetPulse", "floor (C)", "Swift runtime", "libc", "libcrypto", "libssh", "libssh2", "ld.so", "libz"]
-    present = [g for g in order if any(abs(r["objects"].get(g, 0)) >= 500 for r in rows)]
+    # A group shows when it counts at least 500 instructions (or, for another event, 1) in some row.
+    least = 500 if all(r.get("event", "Ir") == "Ir" for r in rows) else 1
+    present = [g for g in order if any(abs(r["objects"].get(g, 0)) >= least for r in rows)]
     others = sorted({g for r in rows for g in r["objects"] if g not in order})
-    print("| measurement | instructions | " + " | ".join(present) + " | other |")
+    heading = "instructions" if least == 500 else ", ".join(sorted({r.get("event", "Ir") for r in rows}))
+    print(f"| measurement | {heading} | " + " | ".join(present) + " | other |")
     print("|---|---:|" + "---:|" * len(present) + "---:|")
+    def cell(value, event):
+        return f"{value / 1000:,.0f} k" if event == "Ir" else f"{value:,.0f}"
+
     for r in rows:
+        event = r.get("event", "Ir")
         other = sum(v for g, v in r["objects"].items() if g not in present)
-        cells = [f"{r['objects'].get(g, 0) / 1000:,.0f} k" for g in present]
-        print(f"| {r['name']} | {r['per_unit'] / 1000:,.0f} k | " + " | ".join(cells) + f" | {other / 1000:,.0f} k |")
+        cells = [cell(r["objects"].get(g, 0), event) for g in present]
+        print(f"| {r['name']} | {cell(r['per_unit'], event)} | " + " | ".join(cells) + f" | {cell(other, event)} |")
     if others:
         print("\n(other: " + ", ".join(g.removeprefix("other: ") for g in others) + ")")
     for r in rows:
         if not r["functions"]:
             continue
-        print(f"\nTop functions by self instructions, {r['name']} (per unit):")
+        what = "instructions" if r.get("event", "Ir") == "Ir" else r["event"]
+        print(f"\nTop functions by self {what}, {r['name']} (per unit):")
         for value, obj, fn in r["functions"]:
             print(f"  {value:>9,}  {obj:<14} {fn[:150]}")
 
@@ -154,7 +171,8 @@ def table(path):
 def main(argv):
     if len(argv) >= 6 and argv[1] == "per-unit":
         top = int(argv[argv.index("--top") + 1]) if "--top" in argv else 0
-        per_unit(argv[2], int(argv[3]), argv[4], int(argv[5]), argv[6], top)
+        event = argv[argv.index("--event") + 1] if "--event" in argv else "Ir"
+        per_unit(argv[2], int(argv[3]), argv[4], int(argv[5]), argv[6], top, event)
     elif len(argv) == 3 and argv[1] == "table":
         table(argv[2])
     else:
