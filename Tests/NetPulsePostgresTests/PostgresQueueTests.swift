@@ -161,6 +161,31 @@ struct PostgresQueueTests {
         }
     }
 
+    @Test("one free slot at a time: batches are served in turn, those never served first, oldest first")
+    func claimsInTurn() async throws {
+        try await withTestQueue { queue in
+            let big = try await queue.submit(json: requestJSON(hosts: (0..<20).map { "b\($0)" }))
+            let small = try await queue.submit(json: requestJSON(hosts: (0..<5).map { "s\($0)" }))
+            let worker = UUID()
+            try await queue.register(worker: worker, name: "w", hostname: "h", pid: 1, capacity: 1)
+            // As the worker's state machine keeps them: each claimed batch goes to the back.
+            var turns: [UUID] = []
+            var served: [String] = []
+            for _ in 0..<8 {
+                let claimed = try await queue.claimRoundRobin(worker: worker, limit: 1, turns: turns)
+                #expect(claimed.count == 1)
+                for job in claimed {
+                    turns.removeAll { $0 == job.batchID }
+                    turns.append(job.batchID)
+                    let id = job.batchID.uuidString.lowercased()
+                    served.append(id == small.id ? "small" : id == big.id ? "big" : id)
+                }
+            }
+            // The small batch, submitted after the big one, gets every other slot until it is drained.
+            #expect(served == ["big", "small", "big", "small", "big", "small", "big", "small"])
+        }
+    }
+
     @Test("ttl: jobs still queued when it runs out end expired")
     func ttlExpiry() async throws {
         try await withTestQueue { queue in

@@ -162,4 +162,22 @@ struct WorkerStateMachineTests {
         #expect(news.close == ["s"])
         #expect(!state.lost)
     }
+
+    @Test("the turns list the batches started, least recently first, and forget the oldest past their bound")
+    func turns() {
+        var state = WorkerStateMachine<String>(capacity: 100)
+        let batches = (0..<WorkerStateMachine<String>.turnsKept + 2).map { _ in UUID() }
+        func start(_ batch: UUID, _ index: Int, epoch: Int? = nil) {
+            _ = state.start(ClaimedJob(batchID: batch, index: index, attempt: 1, device: "d\(index)", epoch: epoch)) {
+                _ in true
+            }
+        }
+        #expect(state.turns.isEmpty)
+        start(batches[0], 0)
+        start(batches[1], 0, epoch: 1)
+        start(batches[0], 1)
+        #expect(state.turns == [batches[1], batches[0]])
+        for (offset, batch) in batches.enumerated() { start(batch, 10 + offset) }
+        #expect(state.turns == Array(batches.suffix(WorkerStateMachine<String>.turnsKept)))
+    }
 }

@@ -46,15 +46,19 @@ extension PostgresQueue {
 
     /// Claims up to `limit` queued round-robin jobs, shared out evenly among the oldest batches that have
     /// queued jobs (fairness across batches: a big batch does not hold back a small one behind it). Each
-    /// batch's first job comes before any batch's second, and batches are taken in random order within a
-    /// rank: a worker with one free slot does not always serve the oldest batch.
-    func claimRoundRobin(worker id: UUID, limit: Int) async throws(PostgresQueueError) -> [ClaimedJob] {
+    /// batch's first job comes before any batch's second, and within a rank batches are served in turn:
+    /// first those not in `turns`, oldest first, then those in `turns` in its order. The worker passes
+    /// the batches it started jobs of, least recently first, so that with one free slot at a time it
+    /// alternates between batches (a random order here let one batch win several turns in a row).
+    func claimRoundRobin(
+        worker id: UUID, limit: Int, turns: [UUID] = []
+    ) async throws(PostgresQueueError) -> [ClaimedJob] {
         guard limit > 0 else { return [] }
         do {
             let rows = try await client.query(
                 """
                 WITH b AS (
-                    SELECT id FROM np_batch
+                    SELECT id, submitted_at, coalesce(array_position(\(turns)::uuid[], id), 0) AS turn FROM np_batch
                     WHERE has_queued AND NOT pinned AND (expires_at IS NULL OR expires_at > now())
                     ORDER BY submitted_at LIMIT 16),
                 share AS (SELECT greatest(1, (\(limit) + count(*) - 1) / greatest(count(*), 1))::integer AS n FROM b),
@@ -63,7 +67,7 @@ extension PostgresQueue {
                         SELECT j.batch_id, j.idx FROM np_job j
                         WHERE j.batch_id = b.id AND j.state = 0 AND NOT j.pinned
                         ORDER BY j.idx LIMIT (SELECT n FROM share) FOR UPDATE SKIP LOCKED) q
-                    ORDER BY row_number() OVER (PARTITION BY q.batch_id ORDER BY q.idx), random()
+                    ORDER BY row_number() OVER (PARTITION BY q.batch_id ORDER BY q.idx), b.turn, b.submitted_at, b.id
                     LIMIT \(limit))
                 UPDATE np_job j SET state = 1, worker_id = \(id), started_at = now(), attempt = j.attempt + 1
                 FROM c WHERE j.batch_id = c.batch_id AND j.idx = c.idx
@@ -80,11 +84,12 @@ extension PostgresQueue {
     }
 
     /// Takes the lease of up to `limit` pinned devices that have queued jobs and no live owner; a lease
-    /// taken from a lapsed owner gets the next epoch. Batches take turns as in ``claimRoundRobin(worker:limit:)``:
-    /// each batch's first waiting device before any batch's second, in random order within a rank, so
-    /// that a small batch behind a large one is not served after it.
+    /// taken from a lapsed owner gets the next epoch. Batches take turns as in
+    /// ``claimRoundRobin(worker:limit:turns:)``: each batch's first waiting device before any batch's
+    /// second, and within a rank those not in `turns` (oldest first), then those in `turns` in its order,
+    /// so that a small batch behind a large one is not served after it.
     func acquireLeases(
-        worker id: UUID, limit: Int, lease: Duration
+        worker id: UUID, limit: Int, lease: Duration, turns: [UUID] = []
     ) async throws(PostgresQueueError) -> [String: Int] {
         guard limit > 0 else { return [:] }
         do {
@@ -97,7 +102,8 @@ extension PostgresQueue {
                     ORDER BY j.device, j.seq),
                 cand AS (
                     SELECT device FROM heads
-                    ORDER BY row_number() OVER (PARTITION BY batch_id ORDER BY seq), random()
+                    ORDER BY row_number() OVER (PARTITION BY batch_id ORDER BY seq),
+                             coalesce(array_position(\(turns)::uuid[], batch_id), 0), seq
                     LIMIT \(limit))
                 INSERT INTO np_device_lease AS l (device, worker_id, epoch, lease_until)
                 SELECT device, \(id), 1, now() + make_interval(secs => \(lease.seconds)) FROM cand
@@ -117,8 +123,10 @@ extension PostgresQueue {
     /// Claims, for each device this worker holds a live lease on, the device's next job in submission
     /// order if no job of the device is running: a device's jobs run one at a time, in order. At most
     /// `limit` jobs (the worker's free capacity: it may own more devices than it has room for), batches
-    /// taking turns as in ``acquireLeases(worker:limit:lease:)``.
-    func claimPinned(worker id: UUID, limit: Int = .max) async throws(PostgresQueueError) -> [ClaimedJob] {
+    /// taking turns as in ``acquireLeases(worker:limit:lease:turns:)``.
+    func claimPinned(
+        worker id: UUID, limit: Int = .max, turns: [UUID] = []
+    ) async throws(PostgresQueueError) -> [ClaimedJob] {
         guard limit > 0 else { return [] }
         do {
             let rows = try await client.query(
@@ -131,7 +139,8 @@ extension PostgresQueue {
                     WHERE j.pinned AND j.state < 2 ORDER BY j.device, j.seq),
                 ready AS (
                     SELECT h.batch_id, h.idx, h.epoch FROM heads h WHERE h.state = 0
-                    ORDER BY row_number() OVER (PARTITION BY h.batch_id ORDER BY h.seq), random()
+                    ORDER BY row_number() OVER (PARTITION BY h.batch_id ORDER BY h.seq),
+                             coalesce(array_position(\(turns)::uuid[], h.batch_id), 0), h.seq
                     LIMIT \(min(limit, Int(Int32.max))))
                 UPDATE np_job j SET state = 1, worker_id = \(id), started_at = now(), attempt = j.attempt + 1,
                                     epoch = h.epoch

@@ -8,7 +8,8 @@ import Synchronization
 /// their results, and keeps its heartbeat and device leases alive.
 ///
 /// - Round-robin jobs are claimed up to the free capacity and ``Options/roundRobinLanes``, a fresh
-///   connection each.
+///   connection each. Batches are served in turn, pinned ones too: each claim prefers a batch this
+///   worker has not served yet, then the one it served least recently.
 /// - Pinned devices: the worker takes a device's lease (fencing epoch), runs its jobs one at a time in
 ///   submission order on one kept session, and gives the lease up when the device has no job left.
 /// - Results are written in batches (one statement for all that finished since the last write), each
@@ -223,15 +224,16 @@ public final class PostgresWorker: Sendable {
                 do {
                     var claimed: [ClaimedJob] = []
                     if pinned > 0 {
-                        let leases = try await queue.acquireLeases(worker: id, limit: pinned, lease: options.lease)
-                        let jobs = try await queue.claimPinned(worker: id, limit: pinned)
+                        let leases = try await queue.acquireLeases(
+                            worker: id, limit: pinned, lease: options.lease, turns: state.turns)
+                        let jobs = try await queue.claimPinned(worker: id, limit: pinned, turns: state.turns)
                         stats.withLock { $0.roundTrips += 2 }
                         state.pinnedClaimed(leases: leases.count, jobs: jobs.count)
                         claimed += jobs
                     }
                     let free = min(roundRobin, limit - claimed.count)
                     if free > 0 {
-                        let jobs = try await queue.claimRoundRobin(worker: id, limit: free)
+                        let jobs = try await queue.claimRoundRobin(worker: id, limit: free, turns: state.turns)
                         stats.withLock { $0.roundTrips += 1 }
                         state.roundRobinClaimed(jobs.count, asked: free)
                         claimed += jobs

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a worker's loop decides, as a pure state machine: the loop feeds it events (jobs finished,
 /// new jobs may be queued, a heartbeat's news, a stop) and does the I/O it returns. Tested synchronously.
 ///
@@ -23,6 +25,11 @@ struct WorkerStateMachine<Session> {
     /// Whether a lease or pinned claim may find work.
     private var mayHavePinned = true
     private(set) var stopping = false
+    /// Batches this worker started jobs of, least recently first (at most ``turnsKept``): the claims
+    /// serve batches not in it first, then in its order, so that batches are served in turn.
+    private(set) var turns: [UUID] = []
+    /// How many batches ``turns`` remembers; one forgotten counts as never served (served first).
+    static var turnsKept: Int { 64 }
     /// The worker was declared dead: nothing more is claimed, running jobs are stopped.
     private(set) var lost = false
 
@@ -87,6 +94,10 @@ struct WorkerStateMachine<Session> {
         if running.insert(JobKey(batchID: job.batchID, index: job.index)).inserted, job.epoch == nil {
             runningRoundRobin += 1
         }
+        // The batch goes to the back of the turns.
+        turns.removeAll { $0 == job.batchID }
+        turns.append(job.batchID)
+        if turns.count > Self.turnsKept { turns.removeFirst(turns.count - Self.turnsKept) }
         var close: [Session] = []
         if job.epoch != nil, let kept = sessions.removeValue(forKey: job.device) {
             if reusable(kept.session) { return (kept.session, []) }
