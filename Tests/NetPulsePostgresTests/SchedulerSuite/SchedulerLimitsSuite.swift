@@ -68,10 +68,16 @@ struct SchedulerLimitsSuite {
             let submitted = ContinuousClock.now
             #expect(try await runChecked(store, small).success)
             try await collectChecked(store, largeBatch, large)
-            // Served in turn two at a time: about one large job per small job while the small batch ran.
+            // Served in turn two at a time: each claim with a free slot serves the batch least recently
+            // served (the memory scheduler's ring; on PostgreSQL the worker's turns), so after the first small
+            // start the batches alternate: at most one large start before each of the 4 other small starts.
+            // While the last small job runs, the other slot goes on with large jobs (1 ms each, a claim round
+            // trip apart): about 1, a few under load; 5 is the slack for that. A claim that lets one batch win
+            // several turns in a row exceeds it now and then (the former random order within a rank: 3 of 60
+            // runs of this test and the pinned one); a FIFO claim fails `before` (the small batch waits).
             let (before, meanwhile) = largeJobsStarted(after: submitted, stats: driver.stats)
             #expect(before <= 20, "large batch started \(before) jobs before the small one's first")
-            #expect(meanwhile <= 5 + 2 + 2, "large batch started \(meanwhile) jobs while the small one ran")
+            #expect(meanwhile <= 4 + 5, "large batch started \(meanwhile) jobs while the small one ran")
         }
     }
 
