@@ -74,6 +74,8 @@ def parse(path, event="Ir"):
                 if skip_next:
                     skip_next = False
                     continue
+                if column is None:
+                    raise SystemExit(f"{path}: cost lines before the events: line (not a callgrind output file?)")
                 fields = line.split()
                 if len(fields) > column:
                     costs[(current_ob, current_fn)] += int(fields[column])
