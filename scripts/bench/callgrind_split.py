@@ -144,11 +144,13 @@ def per_unit(name, units_a, file_a, units_b, file_b, top, event="Ir"):
 def table(path):
     rows = [json.loads(line) for line in open(path) if line.strip()]
     order = ["NetPulse", "floor (C)", "Swift runtime", "libc", "libcrypto", "libssh", "libssh2", "ld.so", "libz"]
+    events = sorted({r.get("event", "Ir") for r in rows})
+    instructions = set(events) <= {"Ir"}
     # A group shows when it counts at least 500 instructions (or, for another event, 1) in some row.
-    least = 500 if all(r.get("event", "Ir") == "Ir" for r in rows) else 1
+    least = 500 if instructions else 1
     present = [g for g in order if any(abs(r["objects"].get(g, 0)) >= least for r in rows)]
     others = sorted({g for r in rows for g in r["objects"] if g not in order})
-    heading = "instructions" if least == 500 else ", ".join(sorted({r.get("event", "Ir") for r in rows}))
+    heading = "instructions" if instructions else ", ".join(events)
     print(f"| measurement | {heading} | " + " | ".join(present) + " | other |")
     print("|---|---:|" + "---:|" * len(present) + "---:|")
     def cell(value, event):
