@@ -40,8 +40,13 @@ public final class TestSSHD: Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
 
-        public init(description: String) {
+        /// Set when sshd could not bind one of its ports because something else held it: a start
+        /// on other ports may succeed.
+        public var isPortTaken: Bool
+
+        public init(description: String, isPortTaken: Bool = false) {
             self.description = description
+            self.isPortTaken = isPortTaken
         }
     }
 
@@ -114,7 +119,23 @@ public final class TestSSHD: Sendable {
     }
 
     /// Starts a server on a free loopback port and waits until it listens.
+    ///
+    /// A port picked as free can be taken by another process before sshd binds it; the start is
+    /// then tried again on other ports, up to four times in all. Ports named in the configuration's
+    /// extra lines stay as they are: for those, `with` given a configuration maker picks fresh
+    /// ones.
     public static func start(configuration: Configuration = Configuration()) async throws -> TestSSHD {
+        var attempt = 1
+        while true {
+            do {
+                return try await startOnce(configuration: configuration)
+            } catch let failure as Failure where failure.isPortTaken && attempt < 4 {
+                attempt += 1
+            }
+        }
+    }
+
+    private static func startOnce(configuration: Configuration) async throws -> TestSSHD {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") else {
             throw Failure(description: "/usr/sbin/sshd is missing: install openssh-server (scripts/bootstrap.sh)")
         }
@@ -190,7 +211,8 @@ public final class TestSSHD: Sendable {
         }
         close(pipeFDs[1])
         let log = LogBuffer()
-        let listening = AsyncStream<Bool>.makeStream()
+        enum Start { case listening, portTaken, timedOut }
+        let listening = AsyncStream<Start>.makeStream()
         let readEnd = pipeFDs[0]
         // Every port the server listens on (its own and any `Port N` in the extra lines) must be
         // announced before the server counts as started.
@@ -209,19 +231,21 @@ public final class TestSSHD: Sendable {
                 if count <= 0 { break }
                 let text = String(decoding: buffer[0..<count], as: UTF8.self)
                 // Markers are searched for only until found: the log grows with every login.
-                let ready = log.text.withLock { log -> Bool in
+                let (ready, portTaken) = log.text.withLock { log -> (Bool, Bool) in
                     log += text
-                    return !announced && markers.allSatisfy { log.contains($0) }
+                    guard !announced else { return (false, false) }
+                    // The whole log is searched, not this chunk: a line can arrive in two reads.
+                    return (markers.allSatisfy { log.contains($0) }, log.contains("Address already in use"))
                 }
                 log.notifyWaiters()
                 if ready && !announced {
                     announced = true
-                    listening.continuation.yield(true)
-                } else if !announced && text.contains("Address already in use") {
+                    listening.continuation.yield(.listening)
+                } else if !announced && portTaken {
                     // A port picked as free was taken meanwhile (e.g. as another socket's ephemeral
                     // port): fail at once, so that the caller can retry with other ports.
                     announced = true
-                    listening.continuation.yield(false)
+                    listening.continuation.yield(.portTaken)
                 }
             }
             close(readEnd)
@@ -229,23 +253,26 @@ public final class TestSSHD: Sendable {
         }
 
         // Wait for sshd's own "listening" line, with a deadline.
-        let started = await withTaskGroup(of: Bool.self) { group in
+        let start = await withTaskGroup(of: Start.self) { group in
             group.addTask {
-                for await ok in listening.stream { return ok }
-                return false
+                for await start in listening.stream { return start }
+                return .timedOut  // sshd exited without a word about its ports
             }
             group.addTask {
                 try? await Task.sleep(for: configuration.startTimeout)
-                return false
+                return .timedOut
             }
-            let first = await group.next() ?? false
+            let first = await group.next() ?? .timedOut
             group.cancelAll()
             return first
         }
-        guard started else {
+        guard start == .listening else {
             process.signal(SIGTERM)
             _ = await process.wait()
-            throw Failure(description: "sshd did not start listening: \(log.text.withLock { $0 })")
+            try? FileManager.default.removeItem(atPath: directory)
+            let portTaken = start == .portTaken
+            let what = portTaken ? "sshd could not bind a port" : "sshd did not start listening"
+            throw Failure(description: "\(what): \(log.text.withLock { $0 })", isPortTaken: portTaken)
         }
         let hostPublicKey = try String(contentsOfFile: hostKey + ".pub", encoding: .utf8)
             .split(separator: " ").prefix(2).joined(separator: " ")
@@ -318,7 +345,7 @@ public final class TestSSHD: Sendable {
             do {
                 server = try await start(configuration: try makeConfiguration())
                 break
-            } catch let failure as Failure where failure.description.contains("Address already in use") && attempt < 4 {
+            } catch let failure as Failure where failure.isPortTaken && attempt < 4 {
                 attempt += 1
             }
         }
