@@ -125,10 +125,16 @@ public final class TestSSHD: Sendable {
     /// extra lines stay as they are: for those, `with` given a configuration maker picks fresh
     /// ones.
     public static func start(configuration: Configuration = Configuration()) async throws -> TestSSHD {
+        try await start(configuration: { configuration })
+    }
+
+    /// Starts a server with a configuration from `makeConfiguration`, made afresh for each of at most
+    /// four attempts: another is made only when a port was taken before sshd could bind it.
+    private static func start(configuration makeConfiguration: () throws -> Configuration) async throws -> TestSSHD {
         var attempt = 1
         while true {
             do {
-                return try await startOnce(configuration: configuration)
+                return try await startOnce(configuration: try makeConfiguration())
             } catch let failure as Failure where failure.isPortTaken && attempt < 4 {
                 attempt += 1
             }
@@ -238,10 +244,10 @@ public final class TestSSHD: Sendable {
                     return (markers.allSatisfy { log.contains($0) }, log.contains("Address already in use"))
                 }
                 log.notifyWaiters()
-                if ready && !announced {
+                if ready {
                     announced = true
                     listening.continuation.yield(.listening)
-                } else if !announced && portTaken {
+                } else if portTaken {
                     // A port picked as free was taken meanwhile (e.g. as another socket's ephemeral
                     // port): fail at once, so that the caller can retry with other ports.
                     announced = true
@@ -339,16 +345,7 @@ public final class TestSSHD: Sendable {
         configuration makeConfiguration: () throws -> Configuration,
         _ body: (TestSSHD) async throws -> T
     ) async throws -> T {
-        var attempt = 1
-        var server: TestSSHD
-        while true {
-            do {
-                server = try await start(configuration: try makeConfiguration())
-                break
-            } catch let failure as Failure where failure.isPortTaken && attempt < 4 {
-                attempt += 1
-            }
-        }
+        let server = try await start(configuration: makeConfiguration)
         do {
             let result = try await body(server)
             await server.stop()
