@@ -21,6 +21,13 @@ struct ReadinessLoopTests {
         }
     }
 
+    @Test("the process-wide loop has one thread per two cores, between one and four")
+    func defaultThreads() {
+        let counts = [1, 2, 3, 4, 6, 8, 16, 64].map { ReadinessLoop.defaultThreadCount(cores: $0) }
+        #expect(counts == [1, 1, 1, 2, 3, 4, 4, 4])
+        #expect(ReadinessLoop.defaultThreadCount(cores: 0) == 1)
+    }
+
     @Test("a read waiter wakes when data arrives, not before")
     func wakesOnData() async throws {
         let (a, b) = socketPair()

@@ -33,11 +33,23 @@ public final class ReadinessLoop: Sendable {
         case timedOut
     }
 
-    /// The process-wide loop: one thread per core (at least one, at most four).
+    /// The process-wide loop, with ``defaultThreadCount(cores:)`` threads for this machine's cores.
     public static let shared: ReadinessLoop = {
         FileLimits.raiseOpenFileLimit()
-        return ReadinessLoop(threads: min(4, max(1, ProcessInfo.processInfo.activeProcessorCount)))
+        return ReadinessLoop(threads: defaultThreadCount(cores: ProcessInfo.processInfo.activeProcessorCount))
     }()
+
+    /// One loop thread per two cores, at least one and at most four.
+    ///
+    /// A loop thread sleeps in `epoll_wait` whenever it runs out of events, and every sleep and wake-up
+    /// costs a context switch (several microseconds on a virtual machine) plus the caches it finds cold. With
+    /// fewer threads, each finds more events per wake-up: against 200 emulated devices that answer
+    /// keystroke by keystroke, one thread instead of two on two cores cut the client's CPU by about a sixth
+    /// and its wall time too (see `Benchmarks/README.md`). The other cores are left to the Swift
+    /// concurrency pool (scheduling, parsing, the application) and, in a lab, to the emulated devices. One
+    /// thread still opens about a thousand sessions a second; a process that needs more gives
+    /// ``SSHDriverConfiguration`` a loop of its own (`ReadinessLoop(threads:)`).
+    public static func defaultThreadCount(cores: Int) -> Int { min(4, max(1, cores / 2)) }
 
     private let workers: [Worker]
 
@@ -81,17 +93,19 @@ public final class ReadinessLoop: Sendable {
         deadline: ContinuousClock.Instant
     ) async throws -> Readiness {
         try Task.checkCancellation()
+        guard fd >= 0 else { throw Failure(errno: EBADF) }
         if deadline <= .now { return .timedOut }
         return try await worker(for: fd).wait(fd: fd, interest: interest, deadline: deadline)
     }
 
     /// How many tasks wait on `fd` now (for tests).
     func waiterCount(fd: Int32) -> Int {
-        worker(for: fd).state.withLock { $0.waiters[fd]?.count ?? 0 }
+        worker(for: fd).state.withLock { $0.slot(fd)?.waiters?.count ?? 0 }
     }
 
     /// Stops watching `fd`. Call it before closing the descriptor.
     public func forget(fd: Int32) {
+        guard fd >= 0 else { return }
         worker(for: fd).forget(fd: fd)
     }
 
@@ -105,8 +119,12 @@ public final class ReadinessLoop: Sendable {
 extension ReadinessLoop {
     /// One loop thread: its epoll set, its timers, and the jobs it runs as a `TaskExecutor`.
     final class Worker: TaskExecutor, Sendable {
+        /// Resumed exactly once: by the event, the deadline, the cancellation or `forget`, whichever takes
+        /// the waiter out of the state first (under the lock).
+        typealias Continuation = UnsafeContinuation<Readiness, any Error>
+
         struct Waiter {
-            var continuation: CheckedContinuation<Readiness, any Error>
+            var continuation: Continuation
             var token: UInt64
             var deadline: ContinuousClock.Instant
             var interest: Interest
@@ -141,14 +159,23 @@ extension ReadinessLoop {
             var token: UInt64
         }
 
+        /// What the thread knows of one descriptor.
+        struct Slot {
+            var waiters: Waiters?
+            /// Added to the epoll set.
+            var registered = false
+            /// A task is arming it now (its `epoll_ctl` runs outside the lock).
+            var arming = false
+            /// Its waiters changed while it was being armed: armed again before the arming task lets go.
+            var rearm = false
+        }
+
         struct State {
-            var waiters: [Int32: Waiters] = [:]
-            var registered: Set<Int32> = []
-            /// Descriptors a task is arming now (its `epoll_ctl` runs outside the lock).
-            var arming: Set<Int32> = []
-            /// Descriptors whose waiters changed while they were being armed: armed again before the
-            /// arming task lets go.
-            var rearm: Set<Int32> = []
+            /// Indexed by descriptor (descriptor numbers are small and dense; a dictionary's hashing cost
+            /// more than the rest of a wake-up's bookkeeping).
+            var slots: [Slot] = []
+            /// How many waiters the slots hold.
+            var waiterCount = 0
             var timers = TimerHeap()
             /// When the loop thread will wake by itself; `nil` while it is awake.
             var sleepingUntil: ContinuousClock.Instant?
@@ -205,7 +232,7 @@ extension ReadinessLoop {
         ) async throws -> Readiness {
             let token = tokens.wrappingAdd(1, ordering: .relaxed).newValue
             return try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Readiness, any Error>) in
+                try await withUnsafeThrowingContinuation { (continuation: Continuation) in
                     register(fd: fd, interest: interest, deadline: deadline, token: token, continuation: continuation)
                 }
             } onCancel: {
@@ -237,7 +264,7 @@ extension ReadinessLoop {
             interest: Interest,
             deadline: ContinuousClock.Instant,
             token: UInt64,
-            continuation: CheckedContinuation<Readiness, any Error>
+            continuation: Continuation
         ) {
             enum Outcome { case waiting(wake: Bool, arm: Arm?), cancelled }
             let outcome = state.withLock { state -> Outcome in
@@ -245,20 +272,15 @@ extension ReadinessLoop {
                 // waiter, so the flag is the only trace of it.
                 if Task.isCancelled { return .cancelled }
                 let waiter = Waiter(continuation: continuation, token: token, deadline: deadline, interest: interest)
-                var entry = Waiters(first: waiter)
-                if var existing = state.waiters[fd] {
-                    existing.others.append(waiter)
-                    entry = existing
-                }
-                state.waiters[fd] = entry
+                let entry = state.add(waiter, fd: fd)
                 state.timers.push(Timer(deadline: deadline, fd: fd, token: token))
                 // Timers of waiters that were woken early stay in the heap until their deadline;
                 // rebuild it when they outnumber the live ones, so memory stays bounded.
-                if state.timers.count > 2 * state.waiters.count + 4096 {
+                if state.timers.count > 2 * state.waiterCount + 4096 {
                     var heap = TimerHeap()
-                    for (fd, waiters) in state.waiters {
-                        for waiter in waiters.all {
-                            heap.push(Timer(deadline: waiter.deadline, fd: fd, token: waiter.token))
+                    for (fd, slot) in state.slots.enumerated() {
+                        for waiter in slot.waiters?.all ?? [] {
+                            heap.push(Timer(deadline: waiter.deadline, fd: Int32(fd), token: waiter.token))
                         }
                     }
                     state.timers = heap
@@ -270,13 +292,14 @@ extension ReadinessLoop {
                     state.woken = true
                 }
                 // One registration per descriptor, armed for what any of its waiters waits for.
-                if state.arming.contains(fd) {
-                    state.rearm.insert(fd)
+                let index = Int(fd)
+                if state.slots[index].arming {
+                    state.slots[index].rearm = true
                     return .waiting(wake: wake, arm: nil)
                 }
-                state.arming.insert(fd)
-                let op = state.registered.contains(fd) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD
-                state.registered.insert(fd)
+                state.slots[index].arming = true
+                let op = state.slots[index].registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD
+                state.slots[index].registered = true
                 return .waiting(wake: wake, arm: Arm(op: op, mask: Self.mask(for: entry.interest)))
             }
             switch outcome {
@@ -295,17 +318,21 @@ extension ReadinessLoop {
             while true {
                 let error = Self.control(epollFD, fd: fd, arm)
                 let (next, failed) = state.withLock { state -> (Arm?, [Waiter]) in
+                    let index = Int(fd)
                     if error != 0 {
-                        state.arming.remove(fd)
-                        state.rearm.remove(fd)
-                        state.registered.remove(fd)
-                        return (nil, state.waiters.removeValue(forKey: fd)?.all ?? [])
+                        state.slots[index].arming = false
+                        state.slots[index].rearm = false
+                        state.slots[index].registered = false
+                        return (nil, state.takeWaiters(fd: fd)?.all ?? [])
                     }
-                    state.registered.insert(fd)
-                    if state.rearm.remove(fd) != nil, let waiters = state.waiters[fd] {
-                        return (Arm(op: EPOLL_CTL_MOD, mask: Self.mask(for: waiters.interest)), [])
+                    state.slots[index].registered = true
+                    if state.slots[index].rearm {
+                        state.slots[index].rearm = false
+                        if let waiters = state.slots[index].waiters {
+                            return (Arm(op: EPOLL_CTL_MOD, mask: Self.mask(for: waiters.interest)), [])
+                        }
                     }
-                    state.arming.remove(fd)
+                    state.slots[index].arming = false
                     return (nil, [])
                 }
                 for waiter in failed { waiter.continuation.resume(throwing: Failure(errno: error)) }
@@ -333,10 +360,12 @@ extension ReadinessLoop {
 
         func forget(fd: Int32) {
             let waiters = state.withLock { state -> Waiters? in
-                if state.registered.remove(fd) != nil {
+                guard fd >= 0, Int(fd) < state.slots.count else { return nil }
+                if state.slots[Int(fd)].registered {
+                    state.slots[Int(fd)].registered = false
                     _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
                 }
-                return state.waiters.removeValue(forKey: fd)
+                return state.takeWaiters(fd: fd)
             }
             // A waiter on a descriptor being closed learns it from the next C call.
             for waiter in waiters?.all ?? [] { waiter.continuation.resume(returning: .ready) }
@@ -347,8 +376,8 @@ extension ReadinessLoop {
             let capacity = 256
             let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
             defer { events.deallocate() }
-            var ready: [CheckedContinuation<Readiness, any Error>] = []
-            var expired: [CheckedContinuation<Readiness, any Error>] = []
+            var ready: [Continuation] = []
+            var expired: [Continuation] = []
             var running: [UnownedJob] = []
             let executor = asUnownedTaskExecutor()
             /// Whether the last wake-up had events (not only a timeout).
@@ -388,7 +417,7 @@ extension ReadinessLoop {
                     for i in 0..<Int(count) {
                         let fd = np_epoll_event_fd(events + i)
                         if fd == wakeFD { continue }
-                        if let waiters = state.waiters.removeValue(forKey: fd) {
+                        if let waiters = state.takeWaiters(fd: fd) {
                             ready.append(waiters.first.continuation)
                             for other in waiters.others { ready.append(other.continuation) }
                         }
@@ -409,7 +438,7 @@ extension ReadinessLoop {
         /// Takes the expired timers' waiters into `expired` and returns how long the thread may sleep
         /// (milliseconds, -1 for "until woken"), recording it in `sleepingUntil`.
         private static func sleep(
-            _ state: inout State, expired: inout [CheckedContinuation<Readiness, any Error>], active: Bool
+            _ state: inout State, expired: inout [Continuation], active: Bool
         ) -> Int32 {
             let now = ContinuousClock.now
             // Timers of waiters woken early are dropped from the top of the heap; the thread then
@@ -461,17 +490,49 @@ extension ReadinessLoop {
 }
 
 extension ReadinessLoop.Worker.State {
-    /// Whether the waiter with `token` still waits on `fd`.
+    /// The slot of `fd`, when the thread has seen it.
+    func slot(_ fd: Int32) -> ReadinessLoop.Worker.Slot? {
+        fd >= 0 && Int(fd) < slots.count ? slots[Int(fd)] : nil
+    }
+
+    /// Adds `waiter` to `fd`'s waiters (growing the slots to reach `fd`) and returns them all.
+    mutating func add(_ waiter: ReadinessLoop.Worker.Waiter, fd: Int32) -> ReadinessLoop.Worker.Waiters {
+        let index = Int(fd)
+        if index >= slots.count {
+            slots.append(
+                contentsOf: repeatElement(
+                    ReadinessLoop.Worker.Slot(), count: max(index + 1, 2 * slots.count) - slots.count))
+        }
+        var entry = ReadinessLoop.Worker.Waiters(first: waiter)
+        if var existing = slots[index].waiters {
+            existing.others.append(waiter)
+            entry = existing
+        }
+        slots[index].waiters = entry
+        waiterCount += 1
+        return entry
+    }
+
+    /// Takes every waiter of `fd` out.
+    mutating func takeWaiters(fd: Int32) -> ReadinessLoop.Worker.Waiters? {
+        guard fd >= 0, Int(fd) < slots.count, let waiters = slots[Int(fd)].waiters else { return nil }
+        slots[Int(fd)].waiters = nil
+        waiterCount -= waiters.count
+        return waiters
+    }
+
+    /// Whether the waiter with `token` still waits on `fd` (read in place: no copy of the waiters).
     func isWaiting(fd: Int32, token: UInt64) -> Bool {
-        guard let waiters = self.waiters[fd] else { return false }
-        return waiters.first.token == token || waiters.others.contains { $0.token == token }
+        guard fd >= 0, Int(fd) < slots.count, let first = slots[Int(fd)].waiters?.first.token else { return false }
+        return first == token || slots[Int(fd)].waiters!.others.contains { $0.token == token }
     }
 
     /// Removes one waiter of `fd` by its token; `nil` when it is no longer there.
     mutating func remove(fd: Int32, token: UInt64) -> ReadinessLoop.Worker.Waiter? {
-        guard let waiters = self.waiters[fd] else { return nil }
+        guard fd >= 0, Int(fd) < slots.count, let waiters = slots[Int(fd)].waiters else { return nil }
         let (removed, rest) = waiters.removing(token: token)
-        self.waiters[fd] = rest
+        slots[Int(fd)].waiters = rest
+        if removed != nil { waiterCount -= 1 }
         return removed
     }
 }
