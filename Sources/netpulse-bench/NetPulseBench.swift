@@ -64,6 +64,9 @@ struct NetPulseBench: AsyncParsableCommand {
     @Option(help: "Read timeout in seconds (each wait for output).")
     var readTimeout: Double = 10
 
+    @Option(help: "Readiness-loop threads (default: the process-wide loop's, one per two cores).")
+    var ioThreads: Int?
+
     func validate() throws {
         guard ["libssh", "libssh2"].contains(driver) else {
             throw ValidationError("--driver: must be libssh or libssh2, got '\(driver)'")
@@ -73,6 +76,9 @@ struct NetPulseBench: AsyncParsableCommand {
         guard lines >= 2, lines % 2 == 0 else { throw ValidationError("--lines: must be even and >= 2") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency: must be at least 1") }
         guard connects >= 1 else { throw ValidationError("--connects: must be at least 1") }
+        if let ioThreads, !(1...64).contains(ioThreads) {
+            throw ValidationError("--io-threads: must be between 1 and 64, got \(ioThreads)")
+        }
         guard connectTimeout > 0, readTimeout > 0 else {
             throw ValidationError("--connect-timeout/--read-timeout: must be positive")
         }
@@ -86,7 +92,8 @@ struct NetPulseBench: AsyncParsableCommand {
         let fleet = try loadFleet()
         var logger = Logger(label: "netpulse.bench")
         logger.logLevel = .error
-        let sshConfiguration = SSHDriverConfiguration(hostKeyPolicy: .strict(knownHostsFile: fleet.knownHostsFile))
+        var sshConfiguration = SSHDriverConfiguration(hostKeyPolicy: .strict(knownHostsFile: fleet.knownHostsFile))
+        if let ioThreads { sshConfiguration.loop = ReadinessLoop(threads: ioThreads) }
         var drivers = DriverRegistry()
         if driver == "libssh" {
             drivers.register(LibSSHDriver(configuration: sshConfiguration), as: "bench")

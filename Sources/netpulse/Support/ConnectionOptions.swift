@@ -5,6 +5,7 @@ import NetPulse
 import NetPulseSSH
 import NetPulseSSH2
 import NetPulseSSHCore
+import Synchronization
 
 /// The command line spells the request's host-key modes with a dash (`accept-new`); the JSON spelling
 /// (`accept_new`) is taken too. One type for both: the core's.
@@ -48,6 +49,14 @@ struct ConnectionOptions: ParsableArguments {
             "Refuse legacy SSH algorithms (SHA-1 key exchange, ssh-rsa, CBC) to every device, whatever its request or platform says."
     )
     var refuseLegacyAlgorithms = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Threads that wait on SSH sockets and run the sessions (default: one per two cores, at most four).",
+            discussion:
+                "Each loop thread runs its sessions' crypto; one opened about two thousand lab sessions a second on a two-core machine."
+        ))
+    var ioThreads: Int?
 
     @Flag(help: "Log debug details to standard error.")
     var verbose = false
@@ -97,6 +106,12 @@ struct ConnectionOptions: ParsableArguments {
         return providers
     }
 
+    func validate() throws {
+        if let ioThreads, !(1...64).contains(ioThreads) {
+            throw ValidationError("--io-threads: must be between 1 and 64, got \(ioThreads)")
+        }
+    }
+
     func validateLimits() throws {
         guard maxConnections >= 1 else { throw ValidationError("--max-connections: must be at least 1") }
         guard maxHandshakes >= 1 else { throw ValidationError("--max-handshakes: must be at least 1") }
@@ -114,6 +129,7 @@ struct ConnectionOptions: ParsableArguments {
         var configuration = SSHDriverConfiguration(
             hostKeyPolicy: policy, allowsLegacyAlgorithms: !refuseLegacyAlgorithms)
         configuration.sessionLogs = sessionLogDir.map { .directory($0) } ?? (forServer ? .refused : .anyPath)
+        if let ioThreads { configuration.loop = Self.loop(threads: ioThreads) }
         return DriverSetup.registry(configuration: configuration)
     }
 
@@ -131,6 +147,21 @@ struct ConnectionOptions: ParsableArguments {
             ),
             logger: logger
         )
+    }
+}
+
+extension ConnectionOptions {
+    /// The loops of `--io-threads`: one per thread count in the process, however often drivers are made.
+    private static let loops = Mutex<[Int: ReadinessLoop]>([:])
+
+    static func loop(threads: Int) -> ReadinessLoop {
+        loops.withLock { loops in
+            if let loop = loops[threads] { return loop }
+            FileLimits.raiseOpenFileLimit()
+            let loop = ReadinessLoop(threads: threads)
+            loops[threads] = loop
+            return loop
+        }
     }
 }
 
