@@ -213,6 +213,27 @@ struct NetPulseCommandTests {
         }
     }
 
+    @Test("--io-threads: a loop of its own size runs the sessions; a count out of range is refused naming the option")
+    func ioThreads() async throws {
+        try await withLab(Self.labConfiguration(devices: 1)) { lab in
+            let device = try #require(lab.devices.first)
+            let arguments = [
+                "test", "127.0.0.1:\(device.port)", "--platform", "cisco_ios", "--username", "admin",
+                "--known-hosts", lab.knownHostsFile,
+            ]
+            let good = try await netpulse(
+                arguments + ["--io-threads", "3"], environment: ["NETPULSE_PASSWORD": "admin123"])
+            #expect(good.status == 0, "\(good.stderr)")
+            #expect(try json(good.stdout)["authenticated"] as? Bool == true)
+            for bad in ["0", "65", "two"] {
+                let refused = try await netpulse(
+                    arguments + ["--io-threads", bad], environment: ["NETPULSE_PASSWORD": "admin123"])
+                #expect(refused.status == 64, "\(refused.status) \(refused.stderr)")
+                #expect(refused.stderr.contains("--io-threads"), "\(refused.stderr)")
+            }
+        }
+    }
+
     @Test("demo completes with exit 0 and a summary table")
     func demo() async throws {
         let output = try await netpulse(["demo", "--devices", "25", "--quiet"])
