@@ -13,6 +13,8 @@
 # driver and per raw C floor, split by shared object (callgrind counts the client's user-space
 # instructions only: system calls and context switches are not in it).
 # Sizes: DEVICES (fleet, 5000), CONNECTIONS/COMMANDS (sshd, 300/3000), SESSIONS (third-party, 200).
+# CLIENTS (third-party): which clients, in order (default libssh,libssh2,asyncssh,scrapli; libssh:2 is the
+# libssh driver with a readiness loop of two threads, `netpulse-bench --io-threads 2`).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -77,7 +79,8 @@ third-party)
     venv="$root/Benchmarks/.venv"
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check -r Benchmarks/peers/requirements.txt
-    exec "$venv/bin/python" Benchmarks/ssh/third_party.py --work "$work" --sessions "${SESSIONS:-200}"
+    exec "$venv/bin/python" Benchmarks/ssh/third_party.py --work "$work" --sessions "${SESSIONS:-200}" \
+        --clients "${CLIENTS:-libssh,libssh2,asyncssh,scrapli}"
     ;;
 *)
     echo "usage: $0 fleet|sshd|third-party" >&2

@@ -14,7 +14,8 @@ length 0` and `terminal width 512`):
 
 Every client runs in its own process with 100 sessions at once; client CPU is getrusage of that
 process over the sessions only; emulator CPU is FakeNOS's CPU time over the same client's run (it
-shares the cores, so what a client asks of it shows in that client's wall time). Run through
+shares the cores, so what a client asks of it shows in that client's wall time). Before each client,
+the harness waits until FakeNOS is quiet (under 5 % of a core for a second, at most 60 s). Run through
 `Benchmarks/ssh/run.sh third-party`.
 """
 
@@ -62,6 +63,23 @@ def process_cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as handle:
         fields = handle.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(pid, quiet=0.05, window=1.0, limit=60.0):
+    """Returns once the emulator used less than `quiet` of a core over `window` seconds (or after `limit`
+    seconds: it then says so). FakeNOS keeps working for a while after it starts and after a client's
+    sessions end (closing 200 sessions, its watchdogs); a client measured meanwhile shares the cores with
+    that work, which skews its CPU and wall figures against whichever client runs first."""
+    started = time.monotonic()
+    before = process_cpu_seconds(pid)
+    while time.monotonic() - started < limit:
+        time.sleep(window)  # a sampling interval, not a wait for an event: idleness has no event
+        now = process_cpu_seconds(pid)
+        if now - before < quiet * window:
+            return time.monotonic() - started
+        before = now
+    print(f"the emulator was still busy after {limit:.0f} s", flush=True)
+    return limit
 
 
 def emulator(sessions, base):
@@ -170,10 +188,15 @@ def scrapli_cli(args):
             "host_keys": "not checked (scrapli looks known_hosts up by host only)"}
 
 
-def netpulse(args, driver, inventory):
+def netpulse(args, client, inventory):
+    """One netpulse-bench run; `client` is a driver name, or DRIVER:N for a readiness loop of N threads."""
+    driver, _, threads = client.partition(":")
     command = [os.path.join(ROOT, ".build", "release", "netpulse-bench"), "--scenario", "fresh", "--driver", driver,
                "--inventory", inventory, "--devices", str(args.sessions), "--concurrency", str(args.concurrency),
                "--connects", str(args.concurrency), "--connect-timeout", "30", "--read-timeout", "30"]
+    if threads:
+        command += ["--io-threads", threads]
+        driver += f", {threads} loop threads"
     out = subprocess.run(command, capture_output=True, text=True, timeout=600)
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
     if not lines:
@@ -212,8 +235,10 @@ def harness(args):
               f"devices on 127.0.0.1:{base}-{base + args.sessions - 1}; load {os.getloadavg()}")
         results = []
         for client in args.clients.split(","):
+            waited = settle(server.pid)
+            load = os.getloadavg()[0]
             emulator_before = process_cpu_seconds(server.pid)
-            if client in ("libssh", "libssh2"):
+            if client.partition(":")[0] in ("libssh", "libssh2"):
                 results.append(netpulse(args, client, inventory))
             else:
                 out = subprocess.run([sys.executable, __file__, "--client", client, "--sessions", str(args.sessions),
@@ -225,6 +250,8 @@ def harness(args):
                                {"client": client, "ok": 0, "failed": args.sessions, "notes": out.stderr[-300:]})
             # The emulator shares the machine's cores: what a client asks of it shows in the wall time.
             results[-1]["emulator_cpu_s"] = process_cpu_seconds(server.pid) - emulator_before
+            results[-1]["settled_s"] = round(waited, 1)
+            results[-1]["load_before"] = load
             print(json.dumps(results[-1]), flush=True)
         peers = [r for r in results if not r["client"].startswith("netpulse") and r.get("cpu_s")]
         leanest = min(peers, key=lambda r: r["cpu_s"]) if peers else None
@@ -254,7 +281,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--emulator", action="store_true", help="run FakeNOS (internal)")
     parser.add_argument("--client", help="run one Python client (internal): asyncssh or scrapli")
-    parser.add_argument("--clients", default="libssh,libssh2,asyncssh,scrapli")
+    parser.add_argument("--clients", default="libssh,libssh2,asyncssh,scrapli",
+                        help="in this order; libssh:2 runs the libssh driver with --io-threads 2")
     parser.add_argument("--sessions", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--known-hosts")
