@@ -54,7 +54,7 @@ struct ConnectionOptions: ParsableArguments {
         help: ArgumentHelp(
             "Threads that wait on SSH sockets and run the sessions (default: one per two cores, at most four).",
             discussion:
-                "Each loop thread runs its sessions' crypto; one opened about two thousand lab sessions a second on a two-core machine."
+                "Each loop thread runs its sessions' crypto; one ran 5,000 lab sessions in 2.6-4.5 s on a two-core machine."
         ))
     var ioThreads: Int?
 
