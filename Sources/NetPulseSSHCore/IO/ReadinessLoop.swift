@@ -100,7 +100,7 @@ public final class ReadinessLoop: Sendable {
 
     /// How many tasks wait on `fd` now (for tests).
     func waiterCount(fd: Int32) -> Int {
-        worker(for: fd).state.withLock { $0.slot(fd)?.waiters?.count ?? 0 }
+        worker(for: fd).state.withLock { state in state.index(of: fd).map { state.slots[$0].waiters?.count ?? 0 } ?? 0 }
     }
 
     /// Stops watching `fd`. Call it before closing the descriptor.
@@ -360,9 +360,9 @@ extension ReadinessLoop {
 
         func forget(fd: Int32) {
             let waiters = state.withLock { state -> Waiters? in
-                guard fd >= 0, Int(fd) < state.slots.count else { return nil }
-                if state.slots[Int(fd)].registered {
-                    state.slots[Int(fd)].registered = false
+                guard let index = state.index(of: fd) else { return nil }
+                if state.slots[index].registered {
+                    state.slots[index].registered = false
                     _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
                 }
                 return state.takeWaiters(fd: fd)
@@ -490,9 +490,9 @@ extension ReadinessLoop {
 }
 
 extension ReadinessLoop.Worker.State {
-    /// The slot of `fd`, when the thread has seen it.
-    func slot(_ fd: Int32) -> ReadinessLoop.Worker.Slot? {
-        fd >= 0 && Int(fd) < slots.count ? slots[Int(fd)] : nil
+    /// Where `fd` is in `slots`; `nil` when the thread has never seen it.
+    func index(of fd: Int32) -> Int? {
+        fd >= 0 && Int(fd) < slots.count ? Int(fd) : nil
     }
 
     /// Adds `waiter` to `fd`'s waiters (growing the slots to reach `fd`) and returns them all.
@@ -515,23 +515,23 @@ extension ReadinessLoop.Worker.State {
 
     /// Takes every waiter of `fd` out.
     mutating func takeWaiters(fd: Int32) -> ReadinessLoop.Worker.Waiters? {
-        guard fd >= 0, Int(fd) < slots.count, let waiters = slots[Int(fd)].waiters else { return nil }
-        slots[Int(fd)].waiters = nil
+        guard let index = index(of: fd), let waiters = slots[index].waiters else { return nil }
+        slots[index].waiters = nil
         waiterCount -= waiters.count
         return waiters
     }
 
     /// Whether the waiter with `token` still waits on `fd` (read in place: no copy of the waiters).
     func isWaiting(fd: Int32, token: UInt64) -> Bool {
-        guard fd >= 0, Int(fd) < slots.count, let first = slots[Int(fd)].waiters?.first.token else { return false }
-        return first == token || slots[Int(fd)].waiters!.others.contains { $0.token == token }
+        guard let index = index(of: fd), let first = slots[index].waiters?.first.token else { return false }
+        return first == token || slots[index].waiters?.others.contains { $0.token == token } == true
     }
 
     /// Removes one waiter of `fd` by its token; `nil` when it is no longer there.
     mutating func remove(fd: Int32, token: UInt64) -> ReadinessLoop.Worker.Waiter? {
-        guard fd >= 0, Int(fd) < slots.count, let waiters = slots[Int(fd)].waiters else { return nil }
+        guard let index = index(of: fd), let waiters = slots[index].waiters else { return nil }
         let (removed, rest) = waiters.removing(token: token)
-        slots[Int(fd)].waiters = rest
+        slots[index].waiters = rest
         if removed != nil { waiterCount -= 1 }
         return removed
     }
