@@ -71,7 +71,7 @@ sshd)
     build netpulse-sshbench
     cc -O2 -o "$work/libssh2-floor" scripts/bench/libssh2-floor.c -lssh2
     cc -O2 -o "$work/libssh-floor" scripts/bench/libssh-floor.c -lssh
-    NETPULSE_FLOOR="$work/libssh2-floor" NETPULSE_FLOOR_LIBSSH="$work/libssh-floor" \
+    NETPULSE_FLOOR="$work/libssh2-floor" NETPULSE_FLOOR_LIBSSH="$work/libssh-floor" INTERLEAVE="${INTERLEAVE:-6}" \
         .build/release/netpulse-sshbench "${CONNECTIONS:-300}" "${COMMANDS:-3000}"
     ;;
 third-party)

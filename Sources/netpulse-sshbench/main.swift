@@ -10,6 +10,11 @@
 //
 // PHASES=1 first prints connect / exec / close wall times of 5 connections.
 //
+// INTERLEAVE=K (2-50, with the floors below) also measures fresh connections in K chunks, each right
+// after a run of the backend's raw C floor with as many connections, and prints both totals and their
+// ratio. Run one after the other, the floor and NetPulse are seconds apart, and this machine's speed
+// moves by a fifth in seconds; chunk by chunk, the drift hits both alike.
+//
 // With the raw C floor side by side (same server, same moment):
 //   cc -O2 -o /tmp/libssh2-floor scripts/bench/libssh2-floor.c -lssh2
 //   NETPULSE_FLOOR=/tmp/libssh2-floor swift run -c release netpulse-sshbench 300 3000
@@ -65,6 +70,14 @@ let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let connections = arguments.first ?? 300
 let commands = arguments.dropFirst().first ?? 3000
 let logger = Logger(label: "netpulse.bench")
+let interleave: Int? = ProcessInfo.processInfo.environment["INTERLEAVE"].map { text in
+    guard let chunks = Int(text), (2...50).contains(chunks), chunks <= connections else {
+        FileHandle.standardError.write(
+            Data("INTERLEAVE must be a number of chunks from 2 to 50, at most the connections (\(connections))\n".utf8))
+        exit(64)
+    }
+    return chunks
+}
 
 let (deviceConfiguration, devicePort) = try DeviceShell.configuration()
 var configuration = deviceConfiguration
@@ -98,6 +111,39 @@ try await TestSSHD.with(configuration: configuration) { server in
     for _ in 0..<rounds {
         for backend in backends {
             try await measure(backend.name, backend.make, server: server)
+            if let chunks = interleave, let floor = floorCommand(for: backend.name, server: server) {
+                try await measureInterleaved(backend.name, backend.make, server: server, floor: floor, chunks: chunks)
+            }
+        }
+    }
+}
+
+/// Fresh exec connections to the sshd's `linux` account, one after another, as the scheduler's jobs make
+/// them (JobRunner): connect, then the operation and the close with the session's executor as the task's
+/// preference (unless `prefer` is false).
+struct FreshConnections: Sendable {
+    let driver: any Driver
+    let target: DeviceTarget
+    let context = DriverContext(platform: .linux, logger: logger)
+    let request = ExecutionRequest(operation: .commands(["true"]), logger: logger)
+    var prefer = true
+
+    init(_ make: @Sendable (SSHDriverConfiguration) -> any Driver, server: TestSSHD) {
+        driver = make(SSHDriverConfiguration(hostKeyPolicy: .strict(knownHostsFile: server.knownHostsFile)))
+        target = DeviceTarget(
+            host: server.host, port: server.port, username: TestSSHD.username,
+            credentials: [.privateKey(path: server.clientKeyFile, passphrase: nil)], platform: "linux")
+    }
+
+    func run(_ count: Int) async throws {
+        for _ in 0..<count {
+            let session = try await driver.connect(to: target, context: context)
+            let outcome = try await withTaskExecutorPreference(prefer ? session.preferredExecutor : nil) {
+                let outcome = try await session.execute(request)
+                await session.close()
+                return outcome
+            }
+            precondition(outcome.success)
         }
     }
 }
@@ -106,15 +152,12 @@ try await TestSSHD.with(configuration: configuration) { server in
 /// of the loops below came back to the main thread (a futex wake and two context switches per call).
 @concurrent
 func measure(_ name: String, _ make: @Sendable (SSHDriverConfiguration) -> any Driver, server: TestSSHD) async throws {
-    let driver = make(SSHDriverConfiguration(hostKeyPolicy: .strict(knownHostsFile: server.knownHostsFile)))
-    let linux = DeviceTarget(
-        host: server.host, port: server.port, username: TestSSHD.username,
-        credentials: [.privateKey(path: server.clientKeyFile, passphrase: nil)], platform: "linux")
-    let context = DriverContext(platform: .linux, logger: logger)
-    let request = ExecutionRequest(operation: .commands(["true"]), logger: logger)
+    var fresh = FreshConnections(make, server: server)
+    let (driver, linux, context, request) = (fresh.driver, fresh.target, fresh.context, fresh.request)
     // NETPULSE_NO_PREFERENCE=1: operations without the session's executor as the task's preference (as
     // before the scheduler's jobs used it), for comparison.
     let prefer = ProcessInfo.processInfo.environment["NETPULSE_NO_PREFERENCE"] == nil
+    fresh.prefer = prefer
 
     if ProcessInfo.processInfo.environment["PHASES"] != nil {
         for _ in 0..<5 {
@@ -128,25 +171,11 @@ func measure(_ name: String, _ make: @Sendable (SSHDriverConfiguration) -> any D
             print("\(name) connect \(t1 - t0) exec \(t2 - t1) close \(t3 - t2)")
         }
     }
-    // Warm-up.
-    for _ in 0..<10 {
-        let session = try await driver.connect(to: linux, context: context)
-        _ = try await session.execute(request)
-        await session.close()
-    }
+    try await fresh.run(10)  // warm-up
     let cpu = CPUTime.now
     let wall = ContinuousClock.now
     let serverCPU = processTreeCPUSeconds(server.pid)
-    for _ in 0..<connections {
-        let session = try await driver.connect(to: linux, context: context)
-        // As the scheduler's jobs do (JobRunner): the operation and the close on the session's executor.
-        let outcome = try await withTaskExecutorPreference(prefer ? session.preferredExecutor : nil) {
-            let outcome = try await session.execute(request)
-            await session.close()
-            return outcome
-        }
-        precondition(outcome.success)
-    }
+    try await fresh.run(connections)
     let cpuUsed = CPUTime.now - cpu
     let wallUsed = ContinuousClock.now - wall
     print(
@@ -186,4 +215,72 @@ func measure(_ name: String, _ make: @Sendable (SSHDriverConfiguration) -> any D
                 commands) + " (\(commandCPU.systemShare))")
     fflush(nil)
     await shell.close()
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The raw C floor of `backend` as a command for `connections` fresh connections (the libssh2 floor
+/// also runs one command on a shell, which it needs at least one of), when its environment variable
+/// names it.
+func floorCommand(for backend: String, server: TestSSHD) -> (@Sendable (Int) -> (String, [String]))? {
+    let environment = ProcessInfo.processInfo.environment
+    let port = server.port
+    let key = server.clientKeyFile
+    switch backend {
+    case LibSSH2Driver.name:
+        guard let floor = environment["NETPULSE_FLOOR"] else { return nil }
+        return { (floor, ["\(port)", "\(devicePort)", key, "\($0)", "1"]) }
+    case LibSSHDriver.name:
+        guard let floor = environment["NETPULSE_FLOOR_LIBSSH"] else { return nil }
+        return { (floor, ["\(port)", key, "\($0)"]) }
+    default:
+        return nil
+    }
+}
+
+/// The figure before " ms client CPU" on the first line of a floor's output that has one.
+func floorMilliseconds(_ output: String) throws -> Double {
+    for line in output.split(separator: "\n") {
+        guard let end = line.range(of: " ms client CPU") else { continue }
+        if let figure = line[..<end.lowerBound].split(separator: " ").last.flatMap({ Double($0) }) { return figure }
+    }
+    throw BenchError("the floor printed no client CPU figure: \(output)")
+}
+
+/// Fresh connections as ``measure(_:_:server:)`` makes them, in `chunks` chunks, each right after the
+/// floor made as many: the two figures and their ratio, with the ratio of each chunk. Each side makes ten
+/// connections before it counts, in each chunk.
+@concurrent
+func measureInterleaved(
+    _ name: String, _ make: @Sendable (SSHDriverConfiguration) -> any Driver, server: TestSSHD,
+    floor: @Sendable (Int) -> (String, [String]), chunks: Int
+) async throws {
+    let fresh = FreshConnections(make, server: server)
+    let size = connections / chunks
+    var floorTotal = 0.0
+    var ownTotal = 0.0
+    var ratios: [Double] = []
+    for _ in 0..<chunks {
+        let (command, arguments) = floor(size)
+        let (_, output) = try await ChildProcess.run(command, arguments)
+        let floorMs = try floorMilliseconds(output)
+        try await fresh.run(10)  // as the floor makes ten before it counts
+        let cpu = CPUTime.now
+        try await fresh.run(size)
+        let ownMs = (CPUTime.now - cpu).total / Double(size) * 1000
+        floorTotal += floorMs
+        ownTotal += ownMs
+        ratios.append(ownMs / floorMs)
+    }
+    let floorMean = floorTotal / Double(chunks)
+    let ownMean = ownTotal / Double(chunks)
+    print(String(format: "raw C %@ interleaved floor: %.3f ms client CPU, n=%d", name, floorMean, size * chunks))
+    print(String(format: "%@ interleaved fresh connection: %.3f ms client CPU, n=%d", name, ownMean, size * chunks))
+    print(
+        String(format: "%@ interleaved against its floor: %.2fx (chunks of %d: ", name, ownMean / floorMean, size)
+            + ratios.map { String(format: "%.2f", $0) }.joined(separator: " ") + ")")
+    fflush(nil)
 }
