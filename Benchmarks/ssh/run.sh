@@ -14,7 +14,10 @@
 # instructions only: system calls and context switches are not in it).
 # Sizes: DEVICES (fleet, 5000), CONNECTIONS/COMMANDS (sshd, 300/3000), SESSIONS (third-party, 200).
 # CLIENTS (third-party): which clients, in order (default libssh,libssh2,asyncssh,scrapli; libssh:2 is the
-# libssh driver with a readiness loop of two threads, `netpulse-bench --io-threads 2`).
+# libssh driver with a readiness loop of two threads, `netpulse-bench --io-threads 2`). ROUNDS: sshd, the
+# rounds of both drivers (2); third-party, the rounds of the clients against one FakeNOS, the order reversed
+# every other round, with the ratios taken within each round (1; e.g. CLIENTS=libssh,libssh2,asyncssh ROUNDS=2).
+# INTERLEAVE (sshd): the chunks of the floor-interleaved fresh connections (6).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -80,7 +83,7 @@ third-party)
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check -r Benchmarks/peers/requirements.txt
     exec "$venv/bin/python" Benchmarks/ssh/third_party.py --work "$work" --sessions "${SESSIONS:-200}" \
-        --clients "${CLIENTS:-libssh,libssh2,asyncssh,scrapli}"
+        --clients "${CLIENTS:-libssh,libssh2,asyncssh,scrapli}" --rounds "${ROUNDS:-1}"
     ;;
 *)
     echo "usage: $0 fleet|sshd|third-party" >&2

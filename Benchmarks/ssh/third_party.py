@@ -17,12 +17,19 @@ process over the sessions only; emulator CPU is FakeNOS's CPU time over the same
 shares the cores, so what a client asks of it shows in that client's wall time). Before each client,
 the harness waits until FakeNOS is quiet (under 5 % of a core for a second, at most 60 s). Run through
 `Benchmarks/ssh/run.sh third-party`.
+
+With `--rounds N` (ROUNDS for run.sh) the clients run N times against the same FakeNOS, in their order
+and then in the reverse order, alternately (this machine's speed moves by a fifth within a minute, and a
+client that always runs first or last would always meet the same part of it); each NetPulse client's ratio
+to the leanest peer is taken within each round, and their median reported. FakeNOS itself slows down after
+about 1,400 sessions, so keep rounds x clients x sessions under that (three clients of 200, two rounds).
 """
 
 import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -234,7 +241,10 @@ def harness(args):
         print(f"FakeNOS {__import__('importlib.metadata').metadata.version('fakenos')}: {args.sessions} Cisco IOS "
               f"devices on 127.0.0.1:{base}-{base + args.sessions - 1}; load {os.getloadavg()}")
         results = []
-        for client in args.clients.split(","):
+        clients = args.clients.split(",")
+        order = [(round_, client) for round_ in range(args.rounds)
+                 for client in (clients if round_ % 2 == 0 else clients[::-1])]
+        for round_, client in order:
             waited = settle(server.pid)
             load = os.getloadavg()[0]
             emulator_before = process_cpu_seconds(server.pid)
@@ -252,6 +262,7 @@ def harness(args):
             results[-1]["emulator_cpu_s"] = process_cpu_seconds(server.pid) - emulator_before
             results[-1]["settled_s"] = round(waited, 1)
             results[-1]["load_before"] = load
+            results[-1]["round"] = round_ + 1
             print(json.dumps(results[-1]), flush=True)
         peers = [r for r in results if not r["client"].startswith("netpulse") and r.get("cpu_s")]
         leanest = min(peers, key=lambda r: r["cpu_s"]) if peers else None
@@ -269,12 +280,33 @@ def harness(args):
                   f"{r.get('host_keys', '')} |")
         if fastest:
             print(f"fastest peer wall: {fastest['client']} {fastest['wall_s']:.2f} s")
+        if args.rounds > 1:
+            per_round(results, args.rounds)
     finally:
         server.terminate()
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def per_round(results, rounds):
+    """Each NetPulse client against the leanest and the fastest peer of the same round, and the medians."""
+    print(f"\nper round ({rounds} rounds, the order reversed every other round):")
+    print("| client | leanest peer CPU / this, per round | median | this wall / fastest peer wall, per round | median |")
+    print("|---|---|---|---|---|")
+    for name in dict.fromkeys(r["client"] for r in results if r["client"].startswith("netpulse")):
+        cpu, wall = [], []
+        for round_ in range(1, rounds + 1):
+            here = [r for r in results if r["round"] == round_ and r.get("cpu_s")]
+            mine = next((r for r in here if r["client"] == name), None)
+            peers = [r for r in here if not r["client"].startswith("netpulse")]
+            if mine and peers and mine["failed"] == 0:
+                cpu.append(min(r["cpu_s"] for r in peers) / mine["cpu_s"])
+                wall.append(mine["wall_s"] / min(r["wall_s"] for r in peers))
+        if cpu:
+            print(f"| {name} | {' '.join(f'{x:.2f}' for x in cpu)} | {statistics.median(cpu):.2f} | "
+                  f"{' '.join(f'{x:.2f}' for x in wall)} | {statistics.median(wall):.2f} |")
 
 
 def main():
@@ -284,11 +316,14 @@ def main():
     parser.add_argument("--clients", default="libssh,libssh2,asyncssh,scrapli",
                         help="in this order; libssh:2 runs the libssh driver with --io-threads 2")
     parser.add_argument("--sessions", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=1, help="the clients N times, the order reversed every other time")
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--known-hosts")
     parser.add_argument("--base-port", type=int, default=BASE_PORT)
     parser.add_argument("--work", default="/tmp/netpulse-third-party")
     args = parser.parse_args()
+    if not 1 <= args.rounds <= 20:
+        parser.error("--rounds must be from 1 to 20")
     if args.emulator:
         emulator(args.sessions, args.base_port)
     elif args.client == "asyncssh":
