@@ -93,18 +93,12 @@ let backends: [(name: String, make: @Sendable (SSHDriverConfiguration) -> any Dr
 }
 
 try await TestSSHD.with(configuration: configuration) { server in
-    // For calibration under the machine's current load: the raw C libssh2 client of
-    // scripts/bench/libssh2-floor.c (blocking mode, TCP_NODELAY) doing the same against the same server,
-    // when NETPULSE_FLOOR names its binary.
-    if let floor = ProcessInfo.processInfo.environment["NETPULSE_FLOOR"] {
-        let (_, output) = try await ChildProcess.run(
-            floor, ["\(server.port)", "\(devicePort)", server.clientKeyFile, "\(connections)", "\(commands)"])
-        print(output, terminator: "")
-    }
-    // The raw C libssh client of scripts/bench/libssh-floor.c (blocking, SSH_OPTIONS_NODELAY): fresh
-    // connections only.
-    if let floor = ProcessInfo.processInfo.environment["NETPULSE_FLOOR_LIBSSH"] {
-        let (_, output) = try await ChildProcess.run(floor, ["\(server.port)", server.clientKeyFile, "\(connections)"])
+    // For calibration under the machine's current load: the raw C clients doing the same against the
+    // same server, when their variables name them (see floorCommand).
+    for backend in [LibSSH2Driver.name, LibSSHDriver.name] {
+        guard let floor = floorCommand(for: backend, server: server) else { continue }
+        let (command, arguments) = floor(connections, commands)
+        let (_, output) = try await ChildProcess.run(command, arguments)
         print(output, terminator: "")
     }
     let rounds = ProcessInfo.processInfo.environment["ROUNDS"].flatMap { Int($0) } ?? 2
@@ -222,20 +216,23 @@ struct BenchError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// The raw C floor of `backend` as a command for `connections` fresh connections (the libssh2 floor
-/// also runs one command on a shell, which it needs at least one of), when its environment variable
-/// names it.
-func floorCommand(for backend: String, server: TestSSHD) -> (@Sendable (Int) -> (String, [String]))? {
+/// The raw C floor of `backend` as a command for some fresh connections and commands on a reused shell,
+/// when its environment variable names it: NETPULSE_FLOOR, scripts/bench/libssh2-floor.c (blocking,
+/// TCP_NODELAY; it needs at least one command); NETPULSE_FLOOR_LIBSSH, scripts/bench/libssh-floor.c
+/// (blocking, SSH_OPTIONS_NODELAY; fresh connections only, the commands are ignored).
+func floorCommand(
+    for backend: String, server: TestSSHD
+) -> (@Sendable (_ connections: Int, _ commands: Int) -> (String, [String]))? {
     let environment = ProcessInfo.processInfo.environment
     let port = server.port
     let key = server.clientKeyFile
     switch backend {
     case LibSSH2Driver.name:
         guard let floor = environment["NETPULSE_FLOOR"] else { return nil }
-        return { (floor, ["\(port)", "\(devicePort)", key, "\($0)", "1"]) }
+        return { (floor, ["\(port)", "\(devicePort)", key, "\($0)", "\($1)"]) }
     case LibSSHDriver.name:
         guard let floor = environment["NETPULSE_FLOOR_LIBSSH"] else { return nil }
-        return { (floor, ["\(port)", key, "\($0)"]) }
+        return { connections, _ in (floor, ["\(port)", key, "\(connections)"]) }
     default:
         return nil
     }
@@ -256,7 +253,7 @@ func floorMilliseconds(_ output: String) throws -> Double {
 @concurrent
 func measureInterleaved(
     _ name: String, _ make: @Sendable (SSHDriverConfiguration) -> any Driver, server: TestSSHD,
-    floor: @Sendable (Int) -> (String, [String]), chunks: Int
+    floor: @Sendable (_ connections: Int, _ commands: Int) -> (String, [String]), chunks: Int
 ) async throws {
     let fresh = FreshConnections(make, server: server)
     let size = connections / chunks
@@ -264,7 +261,7 @@ func measureInterleaved(
     var ownTotal = 0.0
     var ratios: [Double] = []
     for _ in 0..<chunks {
-        let (command, arguments) = floor(size)
+        let (command, arguments) = floor(size, 1)
         let (_, output) = try await ChildProcess.run(command, arguments)
         let floorMs = try floorMilliseconds(output)
         try await fresh.run(10)  // as the floor makes ten before it counts
