@@ -43,3 +43,9 @@ void np_hmac_sha1(const np_hmac_sha1_key *key, const uint8_t *message, size_t le
 }
 
 void np_sha256(const uint8_t *data, size_t length, uint8_t *out) { SHA256(data, length, out); }
+
+static _Thread_local int np_loop_thread;
+
+void np_mark_loop_thread(void) { np_loop_thread = 1; }
+
+int np_is_loop_thread(void) { return np_loop_thread; }

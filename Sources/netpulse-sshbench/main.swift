@@ -113,8 +113,8 @@ try await TestSSHD.with(configuration: configuration) { server in
 }
 
 /// Fresh exec connections to the sshd's `linux` account, one after another, as the scheduler's jobs make
-/// them (JobRunner): connect, then the operation and the close with the session's executor as the task's
-/// preference (unless `prefer` is false).
+/// them (JobRunner): the connect, the operation and the close with the driver's executor as the task's
+/// preference, and the session's own if it differs (unless `prefer` is false).
 struct FreshConnections: Sendable {
     let driver: any Driver
     let target: DeviceTarget
@@ -131,11 +131,13 @@ struct FreshConnections: Sendable {
 
     func run(_ count: Int) async throws {
         for _ in 0..<count {
-            let session = try await driver.connect(to: target, context: context)
-            let outcome = try await withTaskExecutorPreference(prefer ? session.preferredExecutor : nil) {
-                let outcome = try await session.execute(request)
-                await session.close()
-                return outcome
+            let outcome = try await withPreferredExecutor(prefer ? driver.preferredExecutor(for: target) : nil) {
+                let session = try await driver.connect(to: target, context: context)
+                return try await withPreferredExecutor(prefer ? session.preferredExecutor : nil) {
+                    let outcome = try await session.execute(request)
+                    await session.close()
+                    return outcome
+                }
             }
             precondition(outcome.success)
         }
@@ -148,8 +150,8 @@ struct FreshConnections: Sendable {
 func measure(_ name: String, _ make: @Sendable (SSHDriverConfiguration) -> any Driver, server: TestSSHD) async throws {
     var fresh = FreshConnections(make, server: server)
     let (driver, linux, context, request) = (fresh.driver, fresh.target, fresh.context, fresh.request)
-    // NETPULSE_NO_PREFERENCE=1: operations without the session's executor as the task's preference (as
-    // before the scheduler's jobs used it), for comparison.
+    // NETPULSE_NO_PREFERENCE=1: connects and operations without the loop thread as the task's executor
+    // preference (as before the scheduler's jobs used it), for comparison.
     let prefer = ProcessInfo.processInfo.environment["NETPULSE_NO_PREFERENCE"] == nil
     fresh.prefer = prefer
 

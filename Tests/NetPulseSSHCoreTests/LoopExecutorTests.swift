@@ -23,6 +23,8 @@ struct LoopExecutorTests {
         #expect(await onLoopThread(loop) == false, "without a preference, nonisolated code runs on the pool")
         let unstructured = Task(executorPreference: executor) { loop.isLoopThread }
         #expect(await unstructured.value)
+        #expect(!ReadinessLoop.isAnyLoopThread)
+        #expect(await Task(executorPreference: executor) { ReadinessLoop.isAnyLoopThread }.value)
         let inChildren = await withTaskGroup(of: Bool.self) { group in
             for _ in 0..<20 { group.addTask(executorPreference: executor) { loop.isLoopThread } }
             return await group.reduce(true) { $0 && $1 }
@@ -37,15 +39,15 @@ struct LoopExecutorTests {
         let loop = ReadinessLoop(threads: 2)
         let first = loop.executor(for: 0)
         let second = loop.executor(for: 1)
-        #expect(!ReadinessLoop.currentTaskPrefers(first), "a task without a preference")
+        #expect(!currentTaskPrefers(first), "a task without a preference")
         let inside = await withTaskExecutorPreference(first) {
-            (ReadinessLoop.currentTaskPrefers(first), ReadinessLoop.currentTaskPrefers(second))
+            (currentTaskPrefers(first), currentTaskPrefers(second))
         }
         #expect(inside.0, "the preference just set is not recognised")
         #expect(!inside.1, "another loop thread's executor is taken for the preferred one")
-        let child = await Task(executorPreference: second) { ReadinessLoop.currentTaskPrefers(second) }.value
+        let child = await Task(executorPreference: second) { currentTaskPrefers(second) }.value
         #expect(child)
-        #expect(!ReadinessLoop.currentTaskPrefers(first), "the preference outlived its scope")
+        #expect(!currentTaskPrefers(first), "the preference outlived its scope")
     }
 
     @Test("a wait is resumed on the loop thread that watches the descriptor, on data, deadline and cancellation")

@@ -1,3 +1,4 @@
+import Foundation
 import NetPulse
 import SSHTestSupport
 import Testing
@@ -43,6 +44,38 @@ struct AuthenticationScenarios {
             }
             #expect(second.outputs.first?.output == "phrase\n")
             #expect(await server.waitForLog(containing: "Accepted publickey", timeout: .seconds(10)))
+        }
+    }
+
+    @Test(
+        "a key file changed between connects is read again; a connect from anywhere reads it too",
+        arguments: Backends.all)
+    func keyFileChanges(_ backend: Backend) async throws {
+        try await TestSSHD.with { server in
+            let path = Fixture.temporaryPath("key")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let good = try Data(contentsOf: URL(fileURLWithPath: server.clientKeyFile))
+            let refused = try Data(contentsOf: URL(fileURLWithPath: server.unauthorizedKeyFile))
+            try good.write(to: URL(fileURLWithPath: path), options: .atomic)
+            let target = Fixture.target(server, credentials: [.privateKey(path: path, passphrase: nil)])
+            let driver = Fixture.driver(backend)
+            // Read off the loop thread the first time, from memory the second, as the scheduler connects.
+            for round in 0..<2 {
+                let outcome = try await Fixture.withSession(driver, target) {
+                    try await $0.execute(Fixture.commands("echo \(round)"))
+                }
+                #expect(outcome.outputs.first?.output == "\(round)\n")
+            }
+            try refused.write(to: URL(fileURLWithPath: path), options: .atomic)
+            let error = await #expect(throws: NetPulseError.self) {
+                try await Fixture.withSession(driver, target) { _ in }
+            }
+            #expect(error?.kind == .authentication, "the key in memory was used after the file changed")
+            try good.write(to: URL(fileURLWithPath: path), options: .atomic)
+            let outcome = try await Fixture.withSession(driver, target, preferring: false) {
+                try await $0.execute(Fixture.commands("echo again"))
+            }
+            #expect(outcome.outputs.first?.output == "again\n")
         }
     }
 

@@ -69,20 +69,28 @@ enum Fixture {
     }
 
     /// Connects, runs `body` with the session, and always closes it.
+    /// Connects, runs `body` on the session and closes it, as the scheduler runs a job: with the driver's
+    /// ``Driver/preferredExecutor(for:)`` (a loop thread) as the task's executor preference throughout,
+    /// unless `preferring` is false (a library user calling `connect` from anywhere).
     static func withSession<T>(
         _ driver: any Driver,
         _ target: DeviceTarget,
         _ context: DriverContext = Fixture.context(),
+        preferring: Bool = true,
         _ body: (any DriverSession) async throws -> T
     ) async throws -> T {
-        let session = try await driver.connect(to: target, context: context)
-        do {
-            let result = try await body(session)
-            await session.close()
-            return result
-        } catch {
-            await session.close()
-            throw error
+        try await withPreferredExecutor(preferring ? driver.preferredExecutor(for: target) : nil) {
+            let session = try await driver.connect(to: target, context: context)
+            do {
+                let result = try await withPreferredExecutor(preferring ? session.preferredExecutor : nil) {
+                    try await body(session)
+                }
+                await session.close()
+                return result
+            } catch {
+                await session.close()
+                throw error
+            }
         }
     }
 

@@ -26,6 +26,12 @@ static inline int np_epoll_event_fd(const struct epoll_event *event) { return ev
 
 static inline void np_epoll_set_fd(struct epoll_event *event, int fd) { event->data.fd = fd; }
 
+/// Marks the calling thread as a readiness-loop thread, for ``np_is_loop_thread``.
+void np_mark_loop_thread(void);
+
+/// Whether the calling thread was marked by ``np_mark_loop_thread`` (a thread-local flag).
+int np_is_loop_thread(void);
+
 /// An HMAC-SHA1 key with its inner and outer SHA-1 states already computed, so that each message
 /// costs two compression rounds (hashed known_hosts names: one key per line, many lookups).
 typedef struct np_hmac_sha1_key {

@@ -25,10 +25,20 @@ public protocol Driver: Sendable {
     /// it takes fields of its own that NetPulse cannot check. With a set, any other field is refused with
     /// a ``RequestError`` naming it. The default is `nil`; the built-in SSH drivers return `[]`.
     var acceptedDriverArgs: Set<String>? { get }
+
+    /// The executor a new session on `target` will run on, if the driver knows it before connecting: for
+    /// the SSH drivers, a readiness-loop thread. The scheduler runs a job's connect, operation and close
+    /// with it as the task's executor preference (`withTaskExecutorPreference`), so that the whole
+    /// connection stays on one thread instead of connecting on the concurrency pool and moving to the
+    /// session's executor afterwards; parsing runs after, without it. Work on it must not block: a driver
+    /// that returns one does its file reads and name resolution elsewhere. The default is `nil`: no
+    /// preference until the session names its own (``DriverSession/preferredExecutor``).
+    func preferredExecutor(for target: DeviceTarget) -> (any TaskExecutor)?
 }
 
 extension Driver {
     public var acceptedDriverArgs: Set<String>? { nil }
+    public func preferredExecutor(for target: DeviceTarget) -> (any TaskExecutor)? { nil }
 }
 
 /// One open session on one device.

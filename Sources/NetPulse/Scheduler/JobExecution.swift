@@ -51,6 +51,7 @@ public struct JobExecution: Sendable {
         let driver = batch.driver
         return await runner.run(
             session: session, keep: keep, startedAt: startedAt,
+            executor: session?.preferredExecutor ?? driver.preferredExecutor(for: target),
             connect: { () async throws(NetPulseError) -> any DriverSession in
                 do {
                     return try await driver.connect(to: target, context: context)

@@ -51,20 +51,60 @@ struct JobRunner {
 
     /// Runs the job.
     ///
+    /// The connect, the operation and the close run with `executor` as the task's executor preference (an
+    /// SSH session's loop thread): the whole connection on the thread that serves its socket, with no
+    /// hand-off between its steps. Parsing and the result come after, without it.
+    ///
     /// - Parameters:
     ///   - session: The device's open session (pinned); `nil` connects.
     ///   - keep: Keep the session open afterwards (pinned) or close it (round robin).
     ///   - startedAt: When the job started, for its result.
+    ///   - executor: The kept session's ``DriverSession/preferredExecutor``, or for a new one the driver's
+    ///     ``Driver/preferredExecutor(for:)``; `nil` for none.
     ///   - connect: Opens a session (called at most twice: a retry after an unavailable kept session).
     ///   - execute: Runs the request on a session.
     ///   - retrying: Called before the retry on a fresh session.
     /// - Returns: The result, and the session to keep (`nil` when closed, failed or not `keep`).
     func run(
-        session: (any DriverSession)?, keep: Bool, startedAt: Date,
+        session: (any DriverSession)?, keep: Bool, startedAt: Date, executor: (any TaskExecutor)?,
         connect: () async throws(NetPulseError) -> any DriverSession,
         execute: (any DriverSession, ExecutionRequest) async throws -> ExecutionOutcome,
         retrying: () -> Void = {}
     ) async -> (DeviceResult, (any DriverSession)?) {
+        let attempt = await withPreferredExecutor(executor) {
+            await self.attempt(session: session, keep: keep, connect: connect, execute: execute, retrying: retrying)
+        }
+        switch attempt {
+        case .failed(let error, let reused):
+            return (failure(error, startedAt: startedAt, reused: reused), nil)
+        case .executed(let raw, let kept, let reused):
+            let outcome = parsed(raw)
+            let finishedAt = Date()
+            let result = DeviceResult(
+                hostname: host, port: port, username: username, index: index, jobID: jobID,
+                success: outcome.error == nil,
+                output: outcome.outputs.joinedOutput, outputs: outcome.outputs, error: outcome.error,
+                executionTime: finishedAt.timeIntervalSince(startedAt), startedAt: startedAt,
+                finishedAt: finishedAt, sessionReused: reused)
+            return (result, kept)
+        }
+    }
+
+    /// How the session part of a job ended.
+    private enum Attempt {
+        /// The operation ran (its outcome may still carry a device's error); the session to keep, if any.
+        case executed(ExecutionOutcome, kept: (any DriverSession)?, reused: Bool)
+        case failed(NetPulseError, reused: Bool)
+    }
+
+    /// Connects (unless given a session), executes, and closes unless `keep`; once more on a fresh session
+    /// when a kept one was unavailable before anything was sent.
+    private func attempt(
+        session: (any DriverSession)?, keep: Bool,
+        connect: () async throws(NetPulseError) -> any DriverSession,
+        execute: (any DriverSession, ExecutionRequest) async throws -> ExecutionOutcome,
+        retrying: () -> Void
+    ) async -> Attempt {
         var current = session
         var reused = session != nil
         while true {
@@ -75,26 +115,19 @@ struct JobRunner {
                 do {
                     open = try await connect()
                 } catch {
-                    return (failure(error, startedAt: startedAt, reused: false), nil)
+                    return .failed(error, reused: false)
                 }
             }
             do {
-                // On the session's own executor (an SSH session: its loop thread), the operation and the
-                // close run on the thread that serves the socket, with no hand-off to and from it.
-                let raw = try await withTaskExecutorPreference(open.preferredExecutor) {
+                // Normally the preference the job runs with already; a session on another executor than
+                // the driver foretold (another loop thread) gets its own, so that its operation and close
+                // run on the thread that serves its socket.
+                let raw = try await withPreferredExecutor(open.preferredExecutor) {
                     let raw = try await execute(open, request)
                     if !keep { await open.close() }
                     return raw
                 }
-                let outcome = parsed(raw)
-                let finishedAt = Date()
-                let result = DeviceResult(
-                    hostname: host, port: port, username: username, index: index, jobID: jobID,
-                    success: outcome.error == nil,
-                    output: outcome.outputs.joinedOutput, outputs: outcome.outputs, error: outcome.error,
-                    executionTime: finishedAt.timeIntervalSince(startedAt), startedAt: startedAt,
-                    finishedAt: finishedAt, sessionReused: reused)
-                return (result, keep ? open : nil)
+                return .executed(raw, kept: keep ? open : nil, reused: reused)
             } catch let error as NetPulseError where error.kind == .sessionUnavailable && reused {
                 // Nothing was sent: once more on a fresh session (`reused` is false from now on).
                 retrying()
@@ -103,7 +136,7 @@ struct JobRunner {
                 reused = false
             } catch {
                 await open.close()
-                return (failure(NetPulseError(wrapping: error), startedAt: startedAt, reused: reused), nil)
+                return .failed(NetPulseError(wrapping: error), reused: reused)
             }
         }
     }

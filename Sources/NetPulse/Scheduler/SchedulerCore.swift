@@ -226,6 +226,7 @@ final class SchedulerCore: Sendable {
         var permitHeld = job.holdsHandshake
         let (result, kept) = await runner.run(
             session: session, keep: keep, startedAt: startedAt,
+            executor: session?.preferredExecutor ?? driver.preferredExecutor(for: target),
             connect: { () async throws(NetPulseError) -> any DriverSession in
                 defer { permitHeld = false }
                 return try await connect(driver, target, context, permitHeld: permitHeld, tracing: tracing)

@@ -38,6 +38,12 @@ public struct LibSSHDriver: Driver {
     public func connect(to target: DeviceTarget, context: DriverContext) async throws -> any DriverSession {
         try await SSHSession<LibSSHTransport>.open(target: target, context: context, configuration: configuration)
     }
+
+    /// A thread of the configuration's readiness loop, each in turn (`ReadinessLoop.nextExecutor()`): the
+    /// scheduler runs a job's connect, operation and close on it.
+    public func preferredExecutor(for target: DeviceTarget) -> (any TaskExecutor)? {
+        configuration.loop.nextExecutor()
+    }
 }
 
 extension DriverRegistry {

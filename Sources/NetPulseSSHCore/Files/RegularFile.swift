@@ -103,13 +103,6 @@ enum RegularFile {
         }
     }
 
-    /// Reads the whole file at `path`; `nil` when it does not exist.
-    static func read(_ path: String, limit: Int, field: String) throws(NetPulseError) -> [UInt8]? {
-        guard let (fd, _) = try open(path, limit: limit, field: field) else { return nil }
-        defer { Glibc.close(fd) }
-        return try readAll(fd, path: path, limit: limit, field: field)
-    }
-
     /// `~` and `~/...` expanded with `$HOME`.
     static func expandingTilde(_ path: String) -> String {
         guard path == "~" || path.hasPrefix("~/") else { return path }

@@ -52,6 +52,8 @@ public final class ReadinessLoop: Sendable {
     public static func defaultThreadCount(cores: Int) -> Int { min(4, max(1, cores / 2)) }
 
     private let workers: [Worker]
+    /// The turns of ``nextExecutor()``.
+    private let turns = Atomic<UInt>(0)
 
     /// Starts a loop with its own threads; they live as long as the process.
     public init(threads: Int) {
@@ -66,16 +68,21 @@ public final class ReadinessLoop: Sendable {
     /// executor preference, and each readiness event on `fd` resumes that work on the thread that saw it.
     public func executor(for fd: Int32) -> any TaskExecutor { worker(for: fd) }
 
+    /// A loop thread's executor for a connection whose socket does not exist yet, each thread in turn: a
+    /// driver's ``Driver/preferredExecutor(for:)``. The socket's own thread (``executor(for:)``) is this one
+    /// when the loop has one thread, as on machines of up to three cores; with more, a session whose
+    /// descriptor lands on another thread moves there once connected.
+    public func nextExecutor() -> any TaskExecutor {
+        guard workers.count > 1 else { return workers[0] }
+        let turn = turns.wrappingAdd(1, ordering: .relaxed).oldValue
+        return workers[Int(turn % UInt(workers.count))]
+    }
+
+    /// Whether the calling thread is a thread of any readiness loop: for assertions that nothing blocks one.
+    static var isAnyLoopThread: Bool { np_is_loop_thread() != 0 }
+
     /// Whether the calling thread is one of this loop's threads.
     public var isLoopThread: Bool { workers.contains { $0.isCurrentThread } }
-
-    /// Whether the current task's executor preference is `executor` already (then a second
-    /// `withTaskExecutorPreference` for it would only add a status record that every executor switch of
-    /// the task reads under the task's lock).
-    static func currentTaskPrefers(_ executor: any TaskExecutor) -> Bool {
-        let wanted = executor.asUnownedTaskExecutor()
-        return withUnsafeCurrentTask { $0?.unownedTaskExecutor == wanted }
-    }
 
     /// Whether the calling thread is the loop thread that watches `fd` (for tests).
     func runsOnLoopThread(of fd: Int32) -> Bool { worker(for: fd).isCurrentThread }
@@ -373,6 +380,7 @@ extension ReadinessLoop {
 
         private func run() {
             thread.store(pthread_self(), ordering: .relaxed)
+            np_mark_loop_thread()
             let capacity = 256
             let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
             defer { events.deallocate() }

@@ -94,18 +94,26 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
     private func start() async throws {
         let started = ContinuousClock.now
         let deadline = started + target.connectTimeout
+        var logPath: String?
         if let value = target.driverArgs["session_log"], value != .null {
             guard case .string(let name) = value else {
                 throw NetPulseError(.invalidRequest, "session_log: must be a file name (a string)")
             }
-            let path = try SessionLog.path(
+            logPath = try SessionLog.path(
                 name: name, policy: configuration.sessionLogs, host: target.host, port: target.port)
-            sessionLog = try SessionLog(path: path, secrets: Self.secrets(of: target), peer: peer)
         }
-        // Key files are read here, before the session's work moves to its loop thread (which must not
-        // block on files).
-        let attempts = target.credentials.map { credential in
-            Result { () throws(NetPulseError) in try Self.attempt(for: credential) }
+        // This may run on a loop thread already (the scheduler runs a job on the one its driver names),
+        // which must not block on files: a connect whose key files are in memory and that keeps no
+        // transcript reads none; otherwise the files are read off the loop.
+        let attempts: [Result<SSHCredentialAttempt, NetPulseError>]
+        if logPath == nil, let fromMemory = Self.attemptsFromMemory(target.credentials) {
+            attempts = fromMemory
+        } else {
+            let files = try await withTaskExecutorPreference(globalConcurrentExecutor) {
+                try await Self.readFiles(for: target, sessionLog: logPath, peer: peer)
+            }
+            attempts = files.attempts
+            sessionLog = files.sessionLog
         }
         let fd = try await connectSocket(deadline: deadline)
         // From here the transport owns the socket, also when attach fails.
@@ -166,11 +174,8 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
         guard let fd = transport.socket else { return try await body() }
         let executor = configuration.loop.executor(for: fd)
         loopExecutor.withLock { $0 = executor }
-        // A job that already prefers the loop thread (the scheduler's, a pinned queue's) needs no second
-        // preference: each one is a status record on the task, which every executor switch reads under the
-        // task's lock.
-        if ReadinessLoop.currentTaskPrefers(executor) { return try await body() }
-        return try await withTaskExecutorPreference(executor, operation: body)
+        // A job that already prefers the loop thread (the scheduler's) gets no second preference.
+        return try await withPreferredExecutor(executor, operation: body)
     }
 
     /// Every secret of `target`, for masking transcripts.
@@ -223,22 +228,59 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
                 + offered.joined(separator: ","))
     }
 
-    /// The credential as the transport takes it; a key file is read here (a regular file, size-limited).
+    /// The credentials as the transport takes them, if that needs no file read: `nil` when a key file is
+    /// not in memory (``KeyFileCache``) or has changed since it was read.
+    static func attemptsFromMemory(_ credentials: [Credential]) -> [Result<SSHCredentialAttempt, NetPulseError>]? {
+        var attempts: [Result<SSHCredentialAttempt, NetPulseError>] = []
+        attempts.reserveCapacity(credentials.count)
+        for credential in credentials {
+            switch credential {
+            case .password(let secret): attempts.append(.success(.password(secret)))
+            case .keyboardInteractive(let secret): attempts.append(.success(.keyboardInteractive(secret)))
+            case .privateKey(let path, let passphrase):
+                guard let text = KeyFileCache.shared.cached(RegularFile.expandingTilde(path)) else { return nil }
+                attempts.append(.success(.privateKey(bytes: text, passphrase: passphrase, path: path)))
+            }
+        }
+        return attempts
+    }
+
+    /// What a connect reads from files: the credentials as the transport takes them (``attempt(for:)``) and
+    /// the `session_log` transcript, opened.
+    struct Files: Sendable {
+        var attempts: [Result<SSHCredentialAttempt, NetPulseError>]
+        var sessionLog: SessionLog?
+    }
+
+    /// Reads `target`'s key files and opens its transcript at `sessionLog`, off any loop thread.
+    @concurrent
+    static func readFiles(
+        for target: DeviceTarget, sessionLog path: String?, peer: String
+    ) async throws(NetPulseError) -> Files {
+        let log = try path.map { path throws(NetPulseError) in
+            try SessionLog(path: path, secrets: secrets(of: target), peer: peer)
+        }
+        let attempts = target.credentials.map { credential in
+            Result { () throws(NetPulseError) in try attempt(for: credential) }
+        }
+        return Files(attempts: attempts, sessionLog: log)
+    }
+
+    /// The credential as the transport takes it; a key file is read here (a regular file, size-limited),
+    /// and kept in ``KeyFileCache``.
     static func attempt(for credential: Credential) throws(NetPulseError) -> SSHCredentialAttempt {
         switch credential {
         case .password(let secret): return .password(secret)
         case .keyboardInteractive(let secret): return .keyboardInteractive(secret)
         case .privateKey(let path, let passphrase):
-            let bytes: [UInt8]?
+            let text: Secret?
             do {
-                bytes = try RegularFile.read(
-                    RegularFile.expandingTilde(path), limit: SSHDriverConfiguration.maxKeyFileBytes, field: "key_file")
+                text = try KeyFileCache.shared.read(RegularFile.expandingTilde(path))
             } catch {
                 throw NetPulseError.authentication(error.message)
             }
-            guard let bytes else { throw NetPulseError.authentication("key_file '\(path)' does not exist") }
-            return .privateKey(
-                bytes: Secret(String(decoding: bytes, as: UTF8.self)), passphrase: passphrase, path: path)
+            guard let text else { throw NetPulseError.authentication("key_file '\(path)' does not exist") }
+            return .privateKey(bytes: text, passphrase: passphrase, path: path)
         }
     }
 

@@ -1,5 +1,5 @@
 import Glibc
-public import NetPulse
+import NetPulse
 
 /// Where `session_log` transcripts may go.
 public enum SessionLogPolicy: Sendable, Hashable {
@@ -17,7 +17,7 @@ public enum SessionLogPolicy: Sendable, Hashable {
 /// `{host}` and `{port}` in the name are replaced by the device's; a name without them gets `_HOST_PORT`
 /// before its extension, so the devices of one batch never share a file. The file is created with mode
 /// 0600 (never through a symbolic link) and appended to.
-final class SessionLog {
+final class SessionLog: Sendable {
     private let fd: Int32
     private let secrets: [[UInt8]]
 
@@ -48,6 +48,7 @@ final class SessionLog {
     }
 
     init(path: String, secrets: [Secret], peer: String) throws(NetPulseError) {
+        assert(!ReadinessLoop.isAnyLoopThread, "a session log opened on a readiness-loop thread")
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else {
             throw NetPulseError(

@@ -4,8 +4,9 @@ import NetPulseTesting
 import Synchronization
 import Testing
 
-/// A job's operation and close run with the session's ``DriverSession/preferredExecutor`` as the task's
-/// executor preference (for the SSH drivers, the loop thread that serves the socket).
+/// A job's connect runs with the driver's ``Driver/preferredExecutor(for:)``, and its operation and close with
+/// the session's ``DriverSession/preferredExecutor``, as the task's executor preference (for the SSH drivers,
+/// a loop thread); parsing runs after, without it.
 @Suite struct SchedulerExecutorTests {
     /// A task executor over a serial dispatch queue that it can recognise.
     final class QueueExecutor: TaskExecutor {
@@ -57,29 +58,52 @@ import Testing
         let inner = InMemoryDriver()
         let executor = QueueExecutor()
         let record = Record()
+        /// Whether the driver names its executor before connecting, or only its sessions do.
+        var foretells = true
+
+        func preferredExecutor(for target: DeviceTarget) -> (any TaskExecutor)? { foretells ? executor : nil }
 
         func connect(to target: DeviceTarget, context: DriverContext) async throws -> any DriverSession {
-            PreferringSession(
+            record.note("connect")
+            return PreferringSession(
                 inner: try await inner.connect(to: target, context: context), executor: executor, record: record)
         }
     }
 
-    @Test(arguments: [QueueStrategy.roundRobin, .pinned])
-    func operationsAndClosesRunOnTheSessionsExecutor(_ strategy: QueueStrategy) async throws {
-        let driver = PreferringDriver()
+    /// Records where each parse ran.
+    struct PlaceParser: OutputParser {
+        let record: Record
+        func parse(_ output: String, spec: ParsingSpec, platform: String, command: String) throws(NetPulseError)
+            -> [JSONValue]
+        {
+            record.note("parse")
+            return []
+        }
+    }
+
+    @Test(arguments: [QueueStrategy.roundRobin, .pinned], [true, false])
+    func connectsOperationsAndClosesRunOnTheSessionsExecutor(_ strategy: QueueStrategy, foretold: Bool) async throws {
+        var driver = PreferringDriver()
+        driver.foretells = foretold
         var registry = DriverRegistry()
         registry.register(driver, as: "memory")
         let configuration = SchedulerConfiguration(
-            drivers: registry, limits: SchedulerFixture.limits(), logger: SchedulerFixture.logger)
+            drivers: registry, limits: SchedulerFixture.limits(), logger: SchedulerFixture.logger,
+            parser: PlaceParser(record: driver.record))
         try await withScheduler(configuration: configuration) { scheduler in
-            let batch = try scheduler.submit(
-                SchedulerFixture.request(hosts: SchedulerFixture.hosts(8), strategy: strategy))
+            var request = SchedulerFixture.request(hosts: SchedulerFixture.hosts(8), strategy: strategy)
+            request.parsing = ParsingSpec(template: .index(platform: nil, command: nil))
+            let batch = try scheduler.submit(request)
             let result = try await withDeadline(.seconds(10), "the batch") { await batch.result() }
             #expect(result.results.count == 8)
             #expect(result.results.allSatisfy { $0.success })
         }
+        // Without the driver's word, the connect runs wherever the job does; the session's executor then
+        // takes over for its operation and close.
+        #expect(driver.record["connect"] == Array(repeating: foretold, count: 8))
         #expect(driver.record["execute"].count == 8)
         #expect(driver.record["execute"].allSatisfy { $0 })
+        #expect(driver.record["parse"] == Array(repeating: false, count: 8), "parsing ran on the session's executor")
         if strategy == .roundRobin {
             // Pinned sessions are kept, then closed at shutdown outside any job.
             #expect(driver.record["close"].count == 8)
