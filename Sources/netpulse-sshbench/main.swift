@@ -112,9 +112,10 @@ try await TestSSHD.with(configuration: configuration) { server in
     }
 }
 
-/// Fresh exec connections to the sshd's `linux` account, one after another, as the scheduler's jobs make
-/// them (JobRunner): the connect, the operation and the close with the driver's executor as the task's
-/// preference, and the session's own if it differs (unless `prefer` is false).
+/// Fresh exec connections to the sshd's `linux` account, one after another, as a scheduler's worker runs
+/// jobs: the connect, the operation and the close with the driver's executor as the task's preference (and
+/// the session's own if it differs), staying under it from one connection to the next while the driver
+/// names the same executor (unless `prefer` is false).
 struct FreshConnections: Sendable {
     let driver: any Driver
     let target: DeviceTarget
@@ -130,16 +131,24 @@ struct FreshConnections: Sendable {
     }
 
     func run(_ count: Int) async throws {
-        for _ in 0..<count {
-            let outcome = try await withPreferredExecutor(prefer ? driver.preferredExecutor(for: target) : nil) {
-                let session = try await driver.connect(to: target, context: context)
-                return try await withPreferredExecutor(prefer ? session.preferredExecutor : nil) {
-                    let outcome = try await session.execute(request)
-                    await session.close()
-                    return outcome
+        var left = count
+        var executor = prefer ? driver.preferredExecutor(for: target) : nil
+        while left > 0 {
+            executor = try await withPreferredExecutor(executor) { () async throws -> (any TaskExecutor)? in
+                while left > 0 {
+                    let session = try await driver.connect(to: target, context: context)
+                    let outcome = try await withPreferredExecutor(prefer ? session.preferredExecutor : nil) {
+                        let outcome = try await session.execute(request)
+                        await session.close()
+                        return outcome
+                    }
+                    precondition(outcome.success)
+                    left -= 1
+                    let wanted = prefer ? driver.preferredExecutor(for: target) : nil
+                    if left > 0, !isSameExecutor(wanted, executor) { return wanted }
                 }
+                return nil
             }
-            precondition(outcome.success)
         }
     }
 }

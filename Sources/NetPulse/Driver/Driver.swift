@@ -30,9 +30,11 @@ public protocol Driver: Sendable {
     /// the SSH drivers, a readiness-loop thread. The scheduler runs a job's connect, operation and close
     /// with it as the task's executor preference (`withTaskExecutorPreference`), so that the whole
     /// connection stays on one thread instead of connecting on the concurrency pool and moving to the
-    /// session's executor afterwards; parsing runs after, without it. Work on it must not block: a driver
-    /// that returns one does its file reads and name resolution elsewhere. The default is `nil`: no
-    /// preference until the session names its own (``DriverSession/preferredExecutor``).
+    /// session's executor afterwards. A worker of the scheduler stays on it for its next job when that job
+    /// names the same executor; parsing runs elsewhere. Work on it must not block: a driver that returns
+    /// one does its file reads and name resolution elsewhere. Called once per job that has no open session.
+    /// The default is `nil`: no preference until the session names its own
+    /// (``DriverSession/preferredExecutor``).
     func preferredExecutor(for target: DeviceTarget) -> (any TaskExecutor)?
 }
 

@@ -17,3 +17,12 @@ package func withPreferredExecutor<T, Failure: Error>(
     guard let executor, !currentTaskPrefers(executor) else { return try await operation() }
     return try await withTaskExecutorPreference(executor, isolation: isolation, operation: operation)
 }
+
+/// Whether `a` and `b` are the same executor (or both `nil`).
+package func isSameExecutor(_ a: (any TaskExecutor)?, _ b: (any TaskExecutor)?) -> Bool {
+    switch (a, b) {
+    case (nil, nil): true
+    case (let a?, let b?): a.asUnownedTaskExecutor() == b.asUnownedTaskExecutor()
+    default: false
+    }
+}

@@ -53,7 +53,8 @@ struct JobRunner {
     ///
     /// The connect, the operation and the close run with `executor` as the task's executor preference (an
     /// SSH session's loop thread): the whole connection on the thread that serves its socket, with no
-    /// hand-off between its steps. Parsing and the result come after, without it.
+    /// hand-off between its steps. Parsing runs off it (``parsedOffExecutor(_:)``): a worker of the scheduler
+    /// may stay on that executor from one job to the next.
     ///
     /// - Parameters:
     ///   - session: The device's open session (pinned); `nil` connects.
@@ -78,7 +79,7 @@ struct JobRunner {
         case .failed(let error, let reused):
             return (failure(error, startedAt: startedAt, reused: reused), nil)
         case .executed(let raw, let kept, let reused):
-            let outcome = parsed(raw)
+            let outcome = await parsedOffExecutor(raw)
             let finishedAt = Date()
             let result = DeviceResult(
                 hostname: host, port: port, username: username, index: index, jobID: jobID,
@@ -140,6 +141,17 @@ struct JobRunner {
             }
         }
     }
+
+    /// ``parsed(_:)``, off the executor the job prefers (a scheduler's worker may stay on a loop thread
+    /// between jobs): parsing a large output takes long enough to hold up every session of that thread.
+    func parsedOffExecutor(_ outcome: ExecutionOutcome) async -> ExecutionOutcome {
+        guard parsing != nil else { return outcome }
+        guard withUnsafeCurrentTask(body: { $0?.unownedTaskExecutor }) != nil else { return parsed(outcome) }
+        return await withTaskExecutorPreference(globalConcurrentExecutor) { await parsedConcurrently(outcome) }
+    }
+
+    @concurrent
+    private func parsedConcurrently(_ outcome: ExecutionOutcome) async -> ExecutionOutcome { parsed(outcome) }
 
     /// The outcome with each command's records, when the batch asked for `parsing`; a parse failure
     /// fails the job with its typed error and keeps the raw output.

@@ -135,16 +135,39 @@ final class SchedulerCore: Sendable {
         // bootstrap after the scheduler started, which the tracing library forbids anyway.
         let tracing = Self.tracing
         var completion: Completion?
-        while true {
+        func nextJob() -> Assignment? {
             let canContinue = !Task.isCancelled
             let wallNow = Date()
-            let next = update { state -> (Assignment?, SchedulerActions) in
+            return update { state -> (Assignment?, SchedulerActions) in
                 state.workerTurn(
                     worker: id, completed: completion, mayContinue: canContinue, now: clock.now, wallNow: wallNow)
             }
-            guard let next else { return }
-            completion = await run(next, tracing: tracing)
         }
+        guard var job = nextJob() else { return }
+        var executor = Self.executor(for: job)
+        while true {
+            // Each job runs with the executor its session will use as the task's preference (an SSH driver's
+            // loop thread). The worker stays under it for the jobs that follow while they name the same one,
+            // rather than leaving the loop thread after each job and coming back for the next.
+            let following = await withPreferredExecutor(executor) { () async -> (Assignment, (any TaskExecutor)?)? in
+                while true {
+                    completion = await run(job, executor: executor, tracing: tracing)
+                    guard let next = nextJob() else { return nil }
+                    let wanted = Self.executor(for: next)
+                    guard isSameExecutor(wanted, executor) else { return (next, wanted) }
+                    job = next
+                }
+            }
+            guard let following else { return }
+            (job, executor) = following
+        }
+    }
+
+    /// The executor a job runs with: its pinned device's idle session's, or the one its driver names for a
+    /// new session (asked once per job: a driver may hand out its threads in turn).
+    static func executor(for job: Assignment) -> (any TaskExecutor)? {
+        if case .pinned(_, let session?, _) = job.kind { return session.preferredExecutor }
+        return job.batch.driver.preferredExecutor(for: job.spec.target)
     }
 
     /// Whether a tracer is set up (the process's or the task's). Spans cost microseconds per job even when
@@ -154,13 +177,13 @@ final class SchedulerCore: Sendable {
 
     /// Runs one job in its span, a child of its batch's: the worker task restores the context the batch
     /// was submitted in.
-    func run(_ job: Assignment, tracing: Bool) async -> Completion {
-        guard tracing else { return await runJob(job, tracing: false) }
+    func run(_ job: Assignment, executor: (any TaskExecutor)?, tracing: Bool) async -> Completion {
+        guard tracing else { return await runJob(job, executor: executor, tracing: false) }
         return await withSpan("netpulse.job", context: job.batch.span?.context ?? .topLevel) { span in
             span.attributes["netpulse.job.id"] = job.batch.jobIDs[job.index]
             span.attributes["server.address"] = job.spec.target.host
             span.attributes["server.port"] = job.spec.target.port
-            let completion = await runJob(job, tracing: true)
+            let completion = await runJob(job, executor: executor, tracing: true)
             if let error = completion.result.error {
                 span.attributes["netpulse.error.kind"] = error.kind.rawValue
                 span.setStatus(SpanStatus(code: .error, message: error.kind.rawValue))
@@ -172,7 +195,7 @@ final class SchedulerCore: Sendable {
     /// Closes the session the job evicted, checks a long-idle session, then runs the job through
     /// ``JobRunner`` (the path ``JobExecution`` takes too) with the scheduler's connect: within the cap on
     /// handshakes, counted in the metrics.
-    private func runJob(_ job: Assignment, tracing: Bool) async -> Completion {
+    private func runJob(_ job: Assignment, executor: (any TaskExecutor)?, tracing: Bool) async -> Completion {
         let startedAt = Date()
         let started = ContinuousClock.now
         let target = job.spec.target
@@ -226,7 +249,7 @@ final class SchedulerCore: Sendable {
         var permitHeld = job.holdsHandshake
         let (result, kept) = await runner.run(
             session: session, keep: keep, startedAt: startedAt,
-            executor: session?.preferredExecutor ?? driver.preferredExecutor(for: target),
+            executor: executor,
             connect: { () async throws(NetPulseError) -> any DriverSession in
                 defer { permitHeld = false }
                 return try await connect(driver, target, context, permitHeld: permitHeld, tracing: tracing)

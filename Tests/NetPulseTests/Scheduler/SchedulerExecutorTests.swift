@@ -6,27 +6,28 @@ import Testing
 
 /// A job's connect runs with the driver's ``Driver/preferredExecutor(for:)``, and its operation and close with
 /// the session's ``DriverSession/preferredExecutor``, as the task's executor preference (for the SSH drivers,
-/// a loop thread); parsing runs after, without it.
+/// a loop thread); parsing runs off it. A worker that stays on one executor between jobs moves when the next
+/// job names another.
 @Suite struct SchedulerExecutorTests {
     /// A task executor over a serial dispatch queue that it can recognise.
     final class QueueExecutor: TaskExecutor {
         let queue = DispatchQueue(label: "netpulse.test.session-executor")
-        static let key = DispatchSpecificKey<Bool>()
+        let key = DispatchSpecificKey<Bool>()
 
-        init() { queue.setSpecific(key: Self.key, value: true) }
+        init() { queue.setSpecific(key: key, value: true) }
 
         func enqueue(_ job: consuming ExecutorJob) {
             let job = UnownedJob(job)
             queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
         }
 
-        static var isCurrent: Bool { DispatchQueue.getSpecific(key: key) == true }
+        var isCurrent: Bool { DispatchQueue.getSpecific(key: key) == true }
     }
 
-    /// Where each execute and close of its sessions ran: on the session's preferred executor or not.
+    /// For each kind of call, whether it ran where it should have.
     final class Record: Sendable {
         let places = Mutex<[String: [Bool]]>([:])
-        func note(_ what: String) { places.withLock { $0[what, default: []].append(QueueExecutor.isCurrent) } }
+        func note(_ what: String, _ rightPlace: Bool) { places.withLock { $0[what, default: []].append(rightPlace) } }
         subscript(_ what: String) -> [Bool] { places.withLock { $0[what] ?? [] } }
     }
 
@@ -44,39 +45,49 @@ import Testing
         var preferredExecutor: (any TaskExecutor)? { executor }
 
         func execute(_ request: ExecutionRequest) async throws -> ExecutionOutcome {
-            record.note("execute")
+            record.note("execute", executor.isCurrent)
             return try await inner.execute(request)
         }
         func isAlive() async -> Bool { await inner.isAlive() }
         func close() async {
-            record.note("close")
+            record.note("close", executor.isCurrent)
             await inner.close()
         }
     }
 
+    /// Two executors, each device always on the same one (by its name), as a loop of two threads.
     struct PreferringDriver: Driver {
         let inner = InMemoryDriver()
-        let executor = QueueExecutor()
+        let executors = [QueueExecutor(), QueueExecutor()]
         let record = Record()
         /// Whether the driver names its executor before connecting, or only its sessions do.
         var foretells = true
 
-        func preferredExecutor(for target: DeviceTarget) -> (any TaskExecutor)? { foretells ? executor : nil }
+        func executor(for target: DeviceTarget) -> QueueExecutor {
+            executors[target.host.utf8.reduce(0) { $0 + Int($1) } % executors.count]
+        }
+
+        func preferredExecutor(for target: DeviceTarget) -> (any TaskExecutor)? {
+            foretells ? executor(for: target) : nil
+        }
 
         func connect(to target: DeviceTarget, context: DriverContext) async throws -> any DriverSession {
-            record.note("connect")
+            let executor = executor(for: target)
+            // Without the driver's word, the connect runs wherever the job does: on neither executor.
+            record.note("connect", foretells ? executor.isCurrent : !executors.contains { $0.isCurrent })
             return PreferringSession(
                 inner: try await inner.connect(to: target, context: context), executor: executor, record: record)
         }
     }
 
-    /// Records where each parse ran.
+    /// Records whether each parse ran off both executors.
     struct PlaceParser: OutputParser {
+        let executors: [QueueExecutor]
         let record: Record
         func parse(_ output: String, spec: ParsingSpec, platform: String, command: String) throws(NetPulseError)
             -> [JSONValue]
         {
-            record.note("parse")
+            record.note("parse", !executors.contains { $0.isCurrent })
             return []
         }
     }
@@ -87,27 +98,30 @@ import Testing
         driver.foretells = foretold
         var registry = DriverRegistry()
         registry.register(driver, as: "memory")
+        // Few lanes for many jobs: a worker runs jobs of both executors one after another.
+        let limits = SchedulerFixture.limits(lanes: 2)
         let configuration = SchedulerConfiguration(
-            drivers: registry, limits: SchedulerFixture.limits(), logger: SchedulerFixture.logger,
-            parser: PlaceParser(record: driver.record))
+            drivers: registry, limits: limits, logger: SchedulerFixture.logger,
+            parser: PlaceParser(executors: driver.executors, record: driver.record))
+        let hosts = SchedulerFixture.hosts(16)
         try await withScheduler(configuration: configuration) { scheduler in
-            var request = SchedulerFixture.request(hosts: SchedulerFixture.hosts(8), strategy: strategy)
+            var request = SchedulerFixture.request(hosts: hosts, strategy: strategy)
             request.parsing = ParsingSpec(template: .index(platform: nil, command: nil))
             let batch = try scheduler.submit(request)
             let result = try await withDeadline(.seconds(10), "the batch") { await batch.result() }
-            #expect(result.results.count == 8)
+            #expect(result.results.count == 16)
             #expect(result.results.allSatisfy { $0.success })
         }
-        // Without the driver's word, the connect runs wherever the job does; the session's executor then
-        // takes over for its operation and close.
-        #expect(driver.record["connect"] == Array(repeating: foretold, count: 8))
-        #expect(driver.record["execute"].count == 8)
-        #expect(driver.record["execute"].allSatisfy { $0 })
-        #expect(driver.record["parse"] == Array(repeating: false, count: 8), "parsing ran on the session's executor")
+        let onEach = hosts.map {
+            driver.executor(for: DeviceTarget(host: $0, username: "u", credentials: [], platform: "linux"))
+        }
+        #expect(Set(onEach.map { ObjectIdentifier($0) }).count == 2, "the devices do not use both executors")
+        #expect(driver.record["connect"] == Array(repeating: true, count: 16))
+        #expect(driver.record["execute"] == Array(repeating: true, count: 16))
+        #expect(driver.record["parse"] == Array(repeating: true, count: 16), "parsing ran on a session's executor")
         if strategy == .roundRobin {
             // Pinned sessions are kept, then closed at shutdown outside any job.
-            #expect(driver.record["close"].count == 8)
-            #expect(driver.record["close"].allSatisfy { $0 })
+            #expect(driver.record["close"] == Array(repeating: true, count: 16))
         }
     }
 }
