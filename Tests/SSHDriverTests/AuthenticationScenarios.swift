@@ -79,6 +79,67 @@ struct AuthenticationScenarios {
         }
     }
 
+    @Test(
+        "the first credential goes out at once: no `none` request when it is taken, the methods asked for when not",
+        arguments: Backends.all)
+    func firstCredentialFirst(_ backend: Backend) async throws {
+        try await TestSSHD.with(configuration: .init(extraConfig: ["LogLevel DEBUG1"])) { server in
+            let outcome = try await Fixture.withSession(Fixture.driver(backend), Fixture.target(server)) {
+                try await $0.execute(Fixture.commands("echo in"))
+            }
+            #expect(outcome.outputs.first?.output == "in\n")
+            #expect(await server.waitForLog(containing: "Accepted password", timeout: .seconds(10)))
+            #expect(!server.logText.contains("method none"), "a `none` request went out before the password")
+
+            // A first credential the server refuses: the methods are asked for, and the next one is tried.
+            let target = Fixture.target(
+                server,
+                credentials: [
+                    .password(Secret("not-the-password")), .privateKey(path: server.clientKeyFile, passphrase: nil),
+                ])
+            let second = try await Fixture.withSession(Fixture.driver(backend), target) {
+                try await $0.execute(Fixture.commands("echo second"))
+            }
+            #expect(second.outputs.first?.output == "second\n")
+            #expect(await server.waitForLog(containing: "method none", timeout: .seconds(10)))
+        }
+    }
+
+    @Test(
+        "a first credential of a method the server does not offer: refused, then the offered ones tried; all named",
+        arguments: Backends.all)
+    func firstMethodNotOffered(_ backend: Backend) async throws {
+        try await TestSSHD.with(
+            configuration: .init(extraConfig: ["PasswordAuthentication no", "KbdInteractiveAuthentication no"])
+        ) { server in
+            let target = Fixture.target(
+                server,
+                credentials: [
+                    .password(Secret(TestSSHD.password)), .privateKey(path: server.clientKeyFile, passphrase: nil),
+                ])
+            let outcome = try await Fixture.withSession(Fixture.driver(backend), target) {
+                try await $0.execute(Fixture.commands("echo key"))
+            }
+            #expect(outcome.outputs.first?.output == "key\n")
+
+            let refused = Fixture.target(
+                server,
+                credentials: [
+                    .password(Secret(TestSSHD.password)),
+                    .privateKey(path: server.unauthorizedKeyFile, passphrase: nil),
+                ])
+            let error = await #expect(throws: NetPulseError.self) {
+                try await Fixture.withSession(Fixture.driver(backend), refused) { _ in }
+            }
+            #expect(error?.kind == .authentication)
+            #expect(error?.message.contains("the server offers publickey") == true, "\(String(describing: error))")
+            #expect(
+                error?.message.contains("tried password, publickey(\(server.unauthorizedKeyFile))") == true,
+                "\(String(describing: error))")
+            #expect(error?.message.contains(TestSSHD.password) == false, "the password is in the error")
+        }
+    }
+
     @Test("credentials are tried in order: a refused key, then the password", arguments: Backends.all)
     func fallsBack(_ backend: Backend) async throws {
         try await TestSSHD.with { server in
