@@ -28,6 +28,25 @@ struct ReadinessLoopTests {
         #expect(ReadinessLoop.defaultThreadCount(cores: 0) == 1)
     }
 
+    @Test("ticks: instants as nanoseconds, far ones clamped; the sleep to a deadline rounded up to a millisecond")
+    func ticks() {
+        typealias Tick = ReadinessLoop.Tick
+        let now = ContinuousClock.now
+        let a = Tick(now)
+        let b = Tick(now + .milliseconds(1) + .nanoseconds(7))
+        #expect(b.nanoseconds - a.nanoseconds == 1_000_007)
+        #expect(a < b && !(b < a))
+        #expect(a.adding(.milliseconds(1) + .nanoseconds(7)) == b)
+        let far = Tick(now + .seconds(Int64.max / 4))
+        #expect(far.nanoseconds == 3_000_000_000 * 1_000_000_000, "a far deadline is clamped")
+        #expect(Tick(now - .seconds(Int64.max / 4)).nanoseconds == -3_000_000_000 * 1_000_000_000)
+        typealias Worker = ReadinessLoop.Worker
+        #expect(Worker.milliseconds(until: a.adding(.nanoseconds(1)), from: a) == 1, "rounded down: the loop spins")
+        #expect(Worker.milliseconds(until: a.adding(.milliseconds(250)), from: a) == 250)
+        #expect(Worker.milliseconds(until: a, from: a.adding(.seconds(1))) == 0, "a past deadline")
+        #expect(Worker.milliseconds(until: far, from: a) == 86_400_000, "a far deadline sleeps a day at most")
+    }
+
     @Test("a read waiter wakes when data arrives, not before")
     func wakesOnData() async throws {
         let (a, b) = socketPair()

@@ -124,6 +124,41 @@ public final class ReadinessLoop: Sendable {
 }
 
 extension ReadinessLoop {
+    /// A point in time as nanoseconds since ``origin``, for the loop's waiters and timers.
+    ///
+    /// `ContinuousClock.Instant` is not `@frozen`: outside the standard library its layout is unknown, so
+    /// every copy, swap and comparison of a struct that holds one goes through value witnesses and type
+    /// metadata look-ups. With it in each waiter and timer, those look-ups and copies took about 3 % of a
+    /// FakeNOS session's instructions (`scripts/bench/fakenos-profile.sh`).
+    struct Tick: Comparable, Sendable {
+        var nanoseconds: Int64
+
+        /// The instant ticks count from (the first use in the process).
+        static let origin = ContinuousClock.now
+
+        /// The most seconds a tick reaches either way of ``origin`` (about 95 years, a third of what fits,
+        /// so that differences and ``adding(_:)`` cannot overflow): farther is clamped.
+        private static let maxSeconds: Int64 = 3_000_000_000
+
+        init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
+
+        init(_ instant: ContinuousClock.Instant) {
+            let (seconds, attoseconds) = Self.origin.duration(to: instant).components
+            let clamped = min(max(seconds, -Self.maxSeconds), Self.maxSeconds)
+            nanoseconds = clamped * 1_000_000_000 + (clamped == seconds ? attoseconds / 1_000_000_000 : 0)
+        }
+
+        static var now: Tick { Tick(ContinuousClock.now) }
+
+        /// This tick `duration` later (for a recent tick, such as ``now``, and a duration of hours at most).
+        func adding(_ duration: Duration) -> Tick {
+            let (seconds, attoseconds) = duration.components
+            return Tick(nanoseconds: nanoseconds + seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        }
+
+        static func < (a: Tick, b: Tick) -> Bool { a.nanoseconds < b.nanoseconds }
+    }
+
     /// One loop thread: its epoll set, its timers, and the jobs it runs as a `TaskExecutor`.
     final class Worker: TaskExecutor, Sendable {
         /// Resumed exactly once: by the event, the deadline, the cancellation or `forget`, whichever takes
@@ -133,7 +168,7 @@ extension ReadinessLoop {
         struct Waiter {
             var continuation: Continuation
             var token: UInt64
-            var deadline: ContinuousClock.Instant
+            var deadline: Tick
             var interest: Interest
         }
 
@@ -161,7 +196,7 @@ extension ReadinessLoop {
         }
 
         struct Timer {
-            var deadline: ContinuousClock.Instant
+            var deadline: Tick
             var fd: Int32
             var token: UInt64
         }
@@ -185,7 +220,7 @@ extension ReadinessLoop {
             var waiterCount = 0
             var timers = TimerHeap()
             /// When the loop thread will wake by itself; `nil` while it is awake.
-            var sleepingUntil: ContinuousClock.Instant?
+            var sleepingUntil: Tick?
             /// An eventfd wake-up was sent since the thread went to sleep (one is enough).
             var woken = false
             /// Jobs enqueued on the thread as a task executor, run in order between two waits for events.
@@ -238,9 +273,10 @@ extension ReadinessLoop {
             fd: Int32, interest: Interest, deadline: ContinuousClock.Instant
         ) async throws -> Readiness {
             let token = tokens.wrappingAdd(1, ordering: .relaxed).newValue
+            let due = Tick(deadline)
             return try await withTaskCancellationHandler {
                 try await withUnsafeThrowingContinuation { (continuation: Continuation) in
-                    register(fd: fd, interest: interest, deadline: deadline, token: token, continuation: continuation)
+                    register(fd: fd, interest: interest, deadline: due, token: token, continuation: continuation)
                 }
             } onCancel: {
                 let waiter = state.withLock { $0.remove(fd: fd, token: token) }
@@ -269,7 +305,7 @@ extension ReadinessLoop {
         private func register(
             fd: Int32,
             interest: Interest,
-            deadline: ContinuousClock.Instant,
+            deadline: Tick,
             token: UInt64,
             continuation: Continuation
         ) {
@@ -448,12 +484,12 @@ extension ReadinessLoop {
         private static func sleep(
             _ state: inout State, expired: inout [Continuation], active: Bool
         ) -> Int32 {
-            let now = ContinuousClock.now
+            let now = Tick.now
             // Timers of waiters woken early are dropped from the top of the heap; the thread then
             // sleeps until the latest of them at most (one wake-up for all, instead of one at each
             // deadline: libssh's 250 ms slices made about a dozen per connection), and a wait that
             // registers meanwhile with a later deadline needs no eventfd wake-up.
-            var dropped: ContinuousClock.Instant?
+            var dropped: Tick?
             while let first = state.timers.peek() {
                 if first.deadline <= now {
                     state.timers.pop()
@@ -472,10 +508,10 @@ extension ReadinessLoop {
                 // meanwhile with a later deadline, as waits in a busy loop do, then needs no eventfd
                 // wake-up); after a quiet slice, sleep until woken.
                 if active {
-                    state.sleepingUntil = now + Self.idleSlice
-                    return Self.milliseconds(until: now + Self.idleSlice, from: now)
+                    state.sleepingUntil = now.adding(Self.idleSlice)
+                    return Self.milliseconds(until: now.adding(Self.idleSlice), from: now)
                 }
-                state.sleepingUntil = now + .seconds(3600)
+                state.sleepingUntil = now.adding(.seconds(3600))
                 return -1
             }
             state.sleepingUntil = next
@@ -486,13 +522,11 @@ extension ReadinessLoop {
         /// 250 ms recheck slices, so that their registrations do not wake it).
         static let idleSlice = Duration.milliseconds(300)
 
-        static func milliseconds(until deadline: ContinuousClock.Instant, from now: ContinuousClock.Instant) -> Int32 {
-            let remaining = now.duration(to: deadline)
-            let (seconds, attoseconds) = remaining.components
-            if seconds >= 86_400 { return 86_400_000 }
+        static func milliseconds(until deadline: Tick, from now: Tick) -> Int32 {
+            let remaining = deadline.nanoseconds - now.nanoseconds
+            if remaining >= 86_400 * 1_000_000_000 { return 86_400_000 }
             // Round up, so the loop never wakes just before the deadline and spins.
-            let ms = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
-            return Int32(max(0, ms))
+            return Int32(max(0, (remaining + 999_999) / 1_000_000))
         }
     }
 }
