@@ -283,16 +283,19 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
         return Files(attempts: attempts, sessionLog: log)
     }
 
-    /// The credential as the transport takes it; a key file is read here (a regular file, size-limited),
-    /// and kept in ``KeyFileCache``.
+    /// The credential as the transport takes it; a key file comes from ``KeyFileCache`` while unchanged,
+    /// or is read here (a regular file, size-limited) and kept there.
     static func attempt(for credential: Credential) throws(NetPulseError) -> SSHCredentialAttempt {
         switch credential {
         case .password(let secret): return .password(secret)
         case .keyboardInteractive(let secret): return .keyboardInteractive(secret)
         case .privateKey(let path, let passphrase):
-            let text: Secret?
+            let expanded = RegularFile.expandingTilde(path)
+            // A connect that reads files for another reason (a transcript, another key) does not read again
+            // the keys already in memory.
+            var text = KeyFileCache.shared.cached(expanded)
             do {
-                text = try KeyFileCache.shared.read(RegularFile.expandingTilde(path))
+                if text == nil { text = try KeyFileCache.shared.read(expanded) }
             } catch {
                 throw NetPulseError.authentication(error.message)
             }
