@@ -132,23 +132,21 @@ struct FreshConnections: Sendable {
 
     func run(_ count: Int) async throws {
         var left = count
-        var executor = prefer ? driver.preferredExecutor(for: target) : nil
-        while left > 0 {
-            executor = try await withPreferredExecutor(executor) { () async throws -> (any TaskExecutor)? in
-                while left > 0 {
-                    let session = try await driver.connect(to: target, context: context)
-                    let outcome = try await withPreferredExecutor(prefer ? session.preferredExecutor : nil) {
-                        let outcome = try await session.execute(request)
-                        await session.close()
-                        return outcome
-                    }
-                    precondition(outcome.success)
-                    left -= 1
-                    let wanted = prefer ? driver.preferredExecutor(for: target) : nil
-                    if left > 0, !isSameExecutor(wanted, executor) { return wanted }
-                }
-                return nil
+        try await withPreferredExecutors(
+            next: { () -> Void? in
+                guard left > 0 else { return nil }
+                left -= 1
+                return ()
+            },
+            executor: { _ in prefer ? driver.preferredExecutor(for: target) : nil }
+        ) { _, _ in
+            let session = try await driver.connect(to: target, context: context)
+            let outcome = try await withPreferredExecutor(prefer ? session.preferredExecutor : nil) {
+                let outcome = try await session.execute(request)
+                await session.close()
+                return outcome
             }
+            precondition(outcome.success)
         }
     }
 }

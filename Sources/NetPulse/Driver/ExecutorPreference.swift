@@ -26,3 +26,36 @@ package func isSameExecutor(_ a: (any TaskExecutor)?, _ b: (any TaskExecutor)?) 
     default: false
     }
 }
+
+/// Runs `body` on each item `next` hands out, one after another, each with the executor `executor(for:)`
+/// names for it as the task's executor preference. While consecutive items name the same executor the task
+/// stays under it, rather than leaving it after one item and coming back for the next (a scheduler's
+/// worker on an SSH loop thread; the benchmark that measures it the same way).
+///
+/// - Parameters:
+///   - next: The next item, or `nil` to stop; asked after each `body`.
+///   - executor: The executor an item runs with (asked once per item: a driver may hand out threads in turn).
+///   - body: Runs one item, given the executor it runs with.
+package func withPreferredExecutors<Item, Failure: Error>(
+    isolation: isolated (any Actor)? = #isolation,
+    next: () -> Item?,
+    executor: (Item) -> (any TaskExecutor)?,
+    body: (Item, (any TaskExecutor)?) async throws(Failure) -> Void
+) async throws(Failure) {
+    guard var item = next() else { return }
+    var current = executor(item)
+    while true {
+        let following = try await withPreferredExecutor(current, isolation: isolation) {
+            () async throws(Failure) -> (Item, (any TaskExecutor)?)? in
+            while true {
+                try await body(item, current)
+                guard let upcoming = next() else { return nil }
+                let wanted = executor(upcoming)
+                guard isSameExecutor(wanted, current) else { return (upcoming, wanted) }
+                item = upcoming
+            }
+        }
+        guard let following else { return }
+        (item, current) = following
+    }
+}

@@ -143,23 +143,10 @@ final class SchedulerCore: Sendable {
                     worker: id, completed: completion, mayContinue: canContinue, now: clock.now, wallNow: wallNow)
             }
         }
-        guard var job = nextJob() else { return }
-        var executor = Self.executor(for: job)
-        while true {
-            // Each job runs with the executor its session will use as the task's preference (an SSH driver's
-            // loop thread). The worker stays under it for the jobs that follow while they name the same one,
-            // rather than leaving the loop thread after each job and coming back for the next.
-            let following = await withPreferredExecutor(executor) { () async -> (Assignment, (any TaskExecutor)?)? in
-                while true {
-                    completion = await run(job, executor: executor, tracing: tracing)
-                    guard let next = nextJob() else { return nil }
-                    let wanted = Self.executor(for: next)
-                    guard isSameExecutor(wanted, executor) else { return (next, wanted) }
-                    job = next
-                }
-            }
-            guard let following else { return }
-            (job, executor) = following
+        // Each job runs with the executor its session will use as the task's preference (an SSH driver's
+        // loop thread); the worker stays under it while the jobs that follow name the same one.
+        await withPreferredExecutors(next: nextJob, executor: Self.executor(for:)) { job, executor in
+            completion = await run(job, executor: executor, tracing: tracing)
         }
     }
 
