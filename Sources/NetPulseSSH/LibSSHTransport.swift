@@ -343,6 +343,15 @@ final class LibSSHTransport: SSHTransport {
         return ssh_channel_poll(handle, 0) > 0
     }
 
+    /// libssh takes in every complete packet the socket gave in one pass (`ssh_socket_pollcallback` feeds
+    /// them all to the packet layer), and a read returns all of stdout's buffer that fits: a read that did
+    /// not fill the buffer emptied it. `ssh_channel_is_eof` says whether the end came (or stderr holds
+    /// data, a shell's rare case: the socket then wakes the wait, or the recheck slice does).
+    func readTookEverything(_ channel: Channel, count: Int, capacity: Int) -> Bool {
+        guard count < capacity, let handle = channel.raw else { return false }
+        return ssh_channel_is_eof(handle) == 0 && ssh_channel_is_open(handle) != 0
+    }
+
     func write(_ channel: Channel, _ bytes: UnsafeRawBufferPointer) throws(NetPulseError) -> IOResult<Int> {
         guard let handle = channel.raw, ssh_channel_is_closed(handle) == 0, ssh_is_connected(raw) == 1 else {
             throw NetPulseError.connectionLost("the channel with \(settings.peer) is closed")

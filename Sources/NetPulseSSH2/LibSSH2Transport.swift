@@ -325,6 +325,14 @@ final class LibSSH2Transport: SSHTransport {
         return libssh2_poll_channel_read(handle, 1) != 0
     }
 
+    /// `libssh2_channel_read` reads the socket until it would block before it copies out what is queued:
+    /// with no DATA or EXTENDED_DATA packet of the channel left in the queue and no end of file, the
+    /// next bytes can only come from the socket.
+    func readTookEverything(_ channel: Channel, count: Int, capacity: Int) -> Bool {
+        guard !closed, let handle = channel.raw else { return false }
+        return libssh2_poll_channel_read(handle, 1) == 0 && libssh2_channel_eof(handle) == 0
+    }
+
     func write(_ channel: Channel, _ bytes: UnsafeRawBufferPointer) throws(NetPulseError) -> IOResult<Int> {
         guard let handle = channel.raw else { throw NetPulseError.connectionLost("the channel is closed") }
         let result = try call("writing to the channel") {

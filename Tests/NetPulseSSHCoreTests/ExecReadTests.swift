@@ -20,7 +20,13 @@ final class ScriptedExecTransport: SSHTransport {
     var buffered: [Bool] = [false]
     private(set) var readCount = 0
     private(set) var bufferChecks = 0
+    /// What ``readTookEverything(_:count:capacity:)`` says after a read with data.
+    var tookEverything = false
+    /// Called when the session asks what to wait for: it is about to wait on the socket.
+    var onWait: (@Sendable () -> Void)?
     private var pair: (Int32, Int32) = (-1, -1)
+    /// The socket pair's other end: a byte written there makes ``socket`` readable.
+    var peerEnd: Int32 { pair.1 }
 
     init(settings: SSHTransportSettings) throws(NetPulseError) {
         var fds: [Int32] = [-1, -1]
@@ -34,7 +40,10 @@ final class ScriptedExecTransport: SSHTransport {
 
     func attach(socket: Int32) throws(NetPulseError) {}
     var socket: Int32? { pair.0 >= 0 ? pair.0 : nil }
-    var interest: ReadinessLoop.Interest { .read }
+    var interest: ReadinessLoop.Interest {
+        onWait?()
+        return .read
+    }
     var recheckInterval: Duration? { nil }
     func handshake() throws(NetPulseError) -> IOResult<Void> { .processed(()) }
     func serverHostKey() throws(NetPulseError) -> SSHHostKey { throw NetPulseError.driverError("not scripted") }
@@ -60,6 +69,8 @@ final class ScriptedExecTransport: SSHTransport {
         }
         return answer
     }
+
+    func readTookEverything(_ channel: Channel, count: Int, capacity: Int) -> Bool { tookEverything }
 
     func hasBufferedOutput(_ channel: Channel) -> Bool {
         bufferChecks += 1

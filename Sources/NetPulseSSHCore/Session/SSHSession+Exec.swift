@@ -82,6 +82,15 @@ extension SSHSession {
 
     func shellRead(deadline: ContinuousClock.Instant) async throws -> [UInt8]? {
         guard let shell else { throw NetPulseError.connectionLost("the session with \(peer) has no shell") }
+        if let mark = shellReadTookEverything, mark == libraryUses {
+            // The last read took all the library held and nothing used it since: only the socket can bring
+            // more, so wait for it first. At the deadline, the library is still asked once below.
+            shellReadTookEverything = nil
+            do {
+                try await waitReady("reading the shell", deadline: deadline)
+            } catch let error as NetPulseError where error.kind == .timeout {}
+        }
+        shellReadTookEverything = nil
         while true {
             try checkOpen()
             let result = try transport.read(shell, .standardOutput, into: buffer.bytes)
@@ -89,6 +98,9 @@ extension SSHSession {
             case .processed(0):
                 throw NetPulseError.connectionLost("the device \(peer) closed the shell")
             case .processed(let count):
+                if transport.readTookEverything(shell, count: count, capacity: buffer.bytes.count) {
+                    shellReadTookEverything = libraryUses
+                }
                 let bytes = Array(buffer.prefix(count))
                 sessionLog?.record(bytes)
                 return bytes

@@ -15,7 +15,19 @@ import Synchronization
 /// a cap for exec commands, keepalives, liveness (a real round trip) and a close that never waits for
 /// the server.
 public actor SSHSession<Transport: SSHTransport>: DriverSession {
-    let transport: Transport
+    /// The library's session. Every use goes through ``transport``, which counts it.
+    private let library: Transport
+    /// The library, for each call the session makes on it; each use counts in ``libraryUses``, so a shell
+    /// read can tell whether anything used the library since the read before it took everything it held.
+    var transport: Transport {
+        libraryUses &+= 1
+        return library
+    }
+    private(set) var libraryUses: UInt64 = 0
+    /// ``libraryUses`` right after a shell read that took everything the library held of the shell
+    /// (``SSHTransport/readTookEverything(_:count:capacity:)``): while it has not moved, the next shell
+    /// read waits for the socket before it asks the library.
+    var shellReadTookEverything: UInt64?
     let target: DeviceTarget
     let context: DriverContext
     let configuration: SSHDriverConfiguration
@@ -86,7 +98,7 @@ public actor SSHSession<Transport: SSHTransport>: DriverSession {
         self.target = target
         self.context = context
         self.configuration = configuration
-        self.transport = try Transport(settings: settings)
+        self.library = try Transport(settings: settings)
     }
 
     // MARK: - Opening

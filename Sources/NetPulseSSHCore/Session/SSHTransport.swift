@@ -123,6 +123,13 @@ public protocol SSHTransport: AnyObject, SendableMetatype {
     /// "would block" for stderr. The session asks this before it sleeps on the socket, which may then stay
     /// quiet until the deadline.
     func hasBufferedOutput(_ channel: Channel) -> Bool
+    /// After a ``read(_:_:into:)`` of stdout that returned `count` bytes into a buffer of `capacity`:
+    /// whether the library is sure it holds nothing more of the channel that a read would return before
+    /// new bytes reach the socket (it took in every complete packet the socket had, the read emptied what
+    /// it held of the channel, and the channel is not at its end). The session then waits for the socket
+    /// before it reads again, instead of asking the library first, which costs a system call that
+    /// finds nothing (libssh's `poll`, libssh2's `recv`). `false` when unsure; the default.
+    func readTookEverything(_ channel: Channel, count: Int, capacity: Int) -> Bool
     /// Writes what the channel's window takes now: a count > 0.
     func write(_ channel: Channel, _ bytes: UnsafeRawBufferPointer) throws(NetPulseError) -> IOResult<Int>
     /// After end of file: the command's exit, once the server sent it (or closed the channel).
@@ -136,6 +143,11 @@ public protocol SSHTransport: AnyObject, SendableMetatype {
     func flush() throws(NetPulseError) -> IOResult<Void>
     /// Says goodbye if it can at once, frees the library's session and closes the socket. Never waits.
     func close()
+}
+
+extension SSHTransport {
+    /// Unsure: the session asks the library before every wait.
+    public func readTookEverything(_ channel: Channel, count: Int, capacity: Int) -> Bool { false }
 }
 
 extension SSHCredentialAttempt {
