@@ -67,6 +67,12 @@ struct NetPulseBench: AsyncParsableCommand {
     @Option(help: "Readiness-loop threads (default: the process-wide loop's, one per two cores).")
     var ioThreads: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "The readiness loop's batching window in microseconds, 0 for none (default: the loop's, 400 µs "
+                + "from 16 waits on a thread).", valueName: "µs"))
+    var batchingWindowUs: Int?
+
     func validate() throws {
         guard ["libssh", "libssh2"].contains(driver) else {
             throw ValidationError("--driver: must be libssh or libssh2, got '\(driver)'")
@@ -79,11 +85,24 @@ struct NetPulseBench: AsyncParsableCommand {
         if let ioThreads, !(1...64).contains(ioThreads) {
             throw ValidationError("--io-threads: must be between 1 and 64, got \(ioThreads)")
         }
+        _ = try batching()
         guard connectTimeout > 0, readTimeout > 0 else {
             throw ValidationError("--connect-timeout/--read-timeout: must be positive")
         }
         if scenario == .faulty && faults == nil {
             throw ValidationError("--faults: required by the faulty scenario")
+        }
+    }
+
+    /// The batching `--batching-window-us` asks for: the loop's standard without it, none at 0.
+    func batching() throws -> ReadinessLoop.Batching {
+        guard let micros = batchingWindowUs else { return .standard }
+        if micros == 0 { return .off }
+        do {
+            return try ReadinessLoop.Batching(
+                window: .microseconds(micros), minimumWaiters: ReadinessLoop.Batching.standard.minimumWaiters)
+        } catch {
+            throw ValidationError("--batching-window-us: \(error.message)")
         }
     }
 
@@ -93,7 +112,11 @@ struct NetPulseBench: AsyncParsableCommand {
         var logger = Logger(label: "netpulse.bench")
         logger.logLevel = .error
         var sshConfiguration = SSHDriverConfiguration(hostKeyPolicy: .strict(knownHostsFile: fleet.knownHostsFile))
-        if let ioThreads { sshConfiguration.loop = ReadinessLoop(threads: ioThreads) }
+        if ioThreads != nil || batchingWindowUs != nil {
+            let threads =
+                ioThreads ?? ReadinessLoop.defaultThreadCount(cores: ProcessInfo.processInfo.activeProcessorCount)
+            sshConfiguration.loop = ReadinessLoop(threads: threads, batching: try batching())
+        }
         var drivers = DriverRegistry()
         if driver == "libssh" {
             drivers.register(LibSSHDriver(configuration: sshConfiguration), as: "bench")
