@@ -51,7 +51,7 @@ public struct JobExecution: Sendable {
         let driver = batch.driver
         return await runner.run(
             session: session, keep: keep, startedAt: startedAt,
-            executor: session?.preferredExecutor ?? driver.preferredExecutor(for: target),
+            executor: JobRunner.executor(session: session, driver: driver, target: target),
             connect: { () async throws(NetPulseError) -> any DriverSession in
                 do {
                     return try await driver.connect(to: target, context: context)

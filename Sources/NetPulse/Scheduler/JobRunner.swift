@@ -49,6 +49,15 @@ struct JobRunner {
             cli: spec.cli, logger: logger)
     }
 
+    /// The executor a job runs with: a kept session's own, or, for a new session, the one the driver names
+    /// (asked only then, once per job: a driver may hand out its threads in turn).
+    static func executor(
+        session: (any DriverSession)?, driver: any Driver, target: DeviceTarget
+    ) -> (any TaskExecutor)? {
+        if let session { return session.preferredExecutor }
+        return driver.preferredExecutor(for: target)
+    }
+
     /// Runs the job.
     ///
     /// The connect, the operation and the close run with `executor` as the task's executor preference (an
@@ -60,8 +69,7 @@ struct JobRunner {
     ///   - session: The device's open session (pinned); `nil` connects.
     ///   - keep: Keep the session open afterwards (pinned) or close it (round robin).
     ///   - startedAt: When the job started, for its result.
-    ///   - executor: The kept session's ``DriverSession/preferredExecutor``, or for a new one the driver's
-    ///     ``Driver/preferredExecutor(for:)``; `nil` for none.
+    ///   - executor: What ``executor(session:driver:target:)`` says for the job; `nil` for none.
     ///   - connect: Opens a session (called at most twice: a retry after an unavailable kept session).
     ///   - execute: Runs the request on a session.
     ///   - retrying: Called before the retry on a fresh session.

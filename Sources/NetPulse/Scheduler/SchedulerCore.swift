@@ -150,11 +150,12 @@ final class SchedulerCore: Sendable {
         }
     }
 
-    /// The executor a job runs with: its pinned device's idle session's, or the one its driver names for a
-    /// new session (asked once per job: a driver may hand out its threads in turn).
+    /// The executor a job runs with (``JobRunner/executor(session:driver:target:)``): its pinned device's idle
+    /// session's, or the one its driver names for a new session.
     static func executor(for job: Assignment) -> (any TaskExecutor)? {
-        if case .pinned(_, let session?, _) = job.kind { return session.preferredExecutor }
-        return job.batch.driver.preferredExecutor(for: job.spec.target)
+        var session: (any DriverSession)?
+        if case .pinned(_, let kept, _) = job.kind { session = kept }
+        return JobRunner.executor(session: session, driver: job.batch.driver, target: job.spec.target)
     }
 
     /// Whether a tracer is set up (the process's or the task's). Spans cost microseconds per job even when
