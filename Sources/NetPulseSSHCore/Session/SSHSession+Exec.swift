@@ -85,7 +85,6 @@ extension SSHSession {
         if let mark = shellReadTookEverything, mark == libraryUses {
             // The last read took all the library held and nothing used it since: only the socket can bring
             // more, so wait for it first. At the deadline, the library is still asked once below.
-            shellReadTookEverything = nil
             do {
                 try await waitReady("reading the shell", deadline: deadline)
             } catch let error as NetPulseError where error.kind == .timeout {}
